@@ -1,0 +1,1 @@
+"""The offline precompute job: `precompute --models all --per-head`."""

@@ -1,0 +1,3 @@
+from precompute.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""`precompute`: run models over an image gallery and store their raw attention maps.
+
+    precompute --models all --per-head
+    precompute --models dinov2,clip --images ~/photos --image-size 448
+    precompute --models dinov2 --checkpoint dinov2=./my-finetuned-dinov2 --weights pretrained
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ssl_attention.models.registry import REGISTRY, WEIGHTS, ModelLoadError, parse_checkpoint_overrides, resolve_keys
+from ssl_attention.settings import Settings
+from ssl_attention.store.arrays import StoreError
+
+from precompute.runner import DEVICES, DTYPES, RunError, RunOptions, RunReport, run
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings = Settings.from_env()
+    parser = _OneLineParser(
+        prog="precompute",
+        description="Precompute raw attention maps (cls, mean, rollout, pool, prefix mass) into a Zarr store.",
+    )
+    models = ", ".join(REGISTRY)
+    parser.add_argument("--models", default="all", help=f"all, a group (vit) or keys: {models} (default: all)")
+    parser.add_argument("--images", default=settings.images, help="gallery folder (env SSL_ATTENTION_IMAGES)")
+    parser.add_argument("--store", default=settings.store, help="Zarr store path or URL (env SSL_ATTENTION_STORE)")
+    parser.add_argument("--db", default=settings.db, help="SQLAlchemy catalog URL (env SSL_ATTENTION_DB)")
+    parser.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="KEY=HF_ID_OR_DIR",
+        help="use another checkpoint for a key (a hub id or a folder saved with save_pretrained); repeatable",
+    )
+    parser.add_argument("--weights", choices=WEIGHTS, default="pretrained", help="pretrained (default) or random init")
+    parser.add_argument("--per-head", action="store_true", help="also store every head's maps (not only the mean)")
+    parser.add_argument("--image-size", type=int, default=224, help="square input size in pixels (default 224)")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default 16)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto (default), cpu, cuda or mps")
+    parser.add_argument(
+        "--dtype", choices=("auto", *DTYPES), default="auto", help="autocast dtype; auto = bf16 on CUDA, else fp32"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="only the first N images (by id)")
+    parser.add_argument("--force", action="store_true", help="recompute everything, rebuilding the models' groups")
+    parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    def bar(key: str, total: int) -> Any:
+        return tqdm(total=total, desc=f"{key:>8}", unit="img", dynamic_ncols=True, file=sys.stderr)
+
+    return bar
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "n/a"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def print_summary(report: RunReport) -> None:
+    for path, why in report.skipped_files:
+        print(f"skipped {path}: {why}")
+    total_done = total_seconds = total_bytes = 0.0
+    for model in report.models:
+        line = (
+            f"{model.key}: {model.done} images in {model.seconds:.1f} s ({model.images_per_second:.2f} img/s), "
+            f"{model.already_done} already done, {len(model.failed)} failed, {_size(model.bytes_written)} written"
+        )
+        print(line)
+        for image_id, why in model.failed:
+            print(f"  failed {image_id}: {why}")
+        total_done += model.done
+        total_seconds += model.seconds
+        total_bytes += model.bytes_written or 0
+    print(
+        f"total: {int(total_done)} image maps over {len(report.models)} model(s) in {total_seconds:.1f} s, "
+        f"{_size(int(total_bytes))} written"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        options = RunOptions(
+            models=resolve_keys(args.models),
+            images=Path(args.images),
+            store=args.store,
+            db=args.db,
+            checkpoints=parse_checkpoint_overrides(args.checkpoint),
+            weights=args.weights,
+            image_size=args.image_size,
+            batch_size=args.batch_size,
+            device=args.device,
+            dtype=args.dtype,
+            limit=args.limit,
+            force=args.force,
+            per_head=args.per_head,
+            workers=args.workers,
+        )
+        report = run(options, progress=_progress(args.quiet))
+    except (RunError, ModelLoadError, StoreError, FileNotFoundError) as error:
+        print(f"precompute: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("precompute: interrupted; finished rows are kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+    print_summary(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,373 @@
+"""A precompute run: for each model, every pending image of the gallery, in batches.
+
+Pipeline per model (three stages overlap):
+    decode threads ──(next batches)──▶ compute (model + capture, on the device) ──▶ writer thread
+The writer writes a batch's rows to Zarr, *then* marks them done in the catalog, in that order:
+a run killed at any point leaves only rows that are either complete and marked, or unmarked
+and recomputed next time. Batches are formed from the pending rows in row order, so a resumed
+run recomputes exactly the batches an uninterrupted one would have, bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ssl_attention.attention.extract import MapExtractor
+from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, discover
+from ssl_attention.models.base import Normalization
+from ssl_attention.models.preprocess import to_pixels
+from ssl_attention.models.registry import ResolvedModel, resolve_model
+from ssl_attention.store.arrays import AttentionStoreWriter
+from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.layout import ModelAttrs
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# Test-only fault injection: "kill-after-write:N" SIGKILLs the process after the N-th batch's arrays
+# are written but before the catalog marks them done; "kill-after-commit:N" right after the commit.
+FAULT_ENV = "SSL_ATTENTION_FAULT"
+
+
+class RunError(RuntimeError):
+    """A run cannot start as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    models: list[str]
+    images: Path
+    store: str
+    db: str
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    weights: str = "pretrained"
+    image_size: int = 224
+    batch_size: int = 16
+    device: str = "auto"
+    dtype: str = "auto"
+    limit: int | None = None
+    force: bool = False
+    per_head: bool = False
+    workers: int = 4
+    query_chunk_mb: int = 64
+
+
+@dataclass
+class ModelSummary:
+    key: str
+    done: int = 0
+    already_done: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (image id, why)
+    seconds: float = 0.0
+    bytes_written: int | None = None
+
+    @property
+    def images_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+
+def pick_device(name: str) -> torch.device:
+    if name not in DEVICES:
+        raise RunError(f"--device must be one of {', '.join(DEVICES)}, got '{name}'")
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RunError("--device cuda asked for, but PyTorch sees no CUDA device; use --device cpu or auto")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise RunError("--device mps asked for, but this machine has no MPS device; use --device cpu or auto")
+    return torch.device(name)
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    """`auto`: bf16 autocast on CUDA (fp16 where bf16 is unsupported), float32 elsewhere."""
+    if name == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    if name not in DTYPES:
+        raise RunError(f"--dtype must be one of auto, {', '.join(DTYPES)}, got '{name}'")
+    return DTYPES[name]
+
+
+def validate(options: RunOptions) -> list[ResolvedModel]:
+    """Everything that can be checked before anything is written."""
+    if options.batch_size < 1:
+        raise RunError(f"--batch-size must be at least 1, got {options.batch_size}")
+    if options.image_size < 1:
+        raise RunError(f"--image-size must be a positive number of pixels, got {options.image_size}")
+    if options.limit is not None and options.limit < 1:
+        raise RunError(f"--limit must be at least 1, got {options.limit}")
+    resolved = [resolve_model(k, options.checkpoints.get(k), options.weights) for k in options.models]
+    for model in resolved:
+        patch = model.patch_size
+        if options.image_size % patch:
+            lower = options.image_size // patch * patch
+            raise RunError(
+                f"--image-size {options.image_size} is not a multiple of {model.spec.key}'s patch size {patch}; "
+                f"use {lower or patch} or {lower + patch}"
+            )
+    if not options.images.is_dir():
+        raise RunError(f"image folder {options.images} does not exist; pass --images DIR")
+    return resolved
+
+
+def _fault(point: str, batch_index: int) -> None:
+    spec = os.environ.get(FAULT_ENV)
+    if spec and spec == f"{point}:{batch_index}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class _Loaded:
+    image_id: str
+    row: int
+    pixels: np.ndarray | None
+    decoded: DecodedImage | None
+    error: str | None
+
+
+def _load(root: Path, file: DiscoveredFile, row: int, size: int, normalization: Normalization) -> _Loaded:
+    try:
+        decoded = decode(root / file.path)
+    except ImageDecodeError as error:
+        return _Loaded(file.id, row, None, None, str(error))
+    pixels = to_pixels(decoded.image, size, normalization)
+    return _Loaded(file.id, row, pixels, decoded, None)
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _Writer(threading.Thread):
+    """Writes finished batches in order: arrays first, then the catalog's done marks."""
+
+    def __init__(self, store: AttentionStoreWriter, catalog: Catalog, key: str, run_id: int) -> None:
+        super().__init__(name=f"writer-{key}", daemon=True)
+        self.store, self.catalog, self.key, self.run_id = store, catalog, key, run_id
+        self.jobs: queue.Queue[tuple[int, list[_Loaded], dict[str, np.ndarray]] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.on_done: Callable[[int], None] = lambda n: None
+
+    def run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.error is not None:
+                continue
+            batch_index, items, data = job
+            try:
+                self.store.write_rows(self.key, [item.row for item in items], data)
+                _fault("kill-after-write", batch_index)
+                for item in items:
+                    assert item.decoded is not None
+                    self.catalog.record_image(
+                        item.image_id,
+                        sha256=item.decoded.sha256,
+                        width=item.decoded.width,
+                        height=item.decoded.height,
+                    )
+                self.catalog.mark_done(self.key, [item.image_id for item in items], self.run_id)
+                _fault("kill-after-commit", batch_index)
+                self.on_done(len(items))
+            except BaseException as error:  # surfaced on the main thread
+                self.error = error
+
+    def submit(self, batch_index: int, items: list[_Loaded], data: dict[str, np.ndarray]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.jobs.put((batch_index, items, data))
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def model_attrs(model: ResolvedModel, extractor: MapExtractor, options: RunOptions) -> ModelAttrs:
+    adapter, layout = extractor.adapter, extractor.layout
+    return ModelAttrs(
+        key=model.spec.key,
+        family=adapter.family,
+        checkpoint=model.checkpoint,
+        weights=model.weights,
+        image_size=options.image_size,
+        patch=adapter.patch_size,
+        grid=layout.grid,
+        layers=adapter.n_layers,
+        heads=adapter.n_heads,
+        prefix_tokens=layout.prefix_tokens,
+        has_cls=layout.has_cls,
+        has_pool=extractor.has_pool,
+        per_head=options.per_head,
+        revision=getattr(adapter.config, "_commit_hash", None),
+        extra={
+            "model_type": adapter.config.model_type,
+            "normalization": {"mean": list(model.normalization.mean), "std": list(model.normalization.std)},
+            "resize": "bicubic, whole image to image_size x image_size",
+        },
+    )
+
+
+def run_model(
+    model: ResolvedModel,
+    files: list[DiscoveredFile],
+    options: RunOptions,
+    store: AttentionStoreWriter,
+    catalog: Catalog,
+    device: torch.device,
+    dtype: torch.dtype,
+    progress: Callable[[str, int], Any] | None = None,
+) -> ModelSummary:
+    key = model.spec.key
+    summary = ModelSummary(key)
+    started = time.perf_counter()
+    adapter = model.load()
+    adapter.model.to(device)
+    extractor = MapExtractor(
+        adapter,
+        options.image_size,
+        per_head=options.per_head,
+        autocast_dtype=dtype,
+        query_chunk_bytes=options.query_chunk_mb * 2**20,
+    )
+    attrs = model_attrs(model, extractor, options)
+    if not options.force:
+        store.check_compatible(attrs)
+    rebuild = options.force or store.existing_attrs(key) is None
+    if rebuild:
+        catalog.reset_model(key)
+    rows = catalog.assign_rows(key, [f.id for f in files])
+    bytes_before = 0 if rebuild else (store.group_bytes(key) or 0)
+    store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild)
+
+    done = catalog.done_ids(key)
+    pending = sorted((rows[f.id], f) for f in files if f.id not in done)
+    summary.already_done = len(files) - len(pending)
+    run_id = catalog.start_run(key, model.checkpoint, model.weights, _params(options, device, dtype))
+    status, failure = "failed", None
+    writer = _Writer(store, catalog, key, run_id)
+    bar = progress(key, len(pending)) if progress else None
+    if bar is not None:
+        writer.on_done = bar.update
+    writer.start()
+    pool = ThreadPoolExecutor(max_workers=max(1, options.workers), thread_name_prefix=f"decode-{key}")
+    try:
+        batches = list(_batches(pending, options.batch_size))
+        in_flight: deque[list[Future[_Loaded]]] = deque()
+
+        def submit(index: int) -> None:
+            if index < len(batches):
+                in_flight.append(
+                    [
+                        pool.submit(_load, options.images, file, row, options.image_size, model.normalization)
+                        for row, file in batches[index]
+                    ]
+                )
+
+        submit(0)
+        submit(1)
+        for index in range(len(batches)):
+            loaded = [future.result() for future in in_flight.popleft()]
+            submit(index + 2)
+            good = [item for item in loaded if item.pixels is not None]
+            for item in loaded:
+                if item.error is not None:
+                    catalog.record_image_error(item.image_id, item.error)
+                    summary.failed.append((item.image_id, item.error))
+                    if bar is not None:
+                        bar.update(1)
+            if not good:
+                continue
+            pixels = torch.from_numpy(np.stack([item.pixels for item in good if item.pixels is not None]))
+            if device.type == "cuda":
+                pixels = pixels.pin_memory()
+            maps = extractor(pixels.to(device, non_blocking=True))
+            data = {path: values.to(torch.float16).cpu().numpy() for path, values in maps.items()}
+            writer.submit(index, good, data)
+            summary.done += len(good)
+        writer.close()
+        status = "done"
+    except KeyboardInterrupt:
+        status, failure = "interrupted", "interrupted by the user"
+        raise
+    except BaseException as error:
+        failure = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if writer.is_alive():
+            writer.jobs.put(None)
+            writer.join(timeout=60)
+        if bar is not None:
+            bar.close()
+        summary.seconds = time.perf_counter() - started
+        after = store.group_bytes(key)
+        summary.bytes_written = None if after is None else max(0, after - bytes_before)
+        catalog.finish_run(
+            run_id,
+            status=status,
+            seconds=summary.seconds,
+            images_failed=len(summary.failed),
+            bytes_written=summary.bytes_written,
+            error=failure,
+        )
+    return summary
+
+
+def _params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
+    return {
+        "image_size": options.image_size,
+        "batch_size": options.batch_size,
+        "per_head": options.per_head,
+        "device": str(device),
+        "dtype": str(dtype).removeprefix("torch."),
+        "images": str(options.images),
+        "limit": options.limit,
+        "force": options.force,
+    }
+
+
+@dataclass
+class RunReport:
+    models: list[ModelSummary]
+    skipped_files: list[tuple[str, str]]  # (relative path, why): files that never got an id
+
+
+def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) -> RunReport:
+    """Validate, then precompute each model in turn. Raises RunError/ModelLoadError/StoreError on bad input."""
+    resolved = validate(options)
+    device = pick_device(options.device)
+    dtype = pick_dtype(options.dtype, device)
+    discovery = discover(options.images)
+    files = discovery.files[: options.limit] if options.limit else discovery.files
+    if not files:
+        raise RunError(f"no images in {options.images} (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .tif)")
+    catalog = Catalog.open(options.db)
+    store = AttentionStoreWriter(options.store)
+    report = RunReport([], discovery.skipped)
+    try:
+        catalog.sync_images(files)
+        for model in resolved:
+            with store.model_lock(model.spec.key):
+                report.models.append(run_model(model, files, options, store, catalog, device, dtype, progress))
+    finally:
+        catalog.close()
+    return report

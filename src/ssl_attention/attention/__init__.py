@@ -1,0 +1,1 @@
+"""Attention capture (a transformers attention backend) and the math of the stored maps."""

@@ -1,0 +1,1 @@
+"""Gallery discovery, image decoding and ground-truth annotations."""

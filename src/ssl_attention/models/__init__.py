@@ -1,0 +1,1 @@
+"""Model adapters, one per family, and the registry of short keys."""

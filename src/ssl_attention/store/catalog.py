@@ -1,0 +1,382 @@
+"""The SQL catalog beside the Zarr store: images, runs, entries (image × model → row), annotations, metrics.
+
+SQLAlchemy 2 with typed mappings; SQLite by default, any SQLAlchemy URL works. The schema is
+owned by Alembic (`store/migrations/`); `Catalog.open` upgrades it to head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ImageRow(Base):
+    __tablename__ = "images"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)  # relative to the gallery folder
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    file_mtime_ns: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)  # why the file could not be used, if it could not
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(64), index=True)
+    checkpoint: Mapped[str] = mapped_column(Text)
+    weights: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|done|failed
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    images_done: Mapped[int] = mapped_column(Integer, default=0)
+    images_failed: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    bytes_written: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class EntryRow(Base):
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("model", "row", name="uq_entries_model_row"),)
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer)
+    done: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+
+class AnnotationRow(Base):
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(128))
+    # Box corners normalised to [0, 1] by the image width and height.
+    x0: Mapped[float] = mapped_column(Float)
+    y0: Mapped[float] = mapped_column(Float)
+    x1: Mapped[float] = mapped_column(Float)
+    y1: Mapped[float] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class MetricRow(Base):
+    __tablename__ = "metrics"
+    __table_args__ = (
+        UniqueConstraint("image_id", "model", "method", "layer", "head", "metric", name="uq_metrics_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    layer: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    path: str
+    sha256: str | None
+    width: int | None
+    height: int | None
+    error: str | None
+    models: tuple[str, ...]  # models whose maps for this image are complete
+
+
+@dataclass(frozen=True)
+class DiscoveredFile:
+    id: str
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the API read while a precompute run writes; busy_timeout lets two runs share the file.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database to the newest Alembic revision (idempotent, safe for two processes)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            return
+        except OperationalError:
+            # Another process is creating the same tables right now; its work is ours too.
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+class Catalog:
+    """Everything the precompute job and the API ask the catalog."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Catalog:
+        _ensure_sqlite_folder(url)
+        engine = create_engine(url)
+        if engine.dialect.name == "sqlite":
+            _sqlite_pragmas(engine)
+        if migrate:
+            upgrade_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- images -------------------------------------------------------------------------------
+
+    def sync_images(self, files: Sequence[DiscoveredFile]) -> None:
+        """Record discovered files; a file whose size or mtime changed has its maps redone."""
+        for attempt in range(3):
+            try:
+                self._sync_images(files)
+                return
+            except IntegrityError:
+                # A concurrent run (another model) inserted the same images first; look again.
+                if attempt == 2:
+                    raise
+
+    def _sync_images(self, files: Sequence[DiscoveredFile]) -> None:
+        with self.session.begin() as s:
+            known = {row.id: row for row in s.scalars(select(ImageRow).where(ImageRow.id.in_([f.id for f in files])))}
+            changed: list[str] = []
+            for f in files:
+                row = known.get(f.id)
+                if row is None:
+                    s.add(ImageRow(id=f.id, path=f.path, file_size=f.size, file_mtime_ns=f.mtime_ns))
+                elif (row.path, row.file_size, row.file_mtime_ns) != (f.path, f.size, f.mtime_ns):
+                    row.path, row.file_size, row.file_mtime_ns = f.path, f.size, f.mtime_ns
+                    row.sha256 = row.width = row.height = row.error = None
+                    changed.append(f.id)
+            if changed:
+                s.execute(update(EntryRow).where(EntryRow.image_id.in_(changed)).values(done=False))
+
+    def record_image(self, image_id: str, *, sha256: str, width: int, height: int) -> None:
+        with self.session.begin() as s:
+            s.execute(
+                update(ImageRow)
+                .where(ImageRow.id == image_id)
+                .values(sha256=sha256, width=width, height=height, error=None)
+            )
+
+    def record_image_error(self, image_id: str, message: str) -> None:
+        with self.session.begin() as s:
+            s.execute(update(ImageRow).where(ImageRow.id == image_id).values(error=message))
+
+    def image(self, image_id: str) -> ImageInfo | None:
+        with self.session() as s:
+            row = s.get(ImageRow, image_id)
+            if row is None:
+                return None
+            return self._info(s, [row])[0]
+
+    def images(self, *, limit: int = 50, offset: int = 0, query: str | None = None) -> tuple[list[ImageInfo], int]:
+        """A page of images ordered by id, optionally filtered by a substring of id or path."""
+        with self.session() as s:
+            stmt = select(ImageRow)
+            if query:
+                escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                pattern = f"%{escaped}%"
+                stmt = stmt.where(
+                    or_(ImageRow.id.ilike(pattern, escape="\\"), ImageRow.path.ilike(pattern, escape="\\"))
+                )
+            total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            rows = list(s.scalars(stmt.order_by(ImageRow.id).limit(limit).offset(offset)))
+            return self._info(s, rows), total
+
+    @staticmethod
+    def _info(s: Session, rows: list[ImageRow]) -> list[ImageInfo]:
+        ids = [r.id for r in rows]
+        done: dict[str, list[str]] = {i: [] for i in ids}
+        for image_id, model in s.execute(
+            select(EntryRow.image_id, EntryRow.model)
+            .where(EntryRow.image_id.in_(ids), EntryRow.done.is_(True))
+            .order_by(EntryRow.model)
+        ):
+            done[image_id].append(model)
+        return [
+            ImageInfo(r.id, r.path, r.sha256, r.width, r.height, r.error, tuple(done[r.id])) for r in rows
+        ]
+
+    # --- entries ------------------------------------------------------------------------------
+
+    def assign_rows(self, model: str, image_ids: Iterable[str]) -> dict[str, int]:
+        """Give each image a row in the model's arrays (existing rows are kept); returns all rows."""
+        with self.session.begin() as s:
+            rows = {
+                image_id: row
+                for image_id, row in s.execute(
+                    select(EntryRow.image_id, EntryRow.row).where(EntryRow.model == model)
+                ).tuples()
+            }
+            next_row = max(rows.values(), default=-1) + 1
+            for image_id in image_ids:
+                if image_id not in rows:
+                    s.add(EntryRow(image_id=image_id, model=model, row=next_row, done=False))
+                    rows[image_id] = next_row
+                    next_row += 1
+            return rows
+
+    def done_ids(self, model: str) -> set[str]:
+        with self.session() as s:
+            return set(
+                s.scalars(select(EntryRow.image_id).where(EntryRow.model == model, EntryRow.done.is_(True)))
+            )
+
+    def mark_done(self, model: str, image_ids: Sequence[str], run_id: int) -> None:
+        """Mark rows complete. Called only after their arrays are written, in one transaction."""
+        with self.session.begin() as s:
+            s.execute(
+                update(EntryRow)
+                .where(EntryRow.model == model, EntryRow.image_id.in_(image_ids))
+                .values(done=True, run_id=run_id, updated_at=_now())
+            )
+            s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(images_done=RunRow.images_done + len(image_ids))
+            )
+
+    def reset_model(self, model: str) -> None:
+        """Forget every row of a model (its store group is being rebuilt)."""
+        with self.session.begin() as s:
+            s.execute(delete(EntryRow).where(EntryRow.model == model))
+
+    def row_of(self, image_id: str, model: str) -> int | None:
+        """The image's row for a model, only when its maps are complete."""
+        with self.session() as s:
+            return s.scalar(
+                select(EntryRow.row).where(
+                    EntryRow.image_id == image_id, EntryRow.model == model, EntryRow.done.is_(True)
+                )
+            )
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, model: str, checkpoint: str, weights: str, params: dict[str, Any]) -> int:
+        with self.session.begin() as s:
+            run = RunRow(model=model, checkpoint=checkpoint, weights=weights, params=params, status="running")
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        seconds: float,
+        images_failed: int = 0,
+        bytes_written: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.session.begin() as s:
+            s.execute(
+                update(RunRow)
+                .where(RunRow.id == run_id)
+                .values(
+                    status=status,
+                    finished_at=_now(),
+                    seconds=seconds,
+                    images_failed=images_failed,
+                    bytes_written=bytes_written,
+                    error=error,
+                )
+            )
+
+    def runs(self, model: str | None = None) -> list[RunRow]:
+        with self.session() as s:
+            stmt = select(RunRow).order_by(RunRow.id)
+            if model is not None:
+                stmt = stmt.where(RunRow.model == model)
+            return list(s.scalars(stmt))
+
+    # --- annotations --------------------------------------------------------------------------
+
+    def replace_annotations(self, boxes: Sequence[tuple[str, str, float, float, float, float]], source: str) -> int:
+        """Replace the annotations of `source` with (image_id, label, x0, y0, x1, y1) boxes of known images."""
+        with self.session.begin() as s:
+            known = set(s.scalars(select(ImageRow.id)))
+            s.execute(delete(AnnotationRow).where(AnnotationRow.source == source))
+            added = 0
+            for image_id, label, x0, y0, x1, y1 in boxes:
+                if image_id in known:
+                    s.add(AnnotationRow(image_id=image_id, label=label, x0=x0, y0=y0, x1=x1, y1=y1, source=source))
+                    added += 1
+            return added
+
+    def annotations(self, image_id: str) -> list[AnnotationRow]:
+        with self.session() as s:
+            return list(
+                s.scalars(select(AnnotationRow).where(AnnotationRow.image_id == image_id).order_by(AnnotationRow.id))
+            )
