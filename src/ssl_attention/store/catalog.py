@@ -277,7 +277,7 @@ class Catalog:
                 image_id: row
                 for image_id, row in s.execute(
                     select(EntryRow.image_id, EntryRow.row).where(EntryRow.model == model)
-                ).tuples()
+                )
             }
             next_row = max(rows.values(), default=-1) + 1
             for image_id in image_ids:

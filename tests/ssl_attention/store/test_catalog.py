@@ -1,0 +1,85 @@
+"""The SQL catalog: migrations, stable rows, done marks, changed files, search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from ssl_attention.store.catalog import Catalog, DiscoveredFile
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Catalog:
+    return Catalog.open(f"sqlite:///{tmp_path / 'nested' / 'catalog.db'}")
+
+
+def files(*ids: str, size: int = 10) -> list[DiscoveredFile]:
+    return [DiscoveredFile(i, f"{i}.jpg", size, 1) for i in ids]
+
+
+def test_migrations_create_every_table_and_are_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    Catalog.open(url).close()
+    again = Catalog.open(url)  # upgrading an up-to-date database is a no-op
+    tables = set(inspect(again.engine).get_table_names())
+    assert {"images", "runs", "entries", "annotations", "metrics", "alembic_version"} <= tables
+
+
+def test_rows_are_stable_and_new_images_append(catalog: Catalog) -> None:
+    catalog.sync_images(files("b", "a"))
+    assert catalog.assign_rows("m", ["a", "b"]) == {"a": 0, "b": 1}
+    catalog.sync_images(files("c"))
+    assert catalog.assign_rows("m", ["c", "a", "b"]) == {"a": 0, "b": 1, "c": 2}
+    assert catalog.assign_rows("other", ["c"]) == {"c": 0}
+
+
+def test_rows_count_only_once_marked_done(catalog: Catalog) -> None:
+    catalog.sync_images(files("a", "b"))
+    catalog.assign_rows("m", ["a", "b"])
+    run = catalog.start_run("m", "ckpt", "random", {"image_size": 224})
+    assert catalog.row_of("a", "m") is None
+    catalog.mark_done("m", ["a"], run)
+    assert catalog.row_of("a", "m") == 0 and catalog.done_ids("m") == {"a"}
+    catalog.finish_run(run, status="done", seconds=1.5, bytes_written=10)
+    (recorded,) = catalog.runs("m")
+    assert (recorded.status, recorded.images_done, recorded.params["image_size"]) == ("done", 1, 224)
+    info = catalog.image("a")
+    assert info is not None and info.models == ("m",)
+
+
+def test_a_changed_file_is_recomputed(catalog: Catalog) -> None:
+    catalog.sync_images(files("a"))
+    catalog.assign_rows("m", ["a"])
+    catalog.mark_done("m", ["a"], catalog.start_run("m", "c", "random", {}))
+    catalog.sync_images(files("a"))  # unchanged
+    assert catalog.done_ids("m") == {"a"}
+    catalog.sync_images(files("a", size=11))  # replaced on disk
+    assert catalog.done_ids("m") == set()
+    assert catalog.assign_rows("m", ["a"]) == {"a": 0}  # same row, recomputed in place
+
+
+def test_search_and_paging_treat_wildcards_literally(catalog: Catalog) -> None:
+    catalog.sync_images(files("cat_1", "cat%2", "dog", "catalogue"))
+    page, total = catalog.images(limit=2, offset=0, query="cat")
+    assert total == 3 and [i.id for i in page] == ["cat%2", "cat_1"]
+    assert [i.id for i in catalog.images(query="%")[0]] == ["cat%2"]
+    assert [i.id for i in catalog.images(query="_")[0]] == ["cat_1"]
+    assert catalog.images(limit=10, offset=10)[0] == []
+
+
+def test_image_errors_are_recorded_and_cleared(catalog: Catalog) -> None:
+    catalog.sync_images(files("a"))
+    catalog.record_image_error("a", "broken image data")
+    assert catalog.image("a").error == "broken image data"  # type: ignore[union-attr]
+    catalog.record_image("a", sha256="0" * 64, width=3, height=2)
+    info = catalog.image("a")
+    assert info is not None and (info.error, info.width, info.height) == (None, 3, 2)
+
+
+def test_annotations_replace_by_source(catalog: Catalog) -> None:
+    catalog.sync_images(files("a"))
+    assert catalog.replace_annotations([("a", "cat", 0.1, 0.2, 0.5, 0.6), ("zzz", "dog", 0, 0, 1, 1)], "gt") == 1
+    assert catalog.replace_annotations([("a", "cup", 0.0, 0.0, 0.5, 0.5)], "gt") == 1
+    assert [a.label for a in catalog.annotations("a")] == ["cup"]
