@@ -1,8 +1,8 @@
 """`precompute`: run models over an image gallery and store their raw attention maps.
 
-    precompute --models all --per-head
-    precompute --models dinov2,clip --images ~/photos --image-size 448
-    precompute --models dinov2 --checkpoint dinov2=./my-finetuned-dinov2 --weights pretrained
+precompute --models all --per-head
+precompute --models dinov2,clip --images ~/photos --image-size 448
+precompute --models dinov2 --checkpoint dinov2=./my-finetuned-dinov2 --weights pretrained
 """
 
 from __future__ import annotations
@@ -12,11 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ssl_attention.models.registry import REGISTRY, WEIGHTS, ModelLoadError, parse_checkpoint_overrides, resolve_keys
+from precompute.runner import DEVICES, DTYPES, RunError, RunOptions, RunReport, run
+from ssl_attention.models.registry import (
+    REGISTRY,
+    WEIGHTS,
+    ModelLoadError,
+    parse_checkpoint_overrides,
+    resolve_keys,
+)
 from ssl_attention.settings import Settings
 from ssl_attention.store.arrays import StoreError
-
-from precompute.runner import DEVICES, DTYPES, RunError, RunOptions, RunReport, run
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -31,9 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Precompute raw attention maps (cls, mean, rollout, pool, prefix mass) into a Zarr store.",
     )
     models = ", ".join(REGISTRY)
-    parser.add_argument("--models", default="all", help=f"all, a group (vit) or keys: {models} (default: all)")
+    parser.add_argument(
+        "--models", default="all", help=f"all, a group (vit) or keys: {models} (default: all)"
+    )
     parser.add_argument("--images", default=settings.images, help="gallery folder (env SSL_ATTENTION_IMAGES)")
-    parser.add_argument("--store", default=settings.store, help="Zarr store path or URL (env SSL_ATTENTION_STORE)")
+    parser.add_argument(
+        "--store", default=settings.store, help="Zarr store path or URL (env SSL_ATTENTION_STORE)"
+    )
     parser.add_argument("--db", default=settings.db, help="SQLAlchemy catalog URL (env SSL_ATTENTION_DB)")
     parser.add_argument(
         "--checkpoint",
@@ -42,16 +51,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=HF_ID_OR_DIR",
         help="use another checkpoint for a key (a hub id or a folder saved with save_pretrained); repeatable",
     )
-    parser.add_argument("--weights", choices=WEIGHTS, default="pretrained", help="pretrained (default) or random init")
-    parser.add_argument("--per-head", action="store_true", help="also store every head's maps (not only the mean)")
-    parser.add_argument("--image-size", type=int, default=224, help="square input size in pixels (default 224)")
+    parser.add_argument(
+        "--weights", choices=WEIGHTS, default="pretrained", help="pretrained (default) or random init"
+    )
+    parser.add_argument(
+        "--per-head", action="store_true", help="also store every head's maps (not only the mean)"
+    )
+    parser.add_argument(
+        "--image-size", type=int, default=224, help="square input size in pixels (default 224)"
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="images per forward pass (default 16)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument(
-        "--dtype", choices=("auto", *DTYPES), default="auto", help="autocast dtype; auto = bf16 on CUDA, else fp32"
+        "--dtype",
+        choices=("auto", *DTYPES),
+        default="auto",
+        help="autocast dtype; auto = bf16 on CUDA, else fp32",
     )
     parser.add_argument("--limit", type=int, default=None, help="only the first N images (by id)")
-    parser.add_argument("--force", action="store_true", help="recompute everything, rebuilding the models' groups")
+    parser.add_argument(
+        "--force", action="store_true", help="recompute everything, rebuilding the models' groups"
+    )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -88,6 +108,8 @@ def print_summary(report: RunReport) -> None:
             f"{model.key}: {model.done} images in {model.seconds:.1f} s ({model.images_per_second:.2f} img/s), "
             f"{model.already_done} already done, {len(model.failed)} failed, {_size(model.bytes_written)} written"
         )
+        if model.known_unreadable:
+            line += f", {model.known_unreadable} unreadable files skipped (recorded in the catalog)"
         print(line)
         for image_id, why in model.failed:
             print(f"  failed {image_id}: {why}")
@@ -100,9 +122,18 @@ def print_summary(report: RunReport) -> None:
     )
 
 
+def _quiet_transformers() -> None:
+    """Keep stderr for our progress and errors: no per-load progress bars or notices from transformers."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _quiet_transformers()
     try:
         options = RunOptions(
             models=resolve_keys(args.models),
@@ -125,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"precompute: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("precompute: interrupted; finished rows are kept, rerun the same command to resume", file=sys.stderr)
+        print(
+            "precompute: interrupted; finished rows are kept, rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 130
     print_summary(report)
     return 0

@@ -71,6 +71,7 @@ class ModelSummary:
     done: int = 0
     already_done: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (image id, why)
+    known_unreadable: int = 0  # files that failed in an earlier run and have not changed since
     seconds: float = 0.0
     bytes_written: int | None = None
 
@@ -163,7 +164,9 @@ class _Writer(threading.Thread):
     def __init__(self, store: AttentionStoreWriter, catalog: Catalog, key: str, run_id: int) -> None:
         super().__init__(name=f"writer-{key}", daemon=True)
         self.store, self.catalog, self.key, self.run_id = store, catalog, key, run_id
-        self.jobs: queue.Queue[tuple[int, list[_Loaded], dict[str, np.ndarray]] | None] = queue.Queue(maxsize=2)
+        self.jobs: queue.Queue[tuple[int, list[_Loaded], dict[str, np.ndarray]] | None] = queue.Queue(
+            maxsize=2
+        )
         self.error: BaseException | None = None
         self.on_done: Callable[[int], None] = lambda n: None
 
@@ -239,6 +242,12 @@ def run_model(
     key = model.spec.key
     summary = ModelSummary(key)
     started = time.perf_counter()
+    if not options.force and _nothing_to_do(model, files, options, store, catalog):
+        ids = {f.id for f in files}
+        summary.already_done = len(catalog.done_ids(key) & ids)
+        summary.known_unreadable = len(catalog.failed_ids() & ids)
+        summary.bytes_written = 0
+        return summary
     adapter = model.load()
     adapter.model.to(device)
     extractor = MapExtractor(
@@ -261,6 +270,7 @@ def run_model(
     done = catalog.done_ids(key)
     pending = sorted((rows[f.id], f) for f in files if f.id not in done)
     summary.already_done = len(files) - len(pending)
+    catalog.close_stale_runs(key)
     run_id = catalog.start_run(key, model.checkpoint, model.weights, _params(options, device, dtype))
     status, failure = "failed", None
     writer = _Writer(store, catalog, key, run_id)
@@ -332,6 +342,27 @@ def run_model(
     return summary
 
 
+def _nothing_to_do(
+    model: ResolvedModel,
+    files: list[DiscoveredFile],
+    options: RunOptions,
+    store: AttentionStoreWriter,
+    catalog: Catalog,
+) -> bool:
+    """Every image is done with these settings: skip without loading the weights."""
+    existing = store.existing_attrs(model.spec.key)
+    if existing is None:
+        return False
+    same = (existing.checkpoint, existing.weights, existing.image_size, existing.per_head) == (
+        model.checkpoint,
+        model.weights,
+        options.image_size,
+        options.per_head,
+    )
+    settled = catalog.done_ids(model.spec.key) | catalog.failed_ids()  # unreadable files stay unreadable
+    return same and settled >= {f.id for f in files}
+
+
 def _params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
     return {
         "image_size": options.image_size,
@@ -359,7 +390,9 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
     discovery = discover(options.images)
     files = discovery.files[: options.limit] if options.limit else discovery.files
     if not files:
-        raise RunError(f"no images in {options.images} (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .tif)")
+        raise RunError(
+            f"no images in {options.images} (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .tif)"
+        )
     catalog = Catalog.open(options.db)
     store = AttentionStoreWriter(options.store)
     report = RunReport([], discovery.skipped)
@@ -367,7 +400,9 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
         catalog.sync_images(files)
         for model in resolved:
             with store.model_lock(model.spec.key):
-                report.models.append(run_model(model, files, options, store, catalog, device, dtype, progress))
+                report.models.append(
+                    run_model(model, files, options, store, catalog, device, dtype, progress)
+                )
     finally:
         catalog.close()
     return report

@@ -59,7 +59,9 @@ class Precomputed:
 
 
 @pytest.fixture(scope="session")
-def precomputed(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: dict[str, Path]) -> Iterator[Precomputed]:
+def precomputed(
+    tmp_path_factory: pytest.TempPathFactory, tiny_checkpoints: dict[str, Path]
+) -> Iterator[Precomputed]:
     """Every tiny model precomputed with --per-head over a small gallery (read-only for tests)."""
     from precompute.runner import RunOptions, run
 

@@ -20,7 +20,9 @@ def tiny_configs() -> dict[str, T.PretrainedConfig]:
         "dinov3": T.DINOv3ViTConfig(**common, intermediate_size=64, image_size=16, num_register_tokens=4),
         "mae": T.ViTMAEConfig(**common, intermediate_size=64, image_size=16, mask_ratio=0.75),
         "clip": T.CLIPVisionConfig(**common, intermediate_size=64, image_size=16),
-        "siglip": T.SiglipVisionConfig(**{**common, "num_attention_heads": 4}, intermediate_size=64, image_size=16),
+        "siglip": T.SiglipVisionConfig(
+            **{**common, "num_attention_heads": 4}, intermediate_size=64, image_size=16
+        ),
         "siglip2": T.Siglip2VisionConfig(**common, intermediate_size=64, num_patches=64),
     }
 
@@ -46,7 +48,12 @@ def save_tiny_checkpoints(folder: Path) -> dict[str, Path]:
         # Sharpen attention a little so maps are not all uniform (random init gives near-uniform softmax).
         with torch.no_grad():
             for name, param in model.named_parameters():
-                if "q_proj.weight" in name or "query.weight" in name or "k_proj.weight" in name or "key.weight" in name:
+                if (
+                    "q_proj.weight" in name
+                    or "query.weight" in name
+                    or "k_proj.weight" in name
+                    or "key.weight" in name
+                ):
                     param.mul_(4.0)
         target = folder / key
         model.save_pretrained(target)

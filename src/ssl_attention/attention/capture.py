@@ -196,7 +196,9 @@ class AttentionRecorder:
                 stored = 0.5 * torch.bmm(row.unsqueeze(1), previous).squeeze(1) + 0.5 * previous[:, 0]
             else:
                 mean_row = mean_of_head_mean / layout.n_tokens
-                stored = 0.5 * torch.bmm(mean_row.unsqueeze(1), previous).squeeze(1) + 0.5 * previous.mean(dim=1)
+                stored = 0.5 * torch.bmm(mean_row.unsqueeze(1), previous).squeeze(1) + 0.5 * previous.mean(
+                    dim=1
+                )
             self.rollout.append(stored[:, patches])
             self._product = None
             return
@@ -205,7 +207,9 @@ class AttentionRecorder:
             start = 0
             for rows in head_mean_rows:
                 stop = start + rows.shape[1]
-                torch.baddbmm(previous[:, start:stop], rows, previous, beta=0.5, alpha=0.5, out=product[:, start:stop])
+                torch.baddbmm(
+                    previous[:, start:stop], rows, previous, beta=0.5, alpha=0.5, out=product[:, start:stop]
+                )
                 start = stop
         self._product = product
         if layout.has_cls:
@@ -247,7 +251,8 @@ def pooling_head_attention(head: nn.Module, hidden_state: torch.Tensor) -> torch
     The pooling head is a `torch.nn.MultiheadAttention` (not a transformers attention), so its
     probabilities are recomputed from its own projection weights.
     """
-    attention: nn.MultiheadAttention = head.attention
+    attention = head.attention
+    assert isinstance(attention, nn.MultiheadAttention)
     heads = attention.num_heads
     dim = attention.embed_dim
     head_dim = dim // heads
@@ -256,7 +261,7 @@ def pooling_head_attention(head: nn.Module, hidden_state: torch.Tensor) -> torch
     w_q, w_k = weight[:dim], weight[dim : 2 * dim]
     b_q = bias[:dim] if bias is not None else None
     b_k = bias[dim : 2 * dim] if bias is not None else None
-    probe = head.probe.float().reshape(1, dim)
+    probe = torch.as_tensor(head.probe).float().reshape(1, dim)
     q = nn.functional.linear(probe, w_q, b_q).reshape(1, heads, 1, head_dim)
     k = nn.functional.linear(hidden_state.float(), w_k, b_k)
     batch, tokens, _ = k.shape

@@ -31,7 +31,9 @@ def discover(folder: str | Path) -> Discovery:
     """Every file with an image suffix under `folder`, in id order. Hidden files are ignored."""
     root = Path(folder)
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder {root} does not exist; pass --images DIR or set SSL_ATTENTION_IMAGES")
+        raise FileNotFoundError(
+            f"image folder {root} does not exist; pass --images DIR or set SSL_ATTENTION_IMAGES"
+        )
     files: dict[str, DiscoveredFile] = {}
     skipped: list[tuple[str, str]] = []
     for path in sorted(root.rglob("*")):

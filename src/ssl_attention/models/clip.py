@@ -6,9 +6,11 @@ through their `vision_config`; learned position embeddings are interpolated to a
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
-from transformers import CLIPVisionModel, PretrainedConfig
+from transformers import CLIPVisionModel, PretrainedConfig, PreTrainedModel
 
 from ssl_attention.models.base import Normalization, VisionAdapter
 from ssl_attention.models.layout import TokenLayout
@@ -19,7 +21,10 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 class ClipAdapter(VisionAdapter):
     family = "clip"
-    model_classes = {"clip": CLIPVisionModel, "clip_vision_model": CLIPVisionModel}
+    model_classes: ClassVar[dict[str, type[PreTrainedModel]]] = {
+        "clip": CLIPVisionModel,
+        "clip_vision_model": CLIPVisionModel,
+    }
     default_normalization = Normalization(CLIP_MEAN, CLIP_STD)
 
     @classmethod

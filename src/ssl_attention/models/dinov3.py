@@ -7,9 +7,11 @@ RoPE, so the recomputed attention is the model's own.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
-from transformers import DINOv3ViTModel
+from transformers import DINOv3ViTModel, PreTrainedModel
 
 from ssl_attention.models.base import VisionAdapter
 from ssl_attention.models.layout import TokenLayout
@@ -17,11 +19,13 @@ from ssl_attention.models.layout import TokenLayout
 
 class Dinov3Adapter(VisionAdapter):
     family = "dinov3"
-    model_classes = {"dinov3_vit": DINOv3ViTModel}
+    model_classes: ClassVar[dict[str, type[PreTrainedModel]]] = {"dinov3_vit": DINOv3ViTModel}
 
     def layout(self, image_size: int) -> TokenLayout:
         registers = int(self.config.num_register_tokens)
-        return TokenLayout.vit(has_cls=True, registers=registers, image_size=image_size, patch=self.patch_size)
+        return TokenLayout.vit(
+            has_cls=True, registers=registers, image_size=image_size, patch=self.patch_size
+        )
 
     def attention_modules(self) -> list[nn.Module]:
         return [layer.attention for layer in self.model.model.layer]

@@ -7,9 +7,11 @@ argsort is then the identity and the patches stay in raster order.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
-from transformers import PretrainedConfig, ViTMAEModel
+from transformers import PretrainedConfig, PreTrainedModel, ViTMAEModel
 
 from ssl_attention.models.base import VisionAdapter
 from ssl_attention.models.layout import TokenLayout
@@ -22,7 +24,7 @@ def raster_noise(batch: int, n_patches: int, device: torch.device) -> torch.Tens
 
 class MaeAdapter(VisionAdapter):
     family = "mae"
-    model_classes = {"vit_mae": ViTMAEModel}
+    model_classes: ClassVar[dict[str, type[PreTrainedModel]]] = {"vit_mae": ViTMAEModel}
 
     @classmethod
     def prepare_config(cls, config: PretrainedConfig) -> PretrainedConfig:

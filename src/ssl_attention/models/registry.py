@@ -76,7 +76,9 @@ def parse_checkpoint_overrides(values: list[str]) -> dict[str, str]:
         if not sep or not key or not target:
             raise ModelLoadError(f"--checkpoint takes KEY=HF_ID_OR_DIR, got '{value}'")
         if key not in REGISTRY:
-            raise ModelLoadError(f"--checkpoint names unknown model '{key}'; choose from {', '.join(REGISTRY)}")
+            raise ModelLoadError(
+                f"--checkpoint names unknown model '{key}'; choose from {', '.join(REGISTRY)}"
+            )
         overrides[key] = target
     return overrides
 
@@ -100,7 +102,9 @@ class ResolvedModel:
         if self.weights == "random":
             return adapter.random(self.config, self.normalization)
         try:
-            return adapter.pretrained(self.checkpoint, self.config, self.normalization, **from_pretrained_kwargs)
+            return adapter.pretrained(
+                self.checkpoint, self.config, self.normalization, **from_pretrained_kwargs
+            )
         except (OSError, ValueError) as error:
             raise ModelLoadError(_unreachable(self.spec.key, self.checkpoint, error)) from error
 
@@ -147,7 +151,9 @@ def resolve_model(key: str, checkpoint: str | None = None, weights: str = "pretr
     if local.is_dir():
         config_folder: Path | str = local
     elif Path(target).is_absolute() or target.startswith((".", "~")):
-        raise ModelLoadError(f"checkpoint folder {target} for '{key}' does not exist; pass --checkpoint {key}=DIR")
+        raise ModelLoadError(
+            f"checkpoint folder {target} for '{key}' does not exist; pass --checkpoint {key}=DIR"
+        )
     elif weights == "random" and target == spec.default_checkpoint:
         config_folder = shipped
     else:

@@ -12,9 +12,11 @@ gh×gw grid, so both give maps on the same square grid.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
-from transformers import PretrainedConfig, Siglip2VisionModel, SiglipVisionModel
+from transformers import PretrainedConfig, PreTrainedModel, Siglip2VisionModel, SiglipVisionModel
 
 from ssl_attention.models.base import Normalization, VisionAdapter
 from ssl_attention.models.layout import TokenLayout
@@ -33,7 +35,7 @@ def naflex_patches(pixels: torch.Tensor, patch: int) -> torch.Tensor:
 
 class SiglipAdapter(VisionAdapter):
     family = "siglip"
-    model_classes = {
+    model_classes: ClassVar[dict[str, type[PreTrainedModel]]] = {
         "siglip": SiglipVisionModel,
         "siglip_vision_model": SiglipVisionModel,
         "siglip2": Siglip2VisionModel,

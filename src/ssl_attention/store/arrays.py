@@ -55,7 +55,9 @@ class AttentionStoreWriter:
         if not _is_local(self.url):
             yield
             return
-        lock_path = _local_path(self.url) / f".{key}.lock"
+        # Beside the store, not in it: zarr would take a file inside for a broken node.
+        store_path = _local_path(self.url).resolve()
+        lock_path = store_path.parent / f".{store_path.name}.{key}.lock"
         with open(lock_path, "w") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -83,7 +85,9 @@ class AttentionStoreWriter:
         if existing is None or existing.identity() == attrs.identity():
             return
         before, after = existing.identity(), attrs.identity()
-        changes = ", ".join(f"{k}: {before[k]} -> {after[k]}" for k in sorted(after) if before.get(k) != after[k])
+        changes = ", ".join(
+            f"{k}: {before[k]} -> {after[k]}" for k in sorted(after) if before.get(k) != after[k]
+        )
         raise StoreError(
             f"the store already holds model '{attrs.key}' built with other settings ({changes}); "
             "rerun with --force to rebuild it, or use another --store"
@@ -107,11 +111,11 @@ class AttentionStoreWriter:
                 )
             return
         self.check_compatible(attrs)
-        group = self.root[attrs.key]
-        assert isinstance(group, zarr.Group)
-        group.attrs.update(attrs.to_attrs())
+        existing = self.root[attrs.key]
+        assert isinstance(existing, zarr.Group)
+        existing.attrs.update(attrs.to_attrs())
         for spec in attrs.array_specs():
-            array = group[spec.path]
+            array = existing[spec.path]
             assert isinstance(array, zarr.Array)
             if array.shape[0] < n_rows:
                 array.resize((n_rows, *spec.shape))

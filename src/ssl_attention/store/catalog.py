@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -130,11 +131,32 @@ class ImageInfo:
 
 
 @dataclass(frozen=True)
+class ImageEntry:
+    """An image's content hash, its decode error if any, and its row for one model when that is done."""
+
+    id: str
+    sha256: str | None
+    error: str | None
+    row: int | None  # None until the image's maps for the model are complete
+
+
+@dataclass(frozen=True)
 class DiscoveredFile:
     id: str
     path: str
     size: int
     mtime_ns: int
+
+
+# Built once: `Catalog.entry` runs on every attention request.
+_ENTRY_QUERY = (
+    select(ImageRow.sha256, ImageRow.error, EntryRow.row)
+    .outerjoin(
+        EntryRow,
+        (EntryRow.image_id == ImageRow.id) & (EntryRow.model == bindparam("model")) & EntryRow.done.is_(True),
+    )
+    .where(ImageRow.id == bindparam("image_id"))
+)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -208,7 +230,10 @@ class Catalog:
 
     def _sync_images(self, files: Sequence[DiscoveredFile]) -> None:
         with self.session.begin() as s:
-            known = {row.id: row for row in s.scalars(select(ImageRow).where(ImageRow.id.in_([f.id for f in files])))}
+            known = {
+                row.id: row
+                for row in s.scalars(select(ImageRow).where(ImageRow.id.in_([f.id for f in files])))
+            }
             changed: list[str] = []
             for f in files:
                 row = known.get(f.id)
@@ -233,6 +258,11 @@ class Catalog:
         with self.session.begin() as s:
             s.execute(update(ImageRow).where(ImageRow.id == image_id).values(error=message))
 
+    def failed_ids(self) -> set[str]:
+        """Images whose file could not be used (the mark is cleared when the file changes)."""
+        with self.session() as s:
+            return set(s.scalars(select(ImageRow.id).where(ImageRow.error.is_not(None))))
+
     def image(self, image_id: str) -> ImageInfo | None:
         with self.session() as s:
             row = s.get(ImageRow, image_id)
@@ -240,7 +270,9 @@ class Catalog:
                 return None
             return self._info(s, [row])[0]
 
-    def images(self, *, limit: int = 50, offset: int = 0, query: str | None = None) -> tuple[list[ImageInfo], int]:
+    def images(
+        self, *, limit: int = 50, offset: int = 0, query: str | None = None
+    ) -> tuple[list[ImageInfo], int]:
         """A page of images ordered by id, optionally filtered by a substring of id or path."""
         with self.session() as s:
             stmt = select(ImageRow)
@@ -321,6 +353,15 @@ class Catalog:
                 )
             )
 
+    def entry(self, image_id: str, model: str) -> ImageEntry | None:
+        """The image and its completed row for a model in one query (the API's hot path); None if unknown."""
+        with self.engine.connect() as connection:
+            found = connection.execute(_ENTRY_QUERY, {"image_id": image_id, "model": model}).one_or_none()
+        if found is None:
+            return None
+        sha256, error, row = found
+        return ImageEntry(image_id, sha256, error, row)
+
     # --- runs ---------------------------------------------------------------------------------
 
     def start_run(self, model: str, checkpoint: str, weights: str, params: dict[str, Any]) -> int:
@@ -329,6 +370,16 @@ class Catalog:
             s.add(run)
             s.flush()
             return run.id
+
+    def close_stale_runs(self, model: str) -> int:
+        """Runs still marked running for a model whose lock we now hold were killed; say so."""
+        with self.session.begin() as s:
+            result = s.execute(
+                update(RunRow)
+                .where(RunRow.model == model, RunRow.status == "running")
+                .values(status="killed", error="the process ended without finishing this run")
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def finish_run(
         self,
@@ -363,7 +414,9 @@ class Catalog:
 
     # --- annotations --------------------------------------------------------------------------
 
-    def replace_annotations(self, boxes: Sequence[tuple[str, str, float, float, float, float]], source: str) -> int:
+    def replace_annotations(
+        self, boxes: Sequence[tuple[str, str, float, float, float, float]], source: str
+    ) -> int:
         """Replace the annotations of `source` with (image_id, label, x0, y0, x1, y1) boxes of known images."""
         with self.session.begin() as s:
             known = set(s.scalars(select(ImageRow.id)))
@@ -371,12 +424,18 @@ class Catalog:
             added = 0
             for image_id, label, x0, y0, x1, y1 in boxes:
                 if image_id in known:
-                    s.add(AnnotationRow(image_id=image_id, label=label, x0=x0, y0=y0, x1=x1, y1=y1, source=source))
+                    s.add(
+                        AnnotationRow(
+                            image_id=image_id, label=label, x0=x0, y0=y0, x1=x1, y1=y1, source=source
+                        )
+                    )
                     added += 1
             return added
 
     def annotations(self, image_id: str) -> list[AnnotationRow]:
         with self.session() as s:
             return list(
-                s.scalars(select(AnnotationRow).where(AnnotationRow.image_id == image_id).order_by(AnnotationRow.id))
+                s.scalars(
+                    select(AnnotationRow).where(AnnotationRow.image_id == image_id).order_by(AnnotationRow.id)
+                )
             )

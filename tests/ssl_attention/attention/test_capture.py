@@ -126,7 +126,9 @@ def test_rollout_matches_hand_worked_three_token_example() -> None:
     expected = torch.tensor([[[0.125, 0.125], [0.245, 0.275]]])
     torch.testing.assert_close(results["rollout/fused"].double().reshape(1, 2, 2), expected.double())
     # The same run gives the raw CLS rows and the per-patch mean received attention.
-    torch.testing.assert_close(results["cls/fused"][0, 1].double(), torch.tensor([0.4, 0.4], dtype=torch.float64))
+    torch.testing.assert_close(
+        results["cls/fused"][0, 1].double(), torch.tensor([0.4, 0.4], dtype=torch.float64)
+    )
     torch.testing.assert_close(
         results["mean/fused"][0, 0].double(), torch.tensor([0.95 / 3, 1.25 / 3], dtype=torch.float64)
     )
@@ -176,7 +178,9 @@ def test_pool_method_matches_multihead_attention_weights(tiny_checkpoints: dict[
 
 def test_mask_builder_is_registered_so_padded_inputs_match_sdpa(tiny_checkpoints: dict[str, Path]) -> None:
     assert ALL_MASK_ATTENTION_FUNCTIONS[CAPTURE_IMPLEMENTATION] is sdpa_mask
-    model = T.Siglip2VisionModel.from_pretrained(tiny_checkpoints["siglip2"], attn_implementation="sdpa").eval()
+    model = T.Siglip2VisionModel.from_pretrained(
+        tiny_checkpoints["siglip2"], attn_implementation="sdpa"
+    ).eval()
     side = IMAGE_SIZE // PATCH
     pixels = torch.randn(2, 3, IMAGE_SIZE, IMAGE_SIZE)
     patches = naflex_patches(pixels, PATCH)
@@ -184,7 +188,9 @@ def test_mask_builder_is_registered_so_padded_inputs_match_sdpa(tiny_checkpoints
     mask[1, side * (side - 2) :] = 0  # the second image is padded: its last two patch rows are not real
     shapes = torch.tensor([[side, side], [side - 2, side]])
     with torch.no_grad():
-        expected = model(pixel_values=patches, pixel_attention_mask=mask, spatial_shapes=shapes).last_hidden_state
+        expected = model(
+            pixel_values=patches, pixel_attention_mask=mask, spatial_shapes=shapes
+        ).last_hidden_state
         model.set_attn_implementation(CAPTURE_IMPLEMENTATION)
         got = model(pixel_values=patches, pixel_attention_mask=mask, spatial_shapes=shapes).last_hidden_state
     valid = mask.bool()

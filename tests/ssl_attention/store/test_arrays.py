@@ -34,7 +34,14 @@ def attrs(**changes: object) -> ModelAttrs:
 
 def test_layout_lists_the_documented_arrays() -> None:
     specs = {spec.path: spec for spec in attrs().array_specs()}
-    assert set(specs) == {"cls/fused", "cls/heads", "mean/fused", "mean/heads", "rollout/fused", "prefix/heads"}
+    assert set(specs) == {
+        "cls/fused",
+        "cls/heads",
+        "mean/fused",
+        "mean/heads",
+        "rollout/fused",
+        "prefix/heads",
+    }
     assert specs["cls/heads"].shape == (3, 2, 4, 4)
     assert specs["prefix/heads"].shape == (3, 2, 5)
     assert all(spec.chunks[0] == 1 and spec.chunks[1:] == spec.shape for spec in specs.values())
@@ -96,9 +103,8 @@ def test_model_lock_refuses_a_second_writer(tmp_path: Path) -> None:
     first = AttentionStoreWriter(str(tmp_path / "store.zarr"))
     second = AttentionStoreWriter(str(tmp_path / "store.zarr"))
     with first.model_lock("dinov2"):
-        with pytest.raises(StoreError, match="another precompute run"):
-            with second.model_lock("dinov2"):
-                pass
+        with pytest.raises(StoreError, match="another precompute run"), second.model_lock("dinov2"):
+            pass
         with second.model_lock("clip"):  # other models are independent
             pass
 

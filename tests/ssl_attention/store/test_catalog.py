@@ -80,6 +80,8 @@ def test_image_errors_are_recorded_and_cleared(catalog: Catalog) -> None:
 
 def test_annotations_replace_by_source(catalog: Catalog) -> None:
     catalog.sync_images(files("a"))
-    assert catalog.replace_annotations([("a", "cat", 0.1, 0.2, 0.5, 0.6), ("zzz", "dog", 0, 0, 1, 1)], "gt") == 1
+    assert (
+        catalog.replace_annotations([("a", "cat", 0.1, 0.2, 0.5, 0.6), ("zzz", "dog", 0, 0, 1, 1)], "gt") == 1
+    )
     assert catalog.replace_annotations([("a", "cup", 0.0, 0.0, 0.5, 0.5)], "gt") == 1
     assert [a.label for a in catalog.annotations("a")] == ["cup"]

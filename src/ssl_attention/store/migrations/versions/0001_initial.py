@@ -44,7 +44,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "entries",
-        sa.Column("image_id", sa.String(512), sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "image_id", sa.String(512), sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("model", sa.String(64), primary_key=True),
         sa.Column("row", sa.Integer(), nullable=False),
         sa.Column("done", sa.Boolean(), nullable=False, index=True),

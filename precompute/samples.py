@@ -1,0 +1,72 @@
+"""Bootstrap the sample gallery's store for `./dev.sh`: every ViT, per head, pretrained when possible.
+
+    python -m precompute.samples
+
+For each model whose maps are not complete yet: keep the weights it was started with; otherwise
+take pretrained weights when the Hugging Face hub (or its cache) has them, and fall back to
+`--weights random` with a plain message when it does not. Maps from random weights are marked
+as such in the catalog, the API and the app.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from precompute.cli import main as precompute
+from ssl_attention.models.registry import REGISTRY, ModelLoadError
+from ssl_attention.settings import Settings
+from ssl_attention.store.arrays import AttentionStoreWriter
+
+HUB_PROBE_SECONDS = 5.0
+
+
+def hub_reachable() -> bool:
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    try:
+        from huggingface_hub import model_info
+
+        model_info(REGISTRY["dinov2"].default_checkpoint, timeout=HUB_PROBE_SECONDS)
+        return True
+    except Exception:
+        return False
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    keys = [k for k, spec in REGISTRY.items() if spec.group == "vit"]
+    existing = {}
+    if os.path.exists(os.path.join(settings.store, "zarr.json")):
+        writer = AttentionStoreWriter(settings.store)
+        existing = {k: attrs.weights for k in keys if (attrs := writer.existing_attrs(k)) is not None}
+    online = None
+    status = 0
+    for key in keys:
+        weights = existing.get(key)
+        if weights is None:
+            if online is None:
+                online = hub_reachable()
+                if not online:
+                    print(
+                        "ssl-attention: the Hugging Face hub is not reachable, so pretrained weights cannot be "
+                        "downloaded. The sample gallery is precomputed with --weights random: the maps come from "
+                        "untrained models and are marked 'random' everywhere.",
+                        file=sys.stderr,
+                    )
+                    os.environ["HF_HUB_OFFLINE"] = "1"
+            weights = "pretrained" if online else "random"
+        code = precompute(["--models", key, "--per-head", "--weights", weights])
+        if code != 0 and weights == "pretrained":
+            print(f"ssl-attention: falling back to --weights random for '{key}'", file=sys.stderr)
+            code = precompute(["--models", key, "--per-head", "--weights", "random"])
+        status = status or code
+    return status
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main())
+    except ModelLoadError as error:
+        print(f"precompute: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,73 @@
+"""The registry: keys and groups, checkpoint overrides, offline random weights for every default key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from ssl_attention.models.registry import (
+    REGISTRY,
+    ModelLoadError,
+    parse_checkpoint_overrides,
+    resolve_keys,
+    resolve_model,
+)
+
+EXPECTED_LAYOUT = {
+    # key: (patch, prefix tokens at 224 px, grid at 224 px, has pool head)
+    "dinov2": (14, ("cls", "reg0", "reg1", "reg2", "reg3"), (16, 16), False),
+    "dinov3": (16, ("cls", "reg0", "reg1", "reg2", "reg3"), (14, 14), False),
+    "mae": (16, ("cls",), (14, 14), False),
+    "clip": (16, ("cls",), (14, 14), False),
+    "siglip": (16, (), (14, 14), True),
+    "siglip2": (16, (), (14, 14), True),
+}
+
+
+def test_selection_words() -> None:
+    assert resolve_keys("all") == list(REGISTRY)
+    assert resolve_keys("vit") == ["dinov2", "dinov3", "mae", "clip", "siglip", "siglip2"]
+    assert resolve_keys("clip, dinov2") == ["dinov2", "clip"]  # registry order, spaces allowed
+    with pytest.raises(ModelLoadError, match="unknown model 'dino'; choose from dinov2"):
+        resolve_keys("dino")
+
+
+def test_checkpoint_overrides() -> None:
+    assert parse_checkpoint_overrides(["clip=./x", "mae = facebook/vit-mae-large"]) == {
+        "clip": "./x",
+        "mae": "facebook/vit-mae-large",
+    }
+    with pytest.raises(ModelLoadError, match="unknown model 'vit'"):
+        parse_checkpoint_overrides(["vit=x"])
+
+
+@pytest.mark.parametrize("key", list(EXPECTED_LAYOUT))
+def test_random_weights_work_offline_for_every_default_key(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    resolved = resolve_model(key, None, "random")
+    assert resolved.checkpoint == REGISTRY[key].default_checkpoint
+    adapter = resolved.load()
+    patch, prefix, grid, has_pool = EXPECTED_LAYOUT[key]
+    layout = adapter.layout(224)
+    assert (adapter.patch_size, layout.prefix_tokens, layout.grid) == (patch, prefix, grid)
+    assert (adapter.n_layers, adapter.n_heads, len(adapter.attention_modules())) == (12, 12, 12)
+    assert (adapter.pooling_head() is not None) == has_pool
+    assert resolved.normalization.mean != (0.0, 0.0, 0.0)
+
+
+def test_random_init_is_reproducible() -> None:
+    first = resolve_model("mae", None, "random").load().model.state_dict()
+    second = resolve_model("mae", None, "random").load().model.state_dict()
+    assert all(torch.equal(first[name], second[name]) for name in first)
+
+
+def test_checkpoint_of_another_family_is_refused(tiny_checkpoints: dict[str, Path]) -> None:
+    with pytest.raises(ModelLoadError, match="'dinov2' takes dinov2_with_registers, dinov2 checkpoints"):
+        resolve_model("dinov2", str(tiny_checkpoints["clip"]), "pretrained")
+
+
+def test_local_checkpoint_reads_its_normalisation(tiny_checkpoints: dict[str, Path]) -> None:
+    resolved = resolve_model("siglip", str(tiny_checkpoints["siglip"]), "pretrained")
+    assert resolved.normalization.mean == (0.4, 0.5, 0.6)
