@@ -105,7 +105,8 @@ def print_summary(report: RunReport) -> None:
     total_done = total_seconds = total_bytes = 0.0
     for model in report.models:
         line = (
-            f"{model.key}: {model.done} images in {model.seconds:.1f} s ({model.images_per_second:.2f} img/s), "
+            f"{model.key}: {model.done} images in {model.seconds:.1f} s "
+            f"({model.images_per_second:.2f} img/s after {model.load_seconds:.1f} s loading), "
             f"{model.already_done} already done, {len(model.failed)} failed, {_size(model.bytes_written)} written"
         )
         if model.known_unreadable:

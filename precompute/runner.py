@@ -73,11 +73,14 @@ class ModelSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (image id, why)
     known_unreadable: int = 0  # files that failed in an earlier run and have not changed since
     seconds: float = 0.0
+    load_seconds: float = 0.0
     bytes_written: int | None = None
 
     @property
     def images_per_second(self) -> float:
-        return self.done / self.seconds if self.seconds > 0 else 0.0
+        """Throughput of the pipeline once the model is loaded."""
+        busy = self.seconds - self.load_seconds
+        return self.done / busy if busy > 0 else 0.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -250,6 +253,7 @@ def run_model(
         return summary
     adapter = model.load()
     adapter.model.to(device)
+    summary.load_seconds = time.perf_counter() - started
     extractor = MapExtractor(
         adapter,
         options.image_size,
