@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from precompute.runner import DEVICES, DTYPES, RunError, RunOptions, RunReport, run
+from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.models.registry import (
     REGISTRY,
     WEIGHTS,
@@ -102,6 +103,8 @@ def _size(n: int | None) -> str:
 def print_summary(report: RunReport) -> None:
     for path, why in report.skipped_files:
         print(f"skipped {path}: {why}")
+    if report.annotations:
+        print(f"annotations: {report.annotations} ground-truth boxes loaded")
     total_done = total_seconds = total_bytes = 0.0
     for model in report.models:
         line = (
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
         )
         report = run(options, progress=_progress(args.quiet))
-    except (RunError, ModelLoadError, StoreError, FileNotFoundError) as error:
+    except (RunError, ModelLoadError, StoreError, AnnotationError, FileNotFoundError) as error:
         print(f"precompute: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from ssl_attention.attention.extract import MapExtractor
+from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations
 from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, discover
 from ssl_attention.models.base import Normalization
 from ssl_attention.models.preprocess import to_pixels
@@ -384,6 +385,7 @@ def _params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> di
 class RunReport:
     models: list[ModelSummary]
     skipped_files: list[tuple[str, str]]  # (relative path, why): files that never got an id
+    annotations: int = 0  # ground-truth boxes loaded from the gallery's annotations.json
 
 
 def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) -> RunReport:
@@ -397,11 +399,16 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
         raise RunError(
             f"no images in {options.images} (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .tif)"
         )
+    boxes = gallery_annotations(options.images)  # a broken file stops the run before anything is written
     catalog = Catalog.open(options.db)
     store = AttentionStoreWriter(options.store)
     report = RunReport([], discovery.skipped)
     try:
         catalog.sync_images(files)
+        if boxes is not None:
+            report.annotations = catalog.replace_annotations(
+                [(b.image_id, b.label, b.x0, b.y0, b.x1, b.y1) for b in boxes], source=ANNOTATIONS_FILE
+            )
         for model in resolved:
             with store.model_lock(model.spec.key):
                 report.models.append(

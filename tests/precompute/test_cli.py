@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -231,3 +232,19 @@ def test_summary_reports_throughput_and_bytes(tmp_path: Path, tiny_checkpoints: 
         line.startswith("dinov2: 2 images in") and "img/s" in line and "KiB written" in line for line in lines
     )
     assert lines[-1].startswith("total: 4 image maps over 2 model(s)")
+
+
+def test_gallery_annotations_are_loaded_into_the_catalog(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path]
+) -> None:
+    write_gallery(tmp_path / "images", n_good=2)
+    coco = {
+        "images": [{"id": 1, "file_name": "img_0.jpg", "width": 40, "height": 30}],
+        "categories": [{"id": 3, "name": "gradient"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [4, 3, 20, 15]}],
+    }
+    (tmp_path / "images" / "annotations.json").write_text(json.dumps(coco))
+    report = run(options(tmp_path, tiny_checkpoints, ["mae"]))
+    assert report.annotations == 1
+    (box,) = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}").annotations("img_0")
+    assert (box.label, box.x0, box.y0, box.x1, box.y1) == ("gradient", 0.1, 0.1, 0.6, 0.6)

@@ -195,3 +195,21 @@ def test_mask_builder_is_registered_so_padded_inputs_match_sdpa(tiny_checkpoints
         got = model(pixel_values=patches, pixel_attention_mask=mask, spatial_shapes=shapes).last_hidden_state
     valid = mask.bool()
     torch.testing.assert_close(got[valid], expected[valid])
+
+
+def test_sdpa_returns_no_attention_which_is_why_we_capture(tiny_checkpoints: dict[str, Path]) -> None:
+    # The trap: transformers 5 silently returns no attention weights under sdpa.
+    model = T.Dinov2WithRegistersModel.from_pretrained(tiny_checkpoints["dinov2"], attn_implementation="sdpa")
+    with torch.no_grad():
+        out = model(pixel_values=torch.randn(1, 3, IMAGE_SIZE, IMAGE_SIZE), output_attentions=True)
+    assert not out.attentions  # empty: nothing to build maps from
+    # Our backend keeps sdpa's output bit for bit while recording the maps.
+    adapter = resolve_model("dinov2", str(tiny_checkpoints["dinov2"]), "pretrained").load()
+    pixels = torch.randn(1, 3, IMAGE_SIZE, IMAGE_SIZE)
+    extractor = MapExtractor(adapter, IMAGE_SIZE, per_head=False)
+    with torch.no_grad():
+        plain = model(pixel_values=pixels).last_hidden_state
+        with extractor.recorder.recording():
+            captured = adapter.model(pixel_values=pixels).last_hidden_state
+    assert torch.equal(plain, captured)
+    assert len(extractor.recorder.mean_heads) == adapter.n_layers
