@@ -1,0 +1,1 @@
+"""Localisation metrics: does a model attend where the ground-truth boxes are?"""

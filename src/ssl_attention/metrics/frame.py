@@ -1,0 +1,68 @@
+"""Put patch-grid maps and boxes on one evaluation frame.
+
+Every model saw the whole image resized to a square, so cell (y, x) of a gh×gw map covers the
+normalised image region [x/gw, (x+1)/gw) × [y/gh, (y+1)/gh) — whatever the patch size. Maps are
+upsampled to a frame with the image's aspect ratio, the same bilinear interpolation for every
+model (cell centres at (x + ½)/gw, edges clamped: what `F.interpolate(..., "bilinear",
+align_corners=False)` does), so 14 px and 16 px grids line up on the same pixels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_FRAME = 224  # pixels on the longer side of the evaluation frame
+
+
+@dataclass(frozen=True)
+class Frame:
+    width: int
+    height: int
+    scale: float  # frame pixels per original image pixel
+
+    @classmethod
+    def for_image(cls, width: int, height: int, longer_side: int = DEFAULT_FRAME) -> Frame:
+        scale = longer_side / max(width, height)
+        return cls(max(1, round(width * scale)), max(1, round(height * scale)), scale)
+
+
+def linear_weights(source: int, target: int) -> np.ndarray:
+    """(target, source) matrix of bilinear weights, half-pixel centres, clamped edges."""
+    position = (np.arange(target) + 0.5) * source / target - 0.5
+    position = np.clip(position, 0, source - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, source - 1)
+    frac = position - low
+    weights = np.zeros((target, source))
+    np.add.at(weights, (np.arange(target), low), 1 - frac)
+    np.add.at(weights, (np.arange(target), high), frac)
+    return weights
+
+
+def upsample(maps: np.ndarray, frame: Frame) -> np.ndarray:
+    """(..., gh, gw) → (..., frame.height, frame.width), bilinear."""
+    gh, gw = maps.shape[-2:]
+    rows = linear_weights(gh, frame.height)
+    cols = linear_weights(gw, frame.width)
+    return np.einsum("yi,...ij,xj->...yx", rows, maps.astype(np.float64), cols, optimize=True)
+
+
+def cells_to_frame(mask: np.ndarray, frame: Frame) -> np.ndarray:
+    """A boolean (gh, gw) grid mask → the frame pixels whose centres fall in selected cells."""
+    gh, gw = mask.shape
+    ys = np.minimum(((np.arange(frame.height) + 0.5) * gh / frame.height).astype(int), gh - 1)
+    xs = np.minimum(((np.arange(frame.width) + 0.5) * gw / frame.width).astype(int), gw - 1)
+    return mask[np.ix_(ys, xs)]
+
+
+def box_mask(boxes: Sequence[tuple[float, float, float, float]], frame: Frame) -> np.ndarray:
+    """Union of normalised boxes (x0, y0, x1, y1) as frame pixels whose centres lie inside."""
+    ys = (np.arange(frame.height) + 0.5) / frame.height
+    xs = (np.arange(frame.width) + 0.5) / frame.width
+    mask = np.zeros((frame.height, frame.width), dtype=bool)
+    for x0, y0, x1, y1 in boxes:
+        mask |= ((ys >= y0) & (ys < y1))[:, None] & ((xs >= x0) & (xs < x1))[None, :]
+    return mask

@@ -1,0 +1,93 @@
+"""Metric functions on hand-computed cases, and the frame against torch's interpolation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ssl_attention.metrics.baselines import centre_gaussian, uniform_random
+from ssl_attention.metrics.frame import Frame, box_mask, cells_to_frame, upsample
+from ssl_attention.metrics.localisation import (
+    energy_in_boxes,
+    iou_top_percent,
+    mass_mask,
+    mass_mask_iou,
+    pointing_hit,
+)
+
+SQUARE = Frame(4, 4, 1.0)  # a 4×4 px image evaluated at its own size
+LEFT_HALF = (0.0, 0.0, 0.5, 1.0)
+RIGHT_HALF = (0.5, 0.0, 1.0, 1.0)
+LEFT_COLUMN_MAP = np.array([[1.0, 0.0], [1.0, 0.0]])
+
+
+def test_upsampling_matches_torch_bilinear_half_pixel() -> None:
+    grid = np.random.default_rng(0).random((3, 5, 7))
+    frame = Frame.for_image(640, 427, longer_side=224)
+    assert (frame.width, frame.height) == (224, 149)
+    expected = torch.nn.functional.interpolate(
+        torch.from_numpy(grid)[None], size=(149, 224), mode="bilinear", align_corners=False
+    )[0].numpy()
+    np.testing.assert_allclose(upsample(grid, frame), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_box_and_cell_masks_use_pixel_centres() -> None:
+    mask = box_mask([LEFT_HALF], SQUARE)
+    assert mask[:, :2].all() and not mask[:, 2:].any()
+    cells = cells_to_frame(np.array([[True, False], [False, False]]), SQUARE)
+    assert cells[:2, :2].all() and cells.sum() == 4
+
+
+def test_iou_top_percent_hand_cases() -> None:
+    up = upsample(LEFT_COLUMN_MAP, SQUARE)  # columns: 1, 0.75, 0.25, 0
+    np.testing.assert_allclose(up[0], [1, 0.75, 0.25, 0])
+    assert iou_top_percent(up, box_mask([LEFT_HALF], SQUARE), 50) == 1.0
+    assert iou_top_percent(up, box_mask([RIGHT_HALF], SQUARE), 50) == 0.0
+    assert iou_top_percent(up, box_mask([LEFT_HALF], SQUARE), 25) == 0.5  # 4 px of an 8 px box
+
+
+def test_mass_mask_keeps_the_fewest_patches_reaching_the_mass() -> None:
+    grid = np.array([[0.5, 0.3], [0.15, 0.05]])
+    assert mass_mask(grid, 0.5).tolist() == [[True, False], [False, False]]
+    assert mass_mask(grid, 0.6).tolist() == [[True, True], [False, False]]
+    assert mass_mask(grid, 1.0).all()
+    assert mass_mask_iou(grid, box_mask([(0.0, 0.0, 1.0, 0.5)], SQUARE), SQUARE, 0.6) == 1.0
+    assert mass_mask_iou(grid, box_mask([(0.0, 0.5, 1.0, 1.0)], SQUARE), SQUARE, 0.6) == 0.0
+
+
+def test_pointing_game_hits_on_the_border_with_tolerance() -> None:
+    frame = Frame(16, 16, 1.0)
+    grid = np.zeros((4, 4))
+    grid[0, 0] = 1.0
+    up = upsample(grid, frame)
+    assert np.unravel_index(np.argmax(up), up.shape) == (0, 0)  # centre of pixel (0, 0) is (0.5, 0.5) px
+    box = (2 / 16, 0.0, 1.0, 1.0)  # left edge at x = 2 px: the peak is 1.5 px away
+    assert pointing_hit(up, [box], frame, tolerance_px=0) == 0.0
+    assert pointing_hit(up, [box], frame, tolerance_px=1.5) == 1.0
+    assert pointing_hit(up, [(0.0, 0.0, 0.5, 0.5)], frame, tolerance_px=0) == 1.0
+
+
+def test_pointing_tolerance_is_in_original_image_pixels() -> None:
+    frame = Frame.for_image(64, 64, longer_side=16)  # 4 original px per frame px
+    grid = np.zeros((4, 4))
+    grid[0, 0] = 1.0
+    box = (8 / 64, 0.0, 1.0, 1.0)  # the peak's centre (2, 2) original px is 6 px from x = 8
+    up = upsample(grid, frame)
+    assert pointing_hit(up, [box], frame, tolerance_px=5.9) == 0.0
+    assert pointing_hit(up, [box], frame, tolerance_px=6.0) == 1.0
+
+
+def test_energy_in_boxes() -> None:
+    uniform = np.ones((4, 4))
+    assert energy_in_boxes(uniform, box_mask([LEFT_HALF], SQUARE)) == 0.5
+    assert energy_in_boxes(upsample(LEFT_COLUMN_MAP, SQUARE), box_mask([LEFT_HALF], SQUARE)) == pytest.approx(
+        (1 + 0.75) / 2
+    )
+
+
+def test_baselines_are_normalised_and_reproducible() -> None:
+    gauss = centre_gaussian((6, 6))
+    assert gauss.sum() == pytest.approx(1.0) and gauss[2:4, 2:4].min() == gauss.max()
+    assert np.array_equal(uniform_random((6, 6), "cat"), uniform_random((6, 6), "cat"))
+    assert not np.array_equal(uniform_random((6, 6), "cat"), uniform_random((6, 6), "dog"))
