@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--force", action="store_true", help="recompute everything, rebuilding the models' groups"
     )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="score the maps against the gallery's annotation boxes (incremental)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -120,6 +125,12 @@ def print_summary(report: RunReport) -> None:
         total_done += model.done
         total_seconds += model.seconds
         total_bytes += model.bytes_written or 0
+    if report.metrics is not None:
+        m = report.metrics
+        print(
+            f"metrics: {m.pairs_scored} image × model pairs scored ({m.values} values), "
+            f"{m.pairs_already} already scored, {m.summaries} summaries"
+        )
     print(
         f"total: {int(total_done)} image maps over {len(report.models)} model(s) in {total_seconds:.1f} s, "
         f"{_size(int(total_bytes))} written"
@@ -154,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             per_head=args.per_head,
             workers=args.workers,
+            metrics=args.metrics,
         )
         report = run(options, progress=_progress(args.quiet))
     except (RunError, ModelLoadError, StoreError, AnnotationError, FileNotFoundError) as error:

@@ -28,6 +28,7 @@ import torch
 from ssl_attention.attention.extract import MapExtractor
 from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations
 from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, discover
+from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.base import Normalization
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel, resolve_model
@@ -64,6 +65,7 @@ class RunOptions:
     per_head: bool = False
     workers: int = 4
     query_chunk_mb: int = 64
+    metrics: bool = False
 
 
 @dataclass
@@ -386,6 +388,7 @@ class RunReport:
     models: list[ModelSummary]
     skipped_files: list[tuple[str, str]]  # (relative path, why): files that never got an id
     annotations: int = 0  # ground-truth boxes loaded from the gallery's annotations.json
+    metrics: MetricsReport | None = None
 
 
 def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) -> RunReport:
@@ -414,6 +417,8 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
                 report.models.append(
                     run_model(model, files, options, store, catalog, device, dtype, progress)
                 )
+        if options.metrics:
+            report.metrics = compute_metrics(options.store, catalog, models=options.models)
     finally:
         catalog.close()
     return report

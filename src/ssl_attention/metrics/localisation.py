@@ -54,7 +54,10 @@ def mass_mask_iou(grid_map: np.ndarray, boxes: np.ndarray, frame: Frame, mass: f
 
 
 def pointing_hit(
-    upsampled: np.ndarray, boxes: Sequence[tuple[float, float, float, float]], frame: Frame, tolerance_px: float
+    upsampled: np.ndarray,
+    boxes: Sequence[tuple[float, float, float, float]],
+    frame: Frame,
+    tolerance_px: float,
 ) -> float:
     """1 when the map's maximum lies within `tolerance_px` (original image pixels) of a box, else 0."""
     y, x = np.unravel_index(int(np.argmax(upsampled)), upsampled.shape)

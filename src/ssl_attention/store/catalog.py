@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -107,6 +108,7 @@ class MetricRow(Base):
     __tablename__ = "metrics"
     __table_args__ = (
         UniqueConstraint("image_id", "model", "method", "layer", "head", "metric", name="uq_metrics_key"),
+        Index("ix_metrics_model_metric", "model", "metric"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -117,6 +119,39 @@ class MetricRow(Base):
     head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
     metric: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
+
+
+class MetricSummaryRow(Base):
+    __tablename__ = "metric_summaries"
+    __table_args__ = (
+        UniqueConstraint(
+            "model", "method", "layer", "head", "metric", "label", name="uq_metric_summaries_key"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    layer: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
+    metric: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(128))  # "" = all annotation labels
+    mean: Mapped[float] = mapped_column(Float)
+    std: Mapped[float] = mapped_column(Float)
+    ci_low: Mapped[float] = mapped_column(Float)
+    ci_high: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    image_id: str
+    model: str
+    method: str
+    layer: int
+    head: int  # -1 = fused
+    metric: str
+    value: float
 
 
 @dataclass(frozen=True)
@@ -245,6 +280,7 @@ class Catalog:
                     changed.append(f.id)
             if changed:
                 s.execute(update(EntryRow).where(EntryRow.image_id.in_(changed)).values(done=False))
+                s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
 
     def record_image(self, image_id: str, *, sha256: str, width: int, height: int) -> None:
         with self.session.begin() as s:
@@ -343,6 +379,7 @@ class Catalog:
         """Forget every row of a model (its store group is being rebuilt)."""
         with self.session.begin() as s:
             s.execute(delete(EntryRow).where(EntryRow.model == model))
+            s.execute(delete(MetricRow).where(MetricRow.model == model))
 
     def row_of(self, image_id: str, model: str) -> int | None:
         """The image's row for a model, only when its maps are complete."""
@@ -417,20 +454,31 @@ class Catalog:
     def replace_annotations(
         self, boxes: Sequence[tuple[str, str, float, float, float, float]], source: str
     ) -> int:
-        """Replace the annotations of `source` with (image_id, label, x0, y0, x1, y1) boxes of known images."""
+        """Replace the annotations of `source` with (image_id, label, x0, y0, x1, y1) boxes of known images.
+
+        Images whose boxes changed lose their metrics (they are computed again)."""
         with self.session.begin() as s:
             known = set(s.scalars(select(ImageRow.id)))
+            wanted = [b for b in boxes if b[0] in known]
+            before: dict[str, set[tuple[str, float, float, float, float]]] = {}
+            for row in s.scalars(select(AnnotationRow).where(AnnotationRow.source == source)):
+                before.setdefault(row.image_id, set()).add((row.label, row.x0, row.y0, row.x1, row.y1))
+            after: dict[str, set[tuple[str, float, float, float, float]]] = {}
+            for image_id, label, x0, y0, x1, y1 in wanted:
+                after.setdefault(image_id, set()).add((label, x0, y0, x1, y1))
+            changed = [i for i in set(before) | set(after) if before.get(i) != after.get(i)]
+            if changed:
+                s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
             s.execute(delete(AnnotationRow).where(AnnotationRow.source == source))
-            added = 0
-            for image_id, label, x0, y0, x1, y1 in boxes:
-                if image_id in known:
-                    s.add(
-                        AnnotationRow(
-                            image_id=image_id, label=label, x0=x0, y0=y0, x1=x1, y1=y1, source=source
-                        )
-                    )
-                    added += 1
-            return added
+            for image_id, label, x0, y0, x1, y1 in wanted:
+                s.add(
+                    AnnotationRow(image_id=image_id, label=label, x0=x0, y0=y0, x1=x1, y1=y1, source=source)
+                )
+            return len(wanted)
+
+    def annotated_ids(self) -> set[str]:
+        with self.session() as s:
+            return set(s.scalars(select(AnnotationRow.image_id).distinct()))
 
     def annotations(self, image_id: str) -> list[AnnotationRow]:
         with self.session() as s:
@@ -439,3 +487,95 @@ class Catalog:
                     select(AnnotationRow).where(AnnotationRow.image_id == image_id).order_by(AnnotationRow.id)
                 )
             )
+
+    # --- metrics ------------------------------------------------------------------------------
+
+    def metric_pairs(self) -> set[tuple[str, str]]:
+        """(image, model) pairs that have metrics."""
+        with self.session() as s:
+            return {(i, m) for i, m in s.execute(select(MetricRow.image_id, MetricRow.model).distinct())}
+
+    def add_metrics(self, values: Sequence[MetricValue]) -> None:
+        """Insert one (image, model) pair's values in one transaction (replacing any it had)."""
+        pairs = {(v.image_id, v.model) for v in values}
+        with self.session.begin() as s:
+            for image_id, model in pairs:
+                s.execute(delete(MetricRow).where(MetricRow.image_id == image_id, MetricRow.model == model))
+            s.execute(
+                MetricRow.__table__.insert(),
+                [
+                    {
+                        "image_id": v.image_id,
+                        "model": v.model,
+                        "method": v.method,
+                        "layer": v.layer,
+                        "head": v.head,
+                        "metric": v.metric,
+                        "value": v.value,
+                    }
+                    for v in values
+                ],
+            )
+
+    def metric_values(
+        self, *, model: str | None = None, metric: str | None = None, image_id: str | None = None
+    ) -> list[MetricValue]:
+        with self.session() as s:
+            stmt = select(
+                MetricRow.image_id,
+                MetricRow.model,
+                MetricRow.method,
+                MetricRow.layer,
+                MetricRow.head,
+                MetricRow.metric,
+                MetricRow.value,
+            )
+            if model is not None:
+                stmt = stmt.where(MetricRow.model == model)
+            if metric is not None:
+                stmt = stmt.where(MetricRow.metric == metric)
+            if image_id is not None:
+                stmt = stmt.where(MetricRow.image_id == image_id)
+            return [MetricValue(*row) for row in s.execute(stmt)]
+
+    def image_labels(self) -> dict[str, set[str]]:
+        with self.session() as s:
+            labels: dict[str, set[str]] = {}
+            for image_id, label in s.execute(select(AnnotationRow.image_id, AnnotationRow.label)):
+                labels.setdefault(image_id, set()).add(label)
+            return labels
+
+    def replace_summaries(self, rows: Sequence[dict[str, Any]]) -> None:
+        with self.session.begin() as s:
+            s.execute(delete(MetricSummaryRow))
+            if rows:
+                s.execute(MetricSummaryRow.__table__.insert(), list(rows))
+
+    def summaries(
+        self,
+        *,
+        metric: str | None = None,
+        model: str | None = None,
+        method: str | None = None,
+        layer: int | None = None,
+        head: int | None = None,
+        label: str = "",
+    ) -> list[MetricSummaryRow]:
+        with self.session() as s:
+            stmt = select(MetricSummaryRow).where(MetricSummaryRow.label == label)
+            for column, value in (
+                (MetricSummaryRow.metric, metric),
+                (MetricSummaryRow.model, model),
+                (MetricSummaryRow.method, method),
+                (MetricSummaryRow.layer, layer),
+                (MetricSummaryRow.head, head),
+            ):
+                if value is not None:
+                    stmt = stmt.where(column == value)
+            order = (
+                MetricSummaryRow.model,
+                MetricSummaryRow.method,
+                MetricSummaryRow.layer,
+                MetricSummaryRow.head,
+            )
+            return list(s.scalars(stmt.order_by(*order)))
