@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    insert,
     or_,
     select,
     update,
@@ -502,7 +503,7 @@ class Catalog:
             for image_id, model in pairs:
                 s.execute(delete(MetricRow).where(MetricRow.image_id == image_id, MetricRow.model == model))
             s.execute(
-                MetricRow.__table__.insert(),
+                insert(MetricRow),
                 [
                     {
                         "image_id": v.image_id,
@@ -549,7 +550,7 @@ class Catalog:
         with self.session.begin() as s:
             s.execute(delete(MetricSummaryRow))
             if rows:
-                s.execute(MetricSummaryRow.__table__.insert(), list(rows))
+                s.execute(insert(MetricSummaryRow), list(rows))
 
     def summaries(
         self,
