@@ -47,7 +47,9 @@ def capture_attention_forward(
     )
     recorder = _active_recorder.get()
     if recorder is not None:
-        recorder.observe(module, query, key, attention_mask, scaling)
+        # The statistics are float32 whatever the model runs in: autocast would turn our matmuls into bf16.
+        with torch.autocast(device_type=query.device.type, enabled=False):
+            recorder.observe(module, query, key, attention_mask, scaling)
     return output, None
 
 

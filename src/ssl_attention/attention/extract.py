@@ -47,7 +47,8 @@ class MapExtractor:
 
     def _on_pooling_head(self, module: torch.nn.Module, args: tuple[Any, ...]) -> None:
         if self._recording:
-            self._pool = pooling_head_attention(module, args[0])
+            with torch.autocast(device_type=args[0].device.type, enabled=False):
+                self._pool = pooling_head_attention(module, args[0])
 
     def _autocast(self, device: torch.device) -> Any:
         if self.autocast_dtype is None or self.autocast_dtype == torch.float32:

@@ -213,3 +213,21 @@ def test_sdpa_returns_no_attention_which_is_why_we_capture(tiny_checkpoints: dic
             captured = adapter.model(pixel_values=pixels).last_hidden_state
     assert torch.equal(plain, captured)
     assert len(extractor.recorder.mean_heads) == adapter.n_layers
+
+
+@pytest.mark.parametrize("key", ["dinov2", "siglip"])
+def test_bf16_autocast_keeps_statistics_in_float32(key: str, tiny_checkpoints: dict[str, Path]) -> None:
+    # The CUDA default (bf16 autocast) exercised on the CPU: q and k arrive in bf16, the maps stay float32.
+    adapter = resolve_model(key, str(tiny_checkpoints[key]), "pretrained").load()
+    pixels = torch.randn(2, 3, IMAGE_SIZE, IMAGE_SIZE)
+    exact = MapExtractor(adapter, IMAGE_SIZE, per_head=True)(pixels)
+    mixed = MapExtractor(adapter, IMAGE_SIZE, per_head=True, autocast_dtype=torch.bfloat16)(pixels)
+    for path, values in mixed.items():
+        assert values.dtype == torch.float32, path
+        torch.testing.assert_close(values, exact[path], rtol=0.1, atol=2e-3)
+    # rows of the attention still sum to one (computed in float32 from the bf16 q and k)
+    if key == "dinov2":
+        total = mixed["cls/heads"].sum(dim=(-2, -1)) + mixed["prefix/heads"].sum(dim=-1)
+    else:
+        total = mixed["pool/heads"].sum(dim=(-2, -1))
+    torch.testing.assert_close(total, torch.ones_like(total), rtol=1e-5, atol=1e-5)
