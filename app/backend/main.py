@@ -12,9 +12,9 @@ from app.backend.config import ApiSettings
 from app.backend.dependencies import Services
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
-from app.backend.routers import attention, health, images, models
+from app.backend.routers import attention, health, images, metrics, models
 
-ROUTERS = (health.router, models.router, images.router, attention.router)
+ROUTERS = (health.router, models.router, images.router, attention.router, metrics.router)
 GZIP_MINIMUM_BYTES = 1000
 GZIP_LEVEL = 5
 

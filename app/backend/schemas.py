@@ -149,3 +149,60 @@ class PrefixShares(BaseModel):
     tokens: list[str] = Field(description="prefix token names, the last axis of data")
     shape: list[int] = Field(description="[layers, heads, tokens]")
     data: list[float] = Field(description="layers*heads*tokens shares in [0, 1], row-major")
+
+
+class MetricStat(BaseModel):
+    """A metric over the annotated images: mean, standard deviation, bootstrap 95% CI, count."""
+
+    model: str
+    method: str
+    layer: int
+    head: int | None = Field(None, description="None: the heads fused (mean)")
+    mean: float
+    std: float
+    ci_low: float
+    ci_high: float
+    count: int
+
+
+class MetricsBody(BaseModel):
+    metric: str | None = Field(None, description="None when no metrics exist yet")
+    metrics: list[str] = Field(description="every metric with results")
+    label: str = Field(default="", description="annotation label the images were restricted to; empty = all")
+    baselines: list[MetricStat] = Field(
+        description="centre Gaussian and uniform random maps, scored the same way"
+    )
+    hint: str | None = None
+
+
+class Leaderboard(MetricsBody):
+    method: str | None
+    layer: int | None = Field(description="None: each model's last layer")
+    rows: list[MetricStat]
+
+
+class LayerProgression(MetricsBody):
+    model: str
+    method: str | None
+    layers: list[MetricStat]
+
+
+class HeadRanking(MetricsBody):
+    model: str
+    method: str | None
+    layer: int | None
+    heads: list[MetricStat] = Field(description="per-head results, best first")
+
+
+class ImageMetric(BaseModel):
+    model: str
+    method: str
+    layer: int
+    head: int | None
+    metric: str
+    value: float
+
+
+class ImageMetrics(BaseModel):
+    image_id: str
+    values: list[ImageMetric]

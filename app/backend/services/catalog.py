@@ -10,7 +10,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app.backend.services.errors import Unavailable
-from ssl_attention.store.catalog import AnnotationRow, Catalog, ImageEntry, ImageInfo
+from ssl_attention.store.catalog import (
+    AnnotationRow,
+    Catalog,
+    ImageEntry,
+    ImageInfo,
+    MetricSummaryRow,
+    MetricValue,
+)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -73,6 +80,26 @@ class CatalogReader:
 
     def annotations(self, image_id: str) -> list[AnnotationRow]:
         return self._get().annotations(image_id)
+
+    def metric_names(self) -> list[str]:
+        return self._get().metric_names()
+
+    def summaries(
+        self,
+        *,
+        metric: str,
+        model: str | None = None,
+        method: str | None = None,
+        layer: int | None = None,
+        head: int | None = None,
+        label: str = "",
+    ) -> list[MetricSummaryRow]:
+        return self._get().summaries(
+            metric=metric, model=model, method=method, layer=layer, head=head, label=label
+        )
+
+    def metric_values(self, image_id: str) -> list[MetricValue]:
+        return self._get().metric_values(image_id=image_id)
 
     def close(self) -> None:
         with self._lock:

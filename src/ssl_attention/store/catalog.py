@@ -552,6 +552,11 @@ class Catalog:
             if rows:
                 s.execute(insert(MetricSummaryRow), list(rows))
 
+    def metric_names(self) -> list[str]:
+        """Metrics that have summaries, sorted."""
+        with self.session() as s:
+            return sorted(s.scalars(select(MetricSummaryRow.metric).distinct()))
+
     def summaries(
         self,
         *,

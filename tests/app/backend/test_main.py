@@ -86,6 +86,10 @@ def test_openapi_documents_every_endpoint() -> None:
         "/attention/{image_id}/heads",
         "/attention/{image_id}/prefix",
         "/attention/{image_id}/heatmap.png",
+        "/metrics/leaderboard",
+        "/metrics/model/{model}/layers",
+        "/metrics/model/{model}/heads",
+        "/metrics/{image_id}",
     }
     raw = paths["/attention/{image_id}/raw"]["get"]
     assert set(raw["responses"]["200"]["content"]) == {"application/json", "application/octet-stream"}

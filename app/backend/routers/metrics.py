@@ -1,0 +1,163 @@
+"""`/metrics/...`: how well attention lands on the ground-truth boxes (`precompute --metrics`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.backend.dependencies import ImageDep, ModelDep, ServicesDep
+from app.backend.schemas import (
+    ErrorBody,
+    HeadRanking,
+    ImageMetric,
+    ImageMetrics,
+    LayerProgression,
+    Leaderboard,
+    MetricStat,
+)
+from app.backend.services.metrics import (
+    NO_METRICS_HINT,
+    baselines,
+    head_rows,
+    layer_rows,
+    leaderboard_rows,
+    require_method,
+    require_metric,
+)
+from ssl_attention.metrics.compute import FUSED
+from ssl_attention.store.catalog import MetricSummaryRow
+
+router = APIRouter(prefix="/metrics", tags=["metrics"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "a metric or method that does not exist"},
+    404: {"model": ErrorBody, "description": "unknown image or model"},
+    422: {"model": ErrorBody, "description": "an invalid parameter"},
+    503: {"model": ErrorBody, "description": "the store or the catalog cannot be read"},
+}
+
+MetricQuery = Annotated[
+    str | None, Query(max_length=64, description="metric name; default: the first available")
+]
+MethodFilter = Annotated[str | None, Query(max_length=32, description="map method; default: all")]
+LabelQuery = Annotated[str, Query(max_length=128, description="only images with boxes of this label")]
+
+
+def stat(row: MetricSummaryRow) -> MetricStat:
+    return MetricStat(
+        model=row.model,
+        method=row.method,
+        layer=row.layer,
+        head=None if row.head == FUSED else row.head,
+        mean=row.mean,
+        std=row.std,
+        ci_low=row.ci_low,
+        ci_high=row.ci_high,
+        count=row.count,
+    )
+
+
+@router.get("/leaderboard", response_model=Leaderboard, responses=ERRORS)
+def leaderboard(
+    request: Request,
+    services: ServicesDep,
+    metric: MetricQuery = None,
+    method: MethodFilter = None,
+    layer: Annotated[
+        int | None, Query(ge=0, le=1000, description="0-based layer; default: each model's last")
+    ] = None,
+    label: LabelQuery = "",
+) -> Response:
+    """Every model's fused maps, best first, with the baselines."""
+    name, available = require_metric(services.catalog, metric)
+    if name is None:
+        body = Leaderboard(
+            metric=None, metrics=[], baselines=[], method=method, layer=layer, rows=[], hint=NO_METRICS_HINT
+        )
+        return services.http.json(request, body)
+    rows, base = leaderboard_rows(services.catalog, services.store.models(), name, method, layer, label)
+    body = Leaderboard(
+        metric=name,
+        metrics=available,
+        label=label,
+        method=method,
+        layer=layer,
+        rows=[stat(row) for row in rows],
+        baselines=[stat(row) for row in base],
+    )
+    return services.http.json(request, body)
+
+
+@router.get("/model/{model}/layers", response_model=LayerProgression, responses=ERRORS)
+def layers(
+    request: Request,
+    model: ModelDep,
+    services: ServicesDep,
+    metric: MetricQuery = None,
+    method: MethodFilter = None,
+) -> Response:
+    """The metric of the fused maps at every layer: where in depth localisation appears."""
+    name, available = require_metric(services.catalog, metric)
+    chosen = require_method(model, method)
+    found = [] if name is None else layer_rows(services.catalog, model, name, chosen)
+    body = LayerProgression(
+        metric=name,
+        metrics=available,
+        model=model.attrs.key,
+        method=chosen,
+        layers=[stat(row) for row in found],
+        baselines=[] if name is None else [stat(row) for row in baselines(services.catalog, name)],
+        hint=None if name else NO_METRICS_HINT,
+    )
+    return services.http.json(request, body)
+
+
+@router.get("/model/{model}/heads", response_model=HeadRanking, responses=ERRORS)
+def heads(
+    request: Request,
+    model: ModelDep,
+    services: ServicesDep,
+    metric: MetricQuery = None,
+    method: MethodFilter = None,
+    layer: Annotated[int | None, Query(ge=0, le=1000, description="0-based layer; default: all")] = None,
+) -> Response:
+    """Every head of every layer (or one layer), best first (needs `--per-head` maps)."""
+    name, available = require_metric(services.catalog, metric)
+    chosen = require_method(model, method)
+    found = [] if name is None else head_rows(services.catalog, model, name, chosen, layer)
+    body = HeadRanking(
+        metric=name,
+        metrics=available,
+        model=model.attrs.key,
+        method=chosen,
+        layer=layer,
+        heads=[stat(row) for row in found],
+        baselines=[] if name is None else [stat(row) for row in baselines(services.catalog, name)],
+        hint=None if name else NO_METRICS_HINT,
+    )
+    return services.http.json(request, body)
+
+
+@router.get("/{image_id}", response_model=ImageMetrics, responses=ERRORS)
+def image_metrics(
+    request: Request,
+    image: ImageDep,
+    services: ServicesDep,
+    heads: Annotated[bool, Query(description="include per-head values (many)")] = False,
+) -> Response:
+    """Every metric of one image (fused maps; per head too with `heads=true`)."""
+    values = [
+        ImageMetric(
+            model=v.model,
+            method=v.method,
+            layer=v.layer,
+            head=None if v.head == FUSED else v.head,
+            metric=v.metric,
+            value=v.value,
+        )
+        for v in services.catalog.metric_values(image.id)
+        if heads or v.head == FUSED
+    ]
+    values.sort(key=lambda v: (v.model, v.method, v.layer, -1 if v.head is None else v.head, v.metric))
+    return services.http.json(request, ImageMetrics(image_id=image.id, values=values))

@@ -1,0 +1,80 @@
+"""Localisation metrics as the dashboard asks for them: leaderboard, layer progression, head ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from app.backend.services.catalog import CatalogReader
+from app.backend.services.errors import InvalidParameter
+from app.backend.services.store import StoredModel
+from ssl_attention.metrics.compute import BASELINE_MODEL, FUSED
+from ssl_attention.store.catalog import MetricSummaryRow
+
+NO_METRICS_HINT = "no metrics yet: run `precompute --metrics` over a gallery with an annotations.json"
+
+
+def require_metric(catalog: CatalogReader, metric: str | None) -> tuple[str | None, list[str]]:
+    """The metric to report (default: the first available) and all available ones."""
+    available = catalog.metric_names()
+    if metric is None:
+        return (available[0] if available else None), available
+    if metric not in available:
+        if not available:
+            return None, available
+        raise InvalidParameter(
+            "metric", f"unknown metric {metric!r}; available: {', '.join(available)}", available
+        )
+    return metric, available
+
+
+def require_method(model: StoredModel, method: str | None) -> str | None:
+    if method is not None and method not in model.attrs.methods:
+        allowed = list(model.attrs.methods)
+        raise InvalidParameter(
+            "method", f"{model.attrs.key} has no method {method!r}; it has {', '.join(allowed)}", allowed
+        )
+    return method
+
+
+def leaderboard_rows(
+    catalog: CatalogReader,
+    models: Mapping[str, StoredModel],
+    metric: str,
+    method: str | None,
+    layer: int | None,
+    label: str,
+) -> tuple[list[MetricSummaryRow], list[MetricSummaryRow]]:
+    """Fused maps of every model (one row per method unless `method` is given) at `layer`,
+    or each method's last layer; and the baselines, scored the same way."""
+    rows: list[MetricSummaryRow] = []
+    for key, model in models.items():
+        for found_method in model.attrs.methods if method is None else [method]:
+            if found_method not in model.attrs.methods:
+                continue
+            last = model.attrs.method_layers(found_method) - 1
+            wanted_layer = last if layer is None else min(layer, last)
+            rows += catalog.summaries(
+                metric=metric, model=key, method=found_method, layer=wanted_layer, head=FUSED, label=label
+            )
+    rows.sort(key=lambda row: row.mean, reverse=True)
+    return rows, baselines(catalog, metric, label)
+
+
+def baselines(catalog: CatalogReader, metric: str, label: str = "") -> list[MetricSummaryRow]:
+    return catalog.summaries(metric=metric, model=BASELINE_MODEL, label=label)
+
+
+def layer_rows(
+    catalog: CatalogReader, model: StoredModel, metric: str, method: str | None
+) -> list[MetricSummaryRow]:
+    rows = catalog.summaries(metric=metric, model=model.attrs.key, method=method, head=FUSED)
+    return sorted(rows, key=lambda row: (row.method, row.layer))
+
+
+def head_rows(
+    catalog: CatalogReader, model: StoredModel, metric: str, method: str | None, layer: int | None
+) -> list[MetricSummaryRow]:
+    rows: Sequence[MetricSummaryRow] = catalog.summaries(
+        metric=metric, model=model.attrs.key, method=method, layer=layer
+    )
+    return sorted((row for row in rows if row.head != FUSED), key=lambda row: row.mean, reverse=True)

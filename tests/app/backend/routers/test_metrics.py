@@ -1,0 +1,124 @@
+"""`/metrics/...` over the tiny store scored against the test boxes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.backend.main import create_app
+from ssl_attention.metrics.compute import compute_metrics
+from ssl_attention.store.catalog import Catalog
+from tests.app.conftest import Api, copy_sqlite
+
+
+@pytest.fixture(scope="module")
+def scored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, Catalog]:
+    root = tmp_path_factory.mktemp("metrics")
+    db = copy_sqlite(api.settings.db, root / "catalog.db")
+    catalog = Catalog.open(db)  # migrates to the newest schema
+    report = compute_metrics(api.settings.store, catalog)
+    assert report.pairs_scored == 2 * 7  # img_0 and sub__nested_5 × (6 models + baselines)
+    return TestClient(create_app(replace(api.settings, db=db))), catalog
+
+
+@pytest.fixture(scope="module")
+def unscored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    db = copy_sqlite(api.settings.db, tmp_path_factory.mktemp("unscored") / "catalog.db")
+    Catalog.open(db).close()
+    return TestClient(create_app(replace(api.settings, db=db)))
+
+
+def test_leaderboard_ranks_each_models_last_layer_with_baselines(scored: tuple[TestClient, Catalog]) -> None:
+    client, catalog = scored
+    response = client.get("/metrics/leaderboard", params={"metric": "energy", "method": "mean"})
+    assert response.status_code == 200 and response.headers["etag"]
+    body = response.json()
+    assert body["metric"] == "energy" and "iou_top25" in body["metrics"]
+    assert [row["model"] for row in body["rows"]] == sorted(
+        (row["model"] for row in body["rows"]),
+        key=lambda m: -next(r["mean"] for r in body["rows"] if r["model"] == m),
+    )
+    assert {row["model"] for row in body["rows"]} == {"dinov2", "dinov3", "mae", "clip", "siglip", "siglip2"}
+    assert all(row["layer"] == 2 and row["head"] is None and row["count"] == 2 for row in body["rows"])
+    assert {b["method"] for b in body["baselines"]} == {"centre", "random"}
+    clip = next(row for row in body["rows"] if row["model"] == "clip")
+    values = [
+        v.value
+        for v in catalog.metric_values(model="clip", metric="energy")
+        if (v.method, v.layer, v.head) == ("mean", 2, -1)
+    ]
+    assert clip["mean"] == pytest.approx(np.mean(values))
+    assert clip["ci_low"] <= clip["mean"] <= clip["ci_high"]
+
+
+def test_leaderboard_filters_by_label_and_layer(scored: tuple[TestClient, Catalog]) -> None:
+    client, _ = scored
+    body = client.get("/metrics/leaderboard", params={"metric": "energy", "label": "cat", "layer": 0}).json()
+    assert body["label"] == "cat" and body["rows"]
+    assert all(row["count"] == 1 and row["layer"] == 0 for row in body["rows"])  # only img_0 has a cat
+
+
+def test_layer_progression_and_head_ranking(scored: tuple[TestClient, Catalog]) -> None:
+    client, _ = scored
+    layers = client.get(
+        "/metrics/model/dinov2/layers", params={"metric": "iou_top25", "method": "cls"}
+    ).json()
+    assert [row["layer"] for row in layers["layers"]] == [0, 1, 2]
+    heads = client.get("/metrics/model/dinov2/heads", params={"metric": "iou_top25", "method": "cls"}).json()
+    assert len(heads["heads"]) == 3 * 2  # layers × heads
+    means = [row["mean"] for row in heads["heads"]]
+    assert means == sorted(means, reverse=True) and all(row["head"] is not None for row in heads["heads"])
+
+
+def test_image_metrics_fused_by_default(scored: tuple[TestClient, Catalog]) -> None:
+    client, _ = scored
+    fused = client.get("/metrics/img_0").json()["values"]
+    assert fused and all(v["head"] is None for v in fused)
+    everything = client.get("/metrics/img_0", params={"heads": "true"}).json()["values"]
+    assert len(everything) > len(fused)
+    assert client.get("/metrics/img_1").json()["values"] == []  # no boxes, no metrics
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "parameter"),
+    [
+        ("/metrics/leaderboard", {"metric": "nope"}, 400, "metric"),
+        ("/metrics/model/siglip/layers", {"method": "cls"}, 400, "method"),
+        ("/metrics/model/nope/layers", {}, 404, "model"),
+        ("/metrics/nope", {}, 404, None),
+        ("/metrics/leaderboard", {"layer": -1}, 422, None),
+    ],
+)
+def test_errors_say_what_is_allowed(
+    scored: tuple[TestClient, Catalog],
+    path: str,
+    params: dict[str, object],
+    status: int,
+    parameter: str | None,
+) -> None:
+    client, _ = scored
+    response = client.get(path, params=params)
+    assert response.status_code == status, response.text
+    if parameter is not None:
+        assert response.json()["parameter"] == parameter and response.json()["allowed"]
+
+
+def test_without_metrics_the_answer_says_what_to_run(unscored: TestClient) -> None:
+    body = unscored.get("/metrics/leaderboard").json()
+    assert body["rows"] == [] and "precompute --metrics" in body["hint"]
+    assert unscored.get("/metrics/model/clip/layers").json()["hint"]
+
+
+def test_schema_is_listed(scored: tuple[TestClient, Catalog], tmp_path: Path) -> None:
+    client, _ = scored
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/metrics/leaderboard",
+        "/metrics/model/{model}/layers",
+        "/metrics/model/{model}/heads",
+        "/metrics/{image_id}",
+    } <= set(paths)
