@@ -60,7 +60,14 @@ def pointing_hit(
     tolerance_px: float,
 ) -> float:
     """1 when the map's maximum lies within `tolerance_px` (original image pixels) of a box, else 0."""
-    y, x = np.unravel_index(int(np.argmax(upsampled)), upsampled.shape)
+    return point_hits(int(np.argmax(upsampled)), boxes, frame, tolerance_px)
+
+
+def point_hits(
+    flat_index: int, boxes: Sequence[tuple[float, float, float, float]], frame: Frame, tolerance_px: float
+) -> float:
+    """The pointing test for the frame pixel `flat_index` (row-major)."""
+    y, x = divmod(flat_index, frame.width)
     # the pixel centre in original image pixels
     px, py = (x + 0.5) / frame.scale, (y + 0.5) / frame.scale
     width, height = frame.width / frame.scale, frame.height / frame.scale

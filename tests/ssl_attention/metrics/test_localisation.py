@@ -91,3 +91,30 @@ def test_baselines_are_normalised_and_reproducible() -> None:
     assert gauss.sum() == pytest.approx(1.0) and gauss[2:4, 2:4].min() == gauss.max()
     assert np.array_equal(uniform_random((6, 6), "cat"), uniform_random((6, 6), "cat"))
     assert not np.array_equal(uniform_random((6, 6), "cat"), uniform_random((6, 6), "dog"))
+
+
+def test_vectorised_scoring_equals_the_one_map_definitions() -> None:
+    from ssl_attention.metrics.compute import MetricSettings, score_maps
+    from ssl_attention.metrics.localisation import iou_top_percent, pointing_hit
+
+    rng = np.random.default_rng(3)
+    maps = rng.random((5, 6, 6)) ** 4
+    maps[0] = 0.25  # all ties
+    maps[1, 2, 3] = 9.0  # a clear peak
+    frame = Frame.for_image(90, 60, longer_side=30)
+    boxes = [(0.1, 0.2, 0.5, 0.7), (0.6, 0.0, 0.9, 0.3)]
+    inside = box_mask(boxes, frame)
+    settings = MetricSettings(tolerance_px=3.0)
+    scores = score_maps(maps, frame, boxes, settings)
+    for k, grid in enumerate(maps):
+        up = upsample(grid, frame)
+        expected = {
+            "iou_top10": iou_top_percent(up, inside, 10),
+            "iou_top25": iou_top_percent(up, inside, 25),
+            "iou_top50": iou_top_percent(up, inside, 50),
+            "mass_iou_60": mass_mask_iou(grid, inside, frame, 0.6),
+            "pointing_3px": pointing_hit(up, boxes, frame, 3.0),
+            "energy": energy_in_boxes(up, inside),
+        }
+        for name, value in expected.items():
+            assert scores[name][k] == pytest.approx(value, abs=1e-12), (name, k)
