@@ -206,3 +206,16 @@ class ImageMetric(BaseModel):
 class ImageMetrics(BaseModel):
     image_id: str
     values: list[ImageMetric]
+
+
+class ImageScore(BaseModel):
+    image_id: str
+    value: float
+
+
+class ImageRanking(MetricsBody):
+    model: str
+    method: str
+    layer: int
+    head: int | None
+    images: list[ImageScore] = Field(description="best first")

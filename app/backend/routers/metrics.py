@@ -12,6 +12,8 @@ from app.backend.schemas import (
     HeadRanking,
     ImageMetric,
     ImageMetrics,
+    ImageRanking,
+    ImageScore,
     LayerProgression,
     Leaderboard,
     MetricStat,
@@ -22,6 +24,7 @@ from app.backend.services.metrics import (
     head_rows,
     layer_rows,
     leaderboard_rows,
+    ranked_images,
     require_method,
     require_metric,
 )
@@ -139,6 +142,36 @@ def heads(
     return services.http.json(request, body)
 
 
+@router.get("/model/{model}/images", response_model=ImageRanking, responses=ERRORS)
+def images(
+    request: Request,
+    model: ModelDep,
+    services: ServicesDep,
+    metric: MetricQuery = None,
+    method: MethodFilter = None,
+    layer: Annotated[int | None, Query(ge=0, le=1000, description="0-based layer; default: the last")] = None,
+    head: Annotated[int | None, Query(ge=0, le=1000, description="0-based head; omitted: fused")] = None,
+) -> Response:
+    """The images ranked by one map's score, best first: where the model looks right, and wrong."""
+    name, available = require_metric(services.catalog, metric)
+    chosen = require_method(model, method) or model.attrs.methods[0]
+    last = model.attrs.method_layers(chosen) - 1
+    wanted_layer = last if layer is None else min(layer, last)
+    found = [] if name is None else ranked_images(services.catalog, model, name, chosen, wanted_layer, head)
+    body = ImageRanking(
+        metric=name,
+        metrics=available,
+        model=model.attrs.key,
+        method=chosen,
+        layer=wanted_layer,
+        head=head,
+        images=[ImageScore(image_id=image_id, value=value) for image_id, value in found],
+        baselines=[] if name is None else [stat(row) for row in baselines(services.catalog, name)],
+        hint=None if name else NO_METRICS_HINT,
+    )
+    return services.http.json(request, body)
+
+
 @router.get("/{image_id}", response_model=ImageMetrics, responses=ERRORS)
 def image_metrics(
     request: Request,
@@ -156,7 +189,7 @@ def image_metrics(
             metric=v.metric,
             value=v.value,
         )
-        for v in services.catalog.metric_values(image.id)
+        for v in services.catalog.metric_values(image_id=image.id)
         if heads or v.head == FUSED
     ]
     values.sort(key=lambda v: (v.model, v.method, v.layer, -1 if v.head is None else v.head, v.metric))

@@ -98,8 +98,19 @@ class CatalogReader:
             metric=metric, model=model, method=method, layer=layer, head=head, label=label
         )
 
-    def metric_values(self, image_id: str) -> list[MetricValue]:
-        return self._get().metric_values(image_id=image_id)
+    def metric_values(
+        self,
+        *,
+        image_id: str | None = None,
+        model: str | None = None,
+        metric: str | None = None,
+        method: str | None = None,
+        layer: int | None = None,
+        head: int | None = None,
+    ) -> list[MetricValue]:
+        return self._get().metric_values(
+            image_id=image_id, model=model, metric=metric, method=method, layer=layer, head=head
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -78,3 +78,13 @@ def head_rows(
         metric=metric, model=model.attrs.key, method=method, layer=layer
     )
     return sorted((row for row in rows if row.head != FUSED), key=lambda row: row.mean, reverse=True)
+
+
+def ranked_images(
+    catalog: CatalogReader, model: StoredModel, metric: str, method: str, layer: int, head: int | None
+) -> list[tuple[str, float]]:
+    """(image id, value) of one map over the scored images, best first (ties by id)."""
+    values = catalog.metric_values(
+        model=model.attrs.key, metric=metric, method=method, layer=layer, head=FUSED if head is None else head
+    )
+    return sorted(((v.image_id, v.value) for v in values), key=lambda item: (-item[1], item[0]))

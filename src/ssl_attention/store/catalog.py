@@ -519,7 +519,14 @@ class Catalog:
             )
 
     def metric_values(
-        self, *, model: str | None = None, metric: str | None = None, image_id: str | None = None
+        self,
+        *,
+        model: str | None = None,
+        metric: str | None = None,
+        image_id: str | None = None,
+        method: str | None = None,
+        layer: int | None = None,
+        head: int | None = None,
     ) -> list[MetricValue]:
         with self.session() as s:
             stmt = select(
@@ -531,12 +538,16 @@ class Catalog:
                 MetricRow.metric,
                 MetricRow.value,
             )
-            if model is not None:
-                stmt = stmt.where(MetricRow.model == model)
-            if metric is not None:
-                stmt = stmt.where(MetricRow.metric == metric)
-            if image_id is not None:
-                stmt = stmt.where(MetricRow.image_id == image_id)
+            for column, value in (
+                (MetricRow.model, model),
+                (MetricRow.metric, metric),
+                (MetricRow.image_id, image_id),
+                (MetricRow.method, method),
+                (MetricRow.layer, layer),
+                (MetricRow.head, head),
+            ):
+                if value is not None:
+                    stmt = stmt.where(column == value)
             return [MetricValue(*row) for row in s.execute(stmt)]
 
     def image_labels(self) -> dict[str, set[str]]:

@@ -89,6 +89,7 @@ def test_openapi_documents_every_endpoint() -> None:
         "/metrics/leaderboard",
         "/metrics/model/{model}/layers",
         "/metrics/model/{model}/heads",
+        "/metrics/model/{model}/images",
         "/metrics/{image_id}",
     }
     raw = paths["/attention/{image_id}/raw"]["get"]

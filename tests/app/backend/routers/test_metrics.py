@@ -122,3 +122,21 @@ def test_schema_is_listed(scored: tuple[TestClient, Catalog], tmp_path: Path) ->
         "/metrics/model/{model}/heads",
         "/metrics/{image_id}",
     } <= set(paths)
+
+
+def test_images_ranked_by_one_maps_score(scored: tuple[TestClient, Catalog]) -> None:
+    client, catalog = scored
+    body = client.get(
+        "/metrics/model/clip/images", params={"metric": "energy", "method": "cls", "head": 1}
+    ).json()
+    assert (body["method"], body["layer"], body["head"]) == ("cls", 2, 1)
+    expected = sorted(
+        (
+            (v.image_id, v.value)
+            for v in catalog.metric_values(model="clip", metric="energy")
+            if (v.method, v.layer, v.head) == ("cls", 2, 1)
+        ),
+        key=lambda item: -item[1],
+    )
+    assert [(i["image_id"], i["value"]) for i in body["images"]] == expected
+    assert client.get("/metrics/model/siglip/images").json()["method"] == "mean"  # the model's first method
