@@ -78,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score the maps against the gallery's annotation boxes (incremental)",
     )
+    parser.add_argument(
+        "--annotations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="COCO-style ground-truth boxes (default: annotations.json in the image folder, if any)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -166,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             per_head=args.per_head,
             workers=args.workers,
             metrics=args.metrics,
+            annotations=args.annotations,
         )
         report = run(options, progress=_progress(args.quiet))
     except (RunError, ModelLoadError, StoreError, AnnotationError, FileNotFoundError) as error:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ssl_attention.attention.extract import MapExtractor
-from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations
+from ssl_attention.data.annotations import ANNOTATIONS_FILE, Box, gallery_annotations, load_coco
 from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, discover
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.base import Normalization
@@ -66,6 +66,7 @@ class RunOptions:
     workers: int = 4
     query_chunk_mb: int = 64
     metrics: bool = False
+    annotations: Path | None = None  # COCO JSON; default: the gallery's annotations.json
 
 
 @dataclass
@@ -402,7 +403,16 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
         raise RunError(
             f"no images in {options.images} (looked for .jpg, .jpeg, .png, .webp, .bmp, .gif, .tif)"
         )
-    boxes = gallery_annotations(options.images)  # a broken file stops the run before anything is written
+    # A broken annotation file stops the run before anything is written.
+    if options.annotations is not None:
+        if not options.annotations.is_file():
+            raise RunError(
+                f"annotation file {options.annotations} does not exist; pass a COCO-style JSON file"
+            )
+        boxes: list[Box] | None = load_coco(options.annotations)
+        source = str(options.annotations)
+    else:
+        boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
     catalog = Catalog.open(options.db)
     store = AttentionStoreWriter(options.store)
     report = RunReport([], discovery.skipped)
@@ -410,7 +420,7 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
         catalog.sync_images(files)
         if boxes is not None:
             report.annotations = catalog.replace_annotations(
-                [(b.image_id, b.label, b.x0, b.y0, b.x1, b.y1) for b in boxes], source=ANNOTATIONS_FILE
+                [(b.image_id, b.label, b.x0, b.y0, b.x1, b.y1) for b in boxes], source=source
             )
         for model in resolved:
             with store.model_lock(model.spec.key):

@@ -248,3 +248,19 @@ def test_gallery_annotations_are_loaded_into_the_catalog(
     assert report.annotations == 1
     (box,) = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}").annotations("img_0")
     assert (box.label, box.x0, box.y0, box.x1, box.y1) == ("gradient", 0.1, 0.1, 0.6, 0.6)
+
+
+def test_annotations_flag_takes_a_coco_file(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> None:
+    write_gallery(tmp_path / "images", n_good=2)
+    coco = {
+        "images": [{"id": 1, "file_name": "img_0.jpg", "width": 40, "height": 30}],
+        "categories": [{"id": 1, "name": "sky"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 40, 15]}],
+    }
+    (tmp_path / "boxes.json").write_text(json.dumps(coco))
+    report = run(
+        options(tmp_path, tiny_checkpoints, ["mae"], annotations=tmp_path / "boxes.json", metrics=True)
+    )
+    assert report.annotations == 1 and report.metrics is not None and report.metrics.pairs_scored == 2
+    with pytest.raises(Exception, match="does not exist"):
+        run(options(tmp_path, tiny_checkpoints, ["mae"], annotations=tmp_path / "missing.json"))
