@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.backend.dependencies import ImageDep, ModelDep, ServicesDep
 from app.backend.schemas import (
@@ -61,57 +62,65 @@ def stat(row: MetricSummaryRow) -> MetricStat:
     )
 
 
+@dataclass(frozen=True)
+class MetricChoice:
+    """The metric a request reports (None when nothing is scored yet), with what every answer carries."""
+
+    name: str | None
+    available: list[str]
+    baselines: list[MetricStat]
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "metric": self.name,
+            "metrics": self.available,
+            "baselines": self.baselines,
+            "hint": None if self.name else NO_METRICS_HINT,
+        }
+
+
+def get_metric_choice(
+    services: ServicesDep, metric: MetricQuery = None, label: LabelQuery = ""
+) -> MetricChoice:
+    name, available = require_metric(services.catalog, metric)
+    found = [] if name is None else [stat(row) for row in baselines(services.catalog, name, label)]
+    return MetricChoice(name, available, found)
+
+
+MetricDep = Annotated[MetricChoice, Depends(get_metric_choice)]
+LayerFilter = Annotated[int | None, Query(ge=0, le=1000, description="0-based layer")]
+
+
 @router.get("/leaderboard", response_model=Leaderboard, responses=ERRORS)
 def leaderboard(
     request: Request,
     services: ServicesDep,
-    metric: MetricQuery = None,
+    choice: MetricDep,
     method: MethodFilter = None,
-    layer: Annotated[
-        int | None, Query(ge=0, le=1000, description="0-based layer; default: each model's last")
-    ] = None,
+    layer: LayerFilter = None,
     label: LabelQuery = "",
 ) -> Response:
-    """Every model's fused maps, best first, with the baselines."""
-    name, available = require_metric(services.catalog, metric)
-    if name is None:
-        body = Leaderboard(
-            metric=None, metrics=[], baselines=[], method=method, layer=layer, rows=[], hint=NO_METRICS_HINT
-        )
-        return services.http.json(request, body)
-    rows, base = leaderboard_rows(services.catalog, services.store.models(), name, method, layer, label)
+    """Every model's fused maps, best first, with the baselines; `layer` defaults to each model's last."""
+    rows = (
+        []
+        if choice.name is None
+        else leaderboard_rows(services.catalog, services.store.models(), choice.name, method, layer, label)
+    )
     body = Leaderboard(
-        metric=name,
-        metrics=available,
-        label=label,
-        method=method,
-        layer=layer,
-        rows=[stat(row) for row in rows],
-        baselines=[stat(row) for row in base],
+        **choice.fields(), label=label, method=method, layer=layer, rows=[stat(row) for row in rows]
     )
     return services.http.json(request, body)
 
 
 @router.get("/model/{model}/layers", response_model=LayerProgression, responses=ERRORS)
 def layers(
-    request: Request,
-    model: ModelDep,
-    services: ServicesDep,
-    metric: MetricQuery = None,
-    method: MethodFilter = None,
+    request: Request, model: ModelDep, services: ServicesDep, choice: MetricDep, method: MethodFilter = None
 ) -> Response:
     """The metric of the fused maps at every layer: where in depth localisation appears."""
-    name, available = require_metric(services.catalog, metric)
     chosen = require_method(model, method)
-    found = [] if name is None else layer_rows(services.catalog, model, name, chosen)
+    found = [] if choice.name is None else layer_rows(services.catalog, model, choice.name, chosen)
     body = LayerProgression(
-        metric=name,
-        metrics=available,
-        model=model.attrs.key,
-        method=chosen,
-        layers=[stat(row) for row in found],
-        baselines=[] if name is None else [stat(row) for row in baselines(services.catalog, name)],
-        hint=None if name else NO_METRICS_HINT,
+        **choice.fields(), model=model.attrs.key, method=chosen, layers=[stat(row) for row in found]
     )
     return services.http.json(request, body)
 
@@ -121,23 +130,19 @@ def heads(
     request: Request,
     model: ModelDep,
     services: ServicesDep,
-    metric: MetricQuery = None,
+    choice: MetricDep,
     method: MethodFilter = None,
-    layer: Annotated[int | None, Query(ge=0, le=1000, description="0-based layer; default: all")] = None,
+    layer: LayerFilter = None,
 ) -> Response:
-    """Every head of every layer (or one layer), best first (needs `--per-head` maps)."""
-    name, available = require_metric(services.catalog, metric)
+    """Every head of every layer (or of `layer`), best first (needs `--per-head` maps)."""
     chosen = require_method(model, method)
-    found = [] if name is None else head_rows(services.catalog, model, name, chosen, layer)
+    found = [] if choice.name is None else head_rows(services.catalog, model, choice.name, chosen, layer)
     body = HeadRanking(
-        metric=name,
-        metrics=available,
+        **choice.fields(),
         model=model.attrs.key,
         method=chosen,
         layer=layer,
         heads=[stat(row) for row in found],
-        baselines=[] if name is None else [stat(row) for row in baselines(services.catalog, name)],
-        hint=None if name else NO_METRICS_HINT,
     )
     return services.http.json(request, body)
 
@@ -147,27 +152,28 @@ def images(
     request: Request,
     model: ModelDep,
     services: ServicesDep,
-    metric: MetricQuery = None,
+    choice: MetricDep,
     method: MethodFilter = None,
-    layer: Annotated[int | None, Query(ge=0, le=1000, description="0-based layer; default: the last")] = None,
+    layer: LayerFilter = None,
     head: Annotated[int | None, Query(ge=0, le=1000, description="0-based head; omitted: fused")] = None,
 ) -> Response:
-    """The images ranked by one map's score, best first: where the model looks right, and wrong."""
-    name, available = require_metric(services.catalog, metric)
+    """The images ranked by one map's score, best first (`layer` defaults to the last):
+    where the model looks right, and where it looks wrong."""
     chosen = require_method(model, method) or model.attrs.methods[0]
     last = model.attrs.method_layers(chosen) - 1
     wanted_layer = last if layer is None else min(layer, last)
-    found = [] if name is None else ranked_images(services.catalog, model, name, chosen, wanted_layer, head)
+    found = (
+        []
+        if choice.name is None
+        else ranked_images(services.catalog, model, choice.name, chosen, wanted_layer, head)
+    )
     body = ImageRanking(
-        metric=name,
-        metrics=available,
+        **choice.fields(),
         model=model.attrs.key,
         method=chosen,
         layer=wanted_layer,
         head=head,
         images=[ImageScore(image_id=image_id, value=value) for image_id, value in found],
-        baselines=[] if name is None else [stat(row) for row in baselines(services.catalog, name)],
-        hint=None if name else NO_METRICS_HINT,
     )
     return services.http.json(request, body)
 

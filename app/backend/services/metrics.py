@@ -43,9 +43,9 @@ def leaderboard_rows(
     method: str | None,
     layer: int | None,
     label: str,
-) -> tuple[list[MetricSummaryRow], list[MetricSummaryRow]]:
+) -> list[MetricSummaryRow]:
     """Fused maps of every model (one row per method unless `method` is given) at `layer`,
-    or each method's last layer; and the baselines, scored the same way."""
+    or each method's last layer, best first."""
     rows: list[MetricSummaryRow] = []
     for key, model in models.items():
         for found_method in model.attrs.methods if method is None else [method]:
@@ -57,7 +57,7 @@ def leaderboard_rows(
                 metric=metric, model=key, method=found_method, layer=wanted_layer, head=FUSED, label=label
             )
     rows.sort(key=lambda row: row.mean, reverse=True)
-    return rows, baselines(catalog, metric, label)
+    return rows
 
 
 def baselines(catalog: CatalogReader, metric: str, label: str = "") -> list[MetricSummaryRow]:

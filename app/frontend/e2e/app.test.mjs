@@ -1,0 +1,371 @@
+// @ts-check
+/**
+ * Browser tests: the built app served by the real FastAPI server over a store precomputed with
+ * tiny random checkpoints of every family (6×6 grid, 3 layers, 2 heads; SigLIP 4 heads; `mae`
+ * with --weights random over the first three images). Screenshots go to test-results/.
+ *
+ *   npm run test:e2e      (after `npm run build`; ./dev.sh test does both)
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  buildFixture,
+  canvasPixels,
+  cleanup,
+  launchBrowser,
+  RESULTS,
+  screenshot,
+  startServer,
+  tempDir,
+} from './harness.mjs';
+
+/** @typedef {import('playwright-core').Page} Page */
+
+const VIEWPORT = { width: 1400, height: 900 };
+const COALESCE_MS = 800; // > the store's COALESCE_MS (700)
+
+/** @type {string} */ let fixtureDir;
+/** @type {ReturnType<typeof buildFixture>} */ let paths;
+/** @type {Awaited<ReturnType<typeof startServer>>} */ let server;
+/** @type {Awaited<ReturnType<typeof launchBrowser>>} */ let browser;
+/** @type {import('playwright-core').BrowserContext} */ let context;
+/** @type {string[]} */ const pageErrors = [];
+
+/** @param {string} path */
+async function open(path) {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
+  await page.goto(server.url + path);
+  return page;
+}
+
+/** A heatmap that is drawn: grid-sized, opaque, more than one colour. */
+async function drawnHeatmap(/** @type {Page} */ page, selector = '[data-testid="heatmap"]') {
+  await page.waitForSelector(selector);
+  const pixels = await canvasPixels(page, selector);
+  assert.equal(pixels.width, 6);
+  assert.equal(pixels.height, 6);
+  assert.equal(pixels.opaque, 36, 'every cell is painted');
+  assert.ok(pixels.colours > 1, `the map has structure (${pixels.colours} colours)`);
+  return pixels;
+}
+
+/** Wait until the heatmap's pixels differ from `before`. */
+async function pixelsChange(/** @type {Page} */ page, /** @type {string} */ before) {
+  await page.waitForFunction((previous) => {
+    const canvas = /** @type {HTMLCanvasElement | null} */ (document.querySelector('[data-testid="heatmap"]'));
+    const context = canvas?.getContext('2d');
+    if (!canvas || !context) return false;
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let signature = '';
+    for (let i = 0; i < data.length; i += 4) {
+      signature += `${data[i].toString(16)}.${data[i + 1].toString(16)}.${data[i + 2].toString(16)},`;
+    }
+    return signature !== previous;
+  }, before);
+  return canvasPixels(page);
+}
+
+const search = (/** @type {Page} */ page) => new URL(page.url()).searchParams;
+
+describe('the web app in a browser', { timeout: 240_000 }, () => {
+  before(async () => {
+    fixtureDir = tempDir();
+    paths = buildFixture(fixtureDir);
+    server = await startServer(paths);
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (fixtureDir) cleanup(fixtureDir);
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
+  it('shows the gallery with thumbnails, annotation badges and unreadable files, and searches', async () => {
+    const page = await open('/');
+    await page.waitForSelector('[data-testid="image-card"]');
+    assert.equal(await page.locator('[data-testid="image-card"]').count(), 8);
+    await page.locator('[data-id="img_0"] [data-testid="annotation-badge"]').waitFor();
+    assert.match(await page.locator('[data-id="img_0"] [data-testid="annotation-badge"]').innerText(), /2/);
+    assert.match(await page.locator('[data-id="truncated"]').innerText(), /unreadable/);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="image-card"] img')].every((img) => /** @type {HTMLImageElement} */ (img).complete),
+    );
+    await screenshot(page, '01-gallery');
+
+    await page.fill('[data-testid="search"]', 'nested');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="image-card"]').length === 1);
+    assert.equal(search(page).get('q'), 'nested');
+    await page.fill('[data-testid="search"]', 'zebra');
+    await page.getByText('No image matches').waitFor();
+    await page.close();
+  });
+
+  it('opens an image from the gallery and draws a heatmap on the canvas', async () => {
+    const page = await open('/');
+    await page.click('[data-id="img_0"]');
+    await page.waitForURL(/\/view\/img_0\?/);
+    const pixels = await drawnHeatmap(page);
+    // the URL was completed with the resolved view, so the link reproduces it
+    assert.deepEqual(Object.fromEntries(search(page)), { model: 'clip', method: 'cls', layer: '2' });
+    assert.equal(pixels.label, 'clip · cls · layer 2 · fused (mean)');
+    assert.equal(await page.locator('[data-testid="annotation-boxes"] .box').count(), 2);
+    assert.equal(await page.getByTestId('random-weights-badge').count(), 0, 'clip has its checkpoint weights');
+    // the value under the cursor
+    const frame = page.getByTestId('image-frame');
+    const box = await frame.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width * 0.1, box.y + box.height * 0.1);
+    await page.getByTestId('readout-value').waitFor();
+    assert.match(await page.getByTestId('readout').innerText(), /cell \(0, 0\)/);
+    await screenshot(page, '02-viewer');
+    await page.close();
+  });
+
+  it('changes head and layer (keys and controls), and back/forward restore the view', async () => {
+    const page = await open('/view/img_0?model=dinov2&method=cls&layer=2');
+    const fused = await drawnHeatmap(page);
+
+    await page.keyboard.press('ArrowDown'); // fused → head 0
+    await page.waitForURL(/head=0/);
+    const head0 = await pixelsChange(page, fused.signature);
+    assert.equal(head0.label, 'dinov2 · cls · layer 2 · head 0');
+
+    await page.selectOption('[data-testid="head-select"]', '1');
+    await page.waitForURL(/head=1/);
+    const head1 = await pixelsChange(page, head0.signature);
+
+    await page.waitForTimeout(COALESCE_MS); // quick repeats of one control share a history entry
+    await page.keyboard.press('ArrowLeft'); // layer 2 → 1
+    await page.waitForURL(/layer=1/);
+    const layer1 = await pixelsChange(page, head1.signature);
+    assert.equal(layer1.label, 'dinov2 · cls · layer 1 · head 1');
+    assert.equal(await page.getByTestId('layer-value').innerText(), '1 / 2');
+
+    await page.waitForTimeout(COALESCE_MS);
+    await page.locator('[data-testid="layer-slider"]').fill('0');
+    await page.waitForURL(/layer=0/);
+    await pixelsChange(page, layer1.signature);
+    await screenshot(page, '03-viewer-head1-layer0');
+
+    // history: back returns to layer 1, forward to layer 0
+    await page.goBack();
+    await page.waitForURL(/layer=1/);
+    assert.equal((await canvasPixels(page)).label, 'dinov2 · cls · layer 1 · head 1');
+    await page.goForward();
+    await page.waitForURL(/layer=0/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-map')?.includes('layer 0'));
+    await page.close();
+  });
+
+  it('re-renders a cached neighbouring layer within one frame', async () => {
+    const page = await open('/view/img_1?model=clip&method=mean&layer=1&head=0');
+    await drawnHeatmap(page);
+    await page.waitForLoadState('networkidle'); // the neighbours are prefetched
+    const sameFrame = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const before = document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-map');
+          window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
+          requestAnimationFrame(() => resolve(document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-map') !== before));
+        }),
+    );
+    assert.equal(sameFrame, true, 'the next layer was drawn before the next frame');
+    await page.waitForURL(/layer=2/);
+    await page.close();
+  });
+
+  it('shows every head of the layer in the grid; a click opens that head', async () => {
+    const page = await open('/view/img_0?model=dinov2&method=cls&layer=1');
+    await page.click('[data-testid="tab-heads"]');
+    await page.waitForURL(/mode=heads/);
+    await page.getByTestId('heads-grid').waitFor();
+    for (const cell of ['head-cell-fused', 'head-cell-0', 'head-cell-1']) {
+      await drawnHeatmap(page, `[data-testid="${cell}"] [data-testid="heatmap"]`);
+    }
+    const head0 = await canvasPixels(page, '[data-testid="head-cell-0"] [data-testid="heatmap"]');
+    const head1 = await canvasPixels(page, '[data-testid="head-cell-1"] [data-testid="heatmap"]');
+    assert.notEqual(head0.signature, head1.signature, 'two heads, two maps');
+    await page.click('[data-testid="norm-layer"]');
+    await page.waitForURL(/norm=layer/);
+    await screenshot(page, '04-heads-grid');
+    await page.click('[data-testid="head-cell-1"]');
+    await page.waitForURL((url) => url.searchParams.get('head') === '1' && !url.searchParams.has('mode'));
+    assert.equal((await drawnHeatmap(page)).label, 'dinov2 · cls · layer 1 · head 1');
+    await page.close();
+  });
+
+  it('compares models side by side at the same depth, with random-weights badges', async () => {
+    const page = await open('/view/img_0?model=dinov2&method=cls&layer=2');
+    await page.click('[data-testid="tab-compare"]');
+    await page.waitForURL(/mode=compare/);
+    await page.getByTestId('compare-grid').waitFor();
+    assert.equal(search(page).get('models'), 'dinov2,clip,dinov3,mae');
+    for (const key of ['dinov2', 'clip', 'dinov3', 'mae']) {
+      await drawnHeatmap(page, `[data-testid="compare-cell-${key}"] [data-testid="heatmap"]`);
+    }
+    assert.equal(await page.locator('[data-testid="compare-cell-mae"] [data-testid="random-weights-badge"]').count(), 1);
+    assert.equal(await page.locator('[data-testid="compare-cell-clip"] [data-testid="random-weights-badge"]').count(), 0);
+    // SigLIP has no CLS token: its cell says so instead of failing
+    await page.click('[data-testid="compare-chip-siglip"]');
+    await page.waitForURL(/models=dinov2,clip,dinov3,mae,siglip/);
+    await page.locator('[data-testid="compare-cell-siglip"] [data-testid="compare-unavailable"]').waitFor();
+    assert.match(await page.locator('[data-testid="compare-cell-siglip"]').innerText(), /no CLS token/);
+    // the layer slider moves every model to the same depth
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForURL(/layer=1/);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="compare-layer"]')].slice(0, 4).every((e) => e.textContent?.startsWith('layer 1')),
+    );
+    await screenshot(page, '05-compare');
+    await page.close();
+  });
+
+  it('follows a deep link to exactly the view it names', async () => {
+    const link = '/view/img_1?model=dinov2&method=mean&layer=1&head=1&cmap=magma&norm=layer&opacity=0.8&interp=crisp';
+    const page = await open(link);
+    const pixels = await drawnHeatmap(page);
+    assert.equal(pixels.label, 'dinov2 · mean · layer 1 · head 1');
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, link, 'a canonical link is kept as it is');
+    assert.equal(await page.locator('[data-testid="model-select"]').inputValue(), 'dinov2');
+    assert.equal(await page.locator('[data-testid="method-select"]').inputValue(), 'mean');
+    assert.equal(await page.locator('[data-testid="head-select"]').inputValue(), '1');
+    assert.match(await page.getByTestId('colorbar').innerText(), /Per layer/);
+    assert.equal(await page.locator('[data-testid="heatmap"]').evaluate((c) => getComputedStyle(c).imageRendering), 'pixelated');
+    await screenshot(page, '06-deep-link');
+    await page.close();
+  });
+
+  it('marks maps from random weights and handles methods with one layer or no heads', async () => {
+    const page = await open('/view/img_2?model=mae&method=cls');
+    await drawnHeatmap(page);
+    await page.getByTestId('random-weights-badge').first().waitFor();
+
+    await page.goto(`${server.url}/view/img_2?model=siglip&method=pool&layer=5`);
+    await drawnHeatmap(page);
+    await page.waitForURL((url) => url.searchParams.get('layer') === '0');
+    assert.equal(await page.locator('[data-testid="layer-slider"]').isDisabled(), true, 'pool has a single layer');
+    assert.equal(await page.locator('[data-testid="head-select"] option').count(), 5, 'fused + 4 SigLIP heads');
+
+    await page.goto(`${server.url}/view/img_2?model=clip&method=rollout&head=1`);
+    await drawnHeatmap(page);
+    await page.waitForURL((url) => !url.searchParams.has('head'));
+    assert.equal(await page.locator('[data-testid="head-select"]').count(), 0, 'rollout has no heads to choose');
+    await page.getByTestId('no-heads-hint').waitFor();
+    await page.close();
+  });
+
+  it('exports the view as PNG and the raw slice as .npy and JSON with provenance', async () => {
+    const page = await open('/view/img_0?model=mae&method=cls&layer=1&head=0');
+    await drawnHeatmap(page);
+
+    const download = async (/** @type {string} */ item) => {
+      await page.click('[data-testid="export-button"]');
+      const [file] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid="${item}"]`)]);
+      const path = join(RESULTS, `export-${file.suggestedFilename()}`);
+      await file.saveAs(path);
+      return { name: file.suggestedFilename(), bytes: readFileSync(path) };
+    };
+
+    const npy = await download('export-npy');
+    assert.equal(npy.name, 'img_0_mae_cls_L1_H0_random.npy');
+    assert.equal(npy.bytes.subarray(0, 6).toString('latin1'), '\x93NUMPY');
+    const headerLength = npy.bytes.readUInt16LE(8);
+    assert.match(npy.bytes.subarray(10, 10 + headerLength).toString('latin1'), /'descr': '<f2', 'fortran_order': False, 'shape': \(6, 6\)/);
+    assert.equal(npy.bytes.length - 10 - headerLength, 6 * 6 * 2);
+
+    const json = await download('export-json');
+    const body = JSON.parse(json.bytes.toString('utf8'));
+    assert.deepEqual(
+      [body.provenance.model, body.provenance.weights, body.provenance.method, body.provenance.layer, body.provenance.head],
+      ['mae', 'random', 'cls', 1, 0],
+    );
+    assert.equal(body.data.length, 36);
+    assert.ok(body.provenance.checkpoint.endsWith('mae'));
+
+    const png = await download('export-png');
+    assert.equal(png.name, 'img_0_mae_cls_L1_H0_random.png');
+    assert.deepEqual([...png.bytes.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    const text = png.bytes.toString('latin1');
+    assert.ok(text.includes('tEXtssl-attention\0'), 'the PNG carries its provenance');
+    assert.match(text, /"weights":"random"/);
+    await page.close();
+  });
+
+  it('shows loading, empty and error states instead of a blank page', async () => {
+    const page = await open('/view/img_4?model=mae');
+    await drawnHeatmap(page); // img_4 has no mae maps: another model is shown, with a note
+    assert.match(await page.getByTestId('notice').innerText(), /mae has no maps for this image yet/);
+
+    await page.goto(`${server.url}/view/truncated`);
+    assert.match(await page.getByTestId('empty-state').innerText(), /precompute could not use truncated/);
+
+    await page.goto(`${server.url}/view/no_such_image`);
+    assert.match(await page.getByTestId('empty-state').innerText(), /No image/);
+
+    await page.goto(`${server.url}/somewhere/else`);
+    assert.match(await page.getByTestId('empty-state').innerText(), /no page here/);
+
+    // an API path that does not exist stays a JSON 404, not the app
+    const api = await page.request.get(`${server.url}/attention/img_0/nope`);
+    assert.equal(api.status(), 404);
+    assert.match(api.headers()['content-type'] ?? '', /json/);
+    await page.close();
+  });
+
+  it('pages through a gallery of 10,000 images quickly', async () => {
+    const many = await startServer({ ...paths, db: paths.db_many });
+    try {
+      const page = await context.newPage();
+      const started = Date.now();
+      await page.goto(`${many.url}/?page=100`);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="image-card"]').length === 60);
+      const firstPaint = Date.now() - started;
+      assert.match(await page.getByTestId('gallery-count').innerText(), /5,941–6,000 of 10,008 images/);
+      assert.ok(firstPaint < 5000, `page 100 of 10,008 images shown in ${firstPaint} ms`);
+      await screenshot(page, '08-large-gallery');
+      const next = Date.now();
+      await page.click('[data-testid="next-page"]');
+      await page.waitForFunction(() => document.querySelector('[data-testid="gallery-count"]')?.textContent?.startsWith('6,001'));
+      assert.equal(search(page).get('page'), '101');
+      const nextMs = Date.now() - next;
+      assert.ok(nextMs < 2000, `the next (prefetched) page in ${nextMs} ms`);
+      await page.fill('[data-testid="search"]', 'many_0999');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="image-card"]').length === 10);
+      await page.goBack(); // the search replaced the entry; back returns to page 100
+      await page.waitForURL((url) => url.searchParams.get('page') === '100');
+      console.log(`# 10,008 images: page 100 in ${firstPaint} ms, next page in ${nextMs} ms`);
+      await page.close();
+    } finally {
+      await many.stop();
+    }
+  });
+
+  it('says which command to run when nothing is precomputed yet', async () => {
+    const empty = tempDir('ssl-attention-e2e-empty-');
+    const bare = await startServer(
+      { images: join(empty, 'images'), store: join(empty, 'attention.zarr'), db: `sqlite:///${join(empty, 'catalog.db')}` },
+      { ready: 503 },
+    );
+    try {
+      const page = await context.newPage();
+      await page.goto(`${bare.url}/`);
+      const state = page.getByTestId('empty-state');
+      await state.waitFor({ timeout: 15_000 });
+      const text = await state.innerText();
+      assert.match(text, /No precomputed attention maps yet/);
+      assert.match(text, /precompute --models all --per-head/);
+      await screenshot(page, '07-empty-store');
+      await page.close();
+    } finally {
+      await bare.stop();
+      cleanup(empty);
+    }
+  });
+});

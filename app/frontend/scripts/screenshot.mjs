@@ -1,0 +1,33 @@
+// Take the docs' screenshot of the viewer from a running server (./dev.sh, or uvicorn + a built app):
+//
+//   node scripts/screenshot.mjs [base URL] [view path] [output PNG]
+//
+// defaults: http://127.0.0.1:8000, the chelsea_cat viewer, ../../docs/images/web-app.png.
+// Uses Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [base = 'http://127.0.0.1:8000', view = '/view/chelsea_cat?model=dinov2&method=cls&layer=11', out = resolve(here, '../../../docs/images/web-app.png')] =
+  process.argv.slice(2);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  await page.goto(base + view);
+  await page.waitForSelector('[data-testid="heatmap"]');
+  await page.waitForLoadState('networkidle');
+  const frame = await page.getByTestId('image-frame').boundingBox();
+  if (frame) await page.mouse.move(frame.x + frame.width * 0.3, frame.y + frame.height * 0.42); // show a readout
+  await page.waitForTimeout(300);
+  mkdirSync(dirname(out), { recursive: true });
+  await page.screenshot({ path: out });
+  console.log(`wrote ${out}`);
+} finally {
+  await browser.close();
+}

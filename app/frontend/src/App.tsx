@@ -1,0 +1,24 @@
+import { Route, Routes, useLocation } from 'react-router';
+import { AppHeader } from './components/AppHeader';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import { GalleryPage } from './pages/GalleryPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { ViewerPage } from './pages/ViewerPage';
+
+export function App() {
+  const { pathname } = useLocation();
+  return (
+    <div className="app">
+      <AppHeader />
+      <div className="app-content">
+        <ErrorBoundary key={pathname}>
+          <Routes>
+            <Route path="/" element={<GalleryPage />} />
+            <Route path="/view/:imageId" element={<ViewerPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </ErrorBoundary>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { encodeFloat16 } from '../lib/float16';
+import { api, ApiError, urls } from './client';
+
+function respond(body: BodyInit | null, init: ResponseInit) {
+  vi.stubGlobal('fetch', vi.fn(async () => new Response(body, init)));
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('urls', () => {
+  it('builds raw and heads URLs; fusion only for fused maps other than mean', () => {
+    const q = { imageId: 'sub__a b', model: 'dinov2', method: 'cls', layer: 11, head: 3, fusion: 'max' as const };
+    expect(urls.raw(q)).toBe('/attention/sub__a%20b/raw?model=dinov2&method=cls&layer=11&head=3');
+    expect(urls.raw({ ...q, head: null }, 'f16')).toBe('/attention/sub__a%20b/raw?model=dinov2&method=cls&layer=11&fusion=max&format=f16');
+    expect(urls.raw({ ...q, head: null, fusion: 'mean' })).toBe('/attention/sub__a%20b/raw?model=dinov2&method=cls&layer=11');
+    expect(urls.heads(q, 'f16')).toBe('/attention/sub__a%20b/heads?model=dinov2&method=cls&layer=11&format=f16');
+  });
+});
+
+describe('api.map', () => {
+  const q = { imageId: 'img', model: 'clip', method: 'cls', layer: 1, head: null, fusion: 'mean' as const };
+
+  it('decodes float16 bytes with X-Shape, X-Min, X-Max and X-Weights', async () => {
+    respond(encodeFloat16([0, 0.25, 0.5, 1, 0.125, 0.75]) as BodyInit, {
+      headers: { 'X-Shape': '2,3', 'X-Min': '0.0', 'X-Max': '1.0', 'X-Weights': 'random' },
+    });
+    const map = await api.map(q);
+    expect(map).toMatchObject({ gh: 2, gw: 3, min: 0, max: 1, weights: 'random' });
+    expect(Array.from(map.values)).toEqual([0, 0.25, 0.5, 1, 0.125, 0.75]);
+    expect(map.bytes).toHaveLength(12);
+  });
+
+  it('refuses a body that does not match the shape', async () => {
+    respond(encodeFloat16([1, 2]) as BodyInit, { headers: { 'X-Shape': '2,3' } });
+    await expect(api.map(q)).rejects.toThrow(/expected 12 bytes/);
+  });
+
+  it('decodes every head and their ranges', async () => {
+    respond(encodeFloat16([0, 0.5, 0.25, 1]) as BodyInit, { headers: { 'X-Shape': '2,1,2', 'X-Min': '0.0', 'X-Max': '1.0' } });
+    const heads = await api.heads(q);
+    expect(heads).toMatchObject({ heads: 2, gh: 1, gw: 2, headMin: [0, 0.25], headMax: [0.5, 1] });
+  });
+});
+
+describe('errors', () => {
+  it("carries the API's message, parameter and allowed values", async () => {
+    respond(JSON.stringify({ detail: 'x', message: "method 'cls' is not available: siglip has no CLS token", parameter: 'method', allowed: ['mean'] }), {
+      status: 400,
+      headers: { 'Content-Type': 'application/json' },
+    });
+    const error = await api.models().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 400, parameter: 'method', allowed: ['mean'] });
+    expect((error as ApiError).message).toMatch(/no CLS token/);
+  });
+
+  it('keeps the status line when the body is not JSON, and reports an unreachable API as status 0', async () => {
+    respond('oops', { status: 502, statusText: 'Bad Gateway' });
+    await expect(api.models()).rejects.toMatchObject({ status: 502, message: '502 Bad Gateway' });
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    await expect(api.models()).rejects.toMatchObject({ status: 0 });
+  });
+});

@@ -1,0 +1,163 @@
+/** A typed client of the HTTP API: same origin in production, proxied by Vite in development. */
+import { decodeFloat16 } from '../lib/float16';
+import { rangeOf } from '../lib/normalise';
+import type {
+  GridMap,
+  HeadMaps,
+  HeadsQuery,
+  Health,
+  ImageDetail,
+  ImagePage,
+  MapQuery,
+  ModelList,
+} from './types';
+
+/** A non-2xx answer: `message` is the API's readable line; `status` 0 means no answer at all. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly parameter: string | null;
+  readonly allowed: unknown;
+
+  constructor(status: number, message: string, parameter: string | null = null, allowed: unknown = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.parameter = parameter;
+    this.allowed = allowed;
+  }
+}
+
+const BASE = '';
+
+async function request(path: string, signal?: AbortSignal): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(BASE + path, { signal });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, `the API cannot be reached (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`.trim();
+    let parameter: string | null = null;
+    let allowed: unknown = null;
+    try {
+      const body = (await response.json()) as { message?: unknown; parameter?: unknown; allowed?: unknown };
+      if (typeof body.message === 'string') message = body.message;
+      if (typeof body.parameter === 'string') parameter = body.parameter;
+      allowed = body.allowed ?? null;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(response.status, message, parameter, allowed);
+  }
+  return response;
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await (await request(path, signal)).json()) as T;
+}
+
+function query(params: Record<string, string | number | null | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+const id = (imageId: string) => encodeURIComponent(imageId);
+
+export const urls = {
+  imageFile: (imageId: string) => `${BASE}/images/${id(imageId)}/file`,
+  thumbnail: (imageId: string, size = 320) => `${BASE}/images/${id(imageId)}/thumbnail?size=${size}`,
+  /** The raw slice; `format` json (default) or f16. */
+  raw: (q: MapQuery, format: 'json' | 'f16' = 'json') =>
+    `${BASE}/attention/${id(q.imageId)}/raw` +
+    query({
+      model: q.model,
+      method: q.method,
+      layer: q.layer,
+      head: q.head,
+      fusion: q.head === null && q.fusion !== 'mean' ? q.fusion : null,
+      format: format === 'json' ? null : format,
+    }),
+  heads: (q: HeadsQuery, format: 'json' | 'f16' = 'json') =>
+    `${BASE}/attention/${id(q.imageId)}/heads` +
+    query({ model: q.model, method: q.method, layer: q.layer, format: format === 'json' ? null : format }),
+};
+
+function parseShape(header: string | null, expectedDims: number): number[] {
+  const shape = (header ?? '').split(',').map((s) => Number.parseInt(s.trim(), 10));
+  if (shape.length !== expectedDims || shape.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new ApiError(0, `unexpected X-Shape header ${JSON.stringify(header)} (want ${expectedDims} numbers)`);
+  }
+  return shape;
+}
+
+function headerNumber(response: Response, name: string, fallback: number): number {
+  const value = Number.parseFloat(response.headers.get(name) ?? '');
+  return Number.isFinite(value) ? value : fallback;
+}
+
+export const api = {
+  health: (signal?: AbortSignal) => getJson<Health>('/health', signal),
+  models: (signal?: AbortSignal) => getJson<ModelList>('/models', signal),
+  images: (params: { limit: number; offset: number; q?: string }, signal?: AbortSignal) =>
+    getJson<ImagePage>(`/images${query({ limit: params.limit, offset: params.offset, q: params.q })}`, signal),
+  image: (imageId: string, signal?: AbortSignal) => getJson<ImageDetail>(`/images/${id(imageId)}`, signal),
+
+  /** One map as float16 bytes (`format=f16`), decoded. */
+  async map(q: MapQuery, signal?: AbortSignal): Promise<GridMap> {
+    const response = await request(urls.raw(q, 'f16'), signal);
+    const [gh = 0, gw = 0] = parseShape(response.headers.get('X-Shape'), 2);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length !== gh * gw * 2) throw new ApiError(0, `expected ${gh * gw * 2} bytes for ${gh}×${gw}, got ${bytes.length}`);
+    const values = decodeFloat16(bytes);
+    const range = rangeOf(values);
+    return {
+      gh,
+      gw,
+      values,
+      bytes,
+      min: headerNumber(response, 'X-Min', range.lo),
+      max: headerNumber(response, 'X-Max', range.hi),
+      weights: response.headers.get('X-Weights') ?? 'unknown',
+    };
+  },
+
+  /** Every head of one layer as float16 bytes, decoded; per-head ranges computed here. */
+  async heads(q: HeadsQuery, signal?: AbortSignal): Promise<HeadMaps> {
+    const response = await request(urls.heads(q, 'f16'), signal);
+    const [heads = 0, gh = 0, gw = 0] = parseShape(response.headers.get('X-Shape'), 3);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length !== heads * gh * gw * 2) throw new ApiError(0, `expected ${heads * gh * gw * 2} bytes, got ${bytes.length}`);
+    const values = decodeFloat16(bytes);
+    const size = gh * gw;
+    const headMin: number[] = [];
+    const headMax: number[] = [];
+    for (let h = 0; h < heads; h++) {
+      const r = rangeOf(values.subarray(h * size, (h + 1) * size));
+      headMin.push(r.lo);
+      headMax.push(r.hi);
+    }
+    const range = rangeOf(values);
+    return {
+      heads,
+      gh,
+      gw,
+      values,
+      bytes,
+      min: headerNumber(response, 'X-Min', range.lo),
+      max: headerNumber(response, 'X-Max', range.hi),
+      headMin,
+      headMax,
+      weights: response.headers.get('X-Weights') ?? 'unknown',
+    };
+  },
+
+  /** The raw slice as the API's JSON (shortest decimals), for the JSON export. */
+  rawJson: (q: MapQuery, signal?: AbortSignal) => getJson<Record<string, unknown>>(urls.raw(q), signal),
+  headsJson: (q: HeadsQuery, signal?: AbortSignal) => getJson<Record<string, unknown>>(urls.heads(q), signal),
+};

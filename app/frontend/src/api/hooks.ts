@@ -1,0 +1,123 @@
+/** react-query hooks: the server state of the app (models, images, maps), cached and prefetched. */
+import { keepPreviousData, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { api, ApiError } from './client';
+import type { HeadsQuery, MapQuery } from './types';
+
+/** Maps never change for a given store; a rerun of precompute is picked up within this time. */
+const MAP_STALE_MS = 5 * 60_000;
+
+export const keys = {
+  models: ['models'] as const,
+  images: (q: string, page: number, pageSize: number) => ['images', q, page, pageSize] as const,
+  image: (imageId: string) => ['image', imageId] as const,
+  map: (q: MapQuery) => ['map', q.imageId, q.model, q.method, q.layer, q.head, q.head === null ? q.fusion : null] as const,
+  heads: (q: HeadsQuery) => ['heads', q.imageId, q.model, q.method, q.layer] as const,
+};
+
+/** Retry network trouble twice and a 503 (store or catalog unreadable) once; 4xx answers are final. */
+export function shouldRetry(failures: number, error: unknown): boolean {
+  if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;
+  if (error instanceof ApiError && error.status === 503) return failures < 1;
+  return failures < 2;
+}
+
+export function useModels() {
+  return useQuery({ queryKey: keys.models, queryFn: ({ signal }) => api.models(signal), staleTime: 10_000 });
+}
+
+export function useImages(q: string, page: number, pageSize: number) {
+  return useQuery({
+    queryKey: keys.images(q, page, pageSize),
+    queryFn: ({ signal }) => api.images({ limit: pageSize, offset: page * pageSize, q: q || undefined }, signal),
+    placeholderData: keepPreviousData,
+    staleTime: 10_000,
+  });
+}
+
+export function prefetchImages(client: QueryClient, q: string, page: number, pageSize: number) {
+  return client.prefetchQuery({
+    queryKey: keys.images(q, page, pageSize),
+    queryFn: ({ signal }) => api.images({ limit: pageSize, offset: page * pageSize, q: q || undefined }, signal),
+    staleTime: 10_000,
+  });
+}
+
+export function useImage(imageId: string | null, enabled = true) {
+  return useQuery({
+    queryKey: keys.image(imageId ?? ''),
+    queryFn: ({ signal }) => api.image(imageId!, signal),
+    enabled: enabled && imageId !== null,
+    staleTime: 30_000,
+  });
+}
+
+function mapOptions(q: MapQuery) {
+  return {
+    queryKey: keys.map(q),
+    queryFn: ({ signal }: { signal: AbortSignal }) => api.map(q, signal),
+    staleTime: MAP_STALE_MS,
+  };
+}
+
+function headsOptions(q: HeadsQuery) {
+  return {
+    queryKey: keys.heads(q),
+    queryFn: ({ signal }: { signal: AbortSignal }) => api.heads(q, signal),
+    staleTime: MAP_STALE_MS,
+  };
+}
+
+/** One map; while a new one loads, the previous stays on screen (no flash). */
+export function useMap(q: MapQuery | null) {
+  return useQuery({
+    ...mapOptions(q ?? { imageId: '', model: '', method: '', layer: 0, head: null, fusion: 'mean' }),
+    enabled: q !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useHeads(q: HeadsQuery | null) {
+  return useQuery({
+    ...headsOptions(q ?? { imageId: '', model: '', method: '', layer: 0 }),
+    enabled: q !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/**
+ * Prefetch what the next key press will show: the neighbouring layers (±1, ±2) and heads of this
+ * map and, with `wholeDepth`, every layer (for play). Cached maps re-render in the same frame.
+ */
+export function usePrefetchNeighbours(
+  q: MapQuery | null,
+  opts: { layers: number; heads: number | null; wholeDepth: boolean; headsOfLayer: boolean },
+) {
+  const client = useQueryClient();
+  const { layers, heads, wholeDepth, headsOfLayer } = opts;
+  // by value: a new object with the same fields must not prefetch again
+  const key = q === null ? null : JSON.stringify(q);
+  useEffect(() => {
+    if (key === null) return;
+    const q = JSON.parse(key) as MapQuery;
+    const wanted: MapQuery[] = [];
+    const layerSteps = wholeDepth ? Array.from({ length: layers }, (_, l) => l - q.layer) : [1, -1, 2, -2];
+    for (const step of layerSteps) {
+      const layer = q.layer + step;
+      if (step !== 0 && layer >= 0 && layer < layers) wanted.push({ ...q, layer });
+    }
+    if (heads !== null && heads > 0) {
+      const current = q.head ?? -1;
+      for (const next of [current + 1, current - 1]) {
+        if (next >= 0 && next < heads) wanted.push({ ...q, head: next, fusion: 'mean' });
+        if (next === -1) wanted.push({ ...q, head: null });
+      }
+    }
+    for (const item of wanted) void client.prefetchQuery(mapOptions(item));
+    if (headsOfLayer) {
+      for (const layer of [q.layer, q.layer + 1, q.layer - 1]) {
+        if (layer >= 0 && layer < layers) void client.prefetchQuery(headsOptions({ ...q, layer }));
+      }
+    }
+  }, [client, key, layers, heads, wholeDepth, headsOfLayer]);
+}

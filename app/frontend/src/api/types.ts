@@ -1,0 +1,114 @@
+/** The HTTP API's JSON bodies (app/backend/schemas.py), as the app uses them. */
+
+export type Weights = 'pretrained' | 'random' | (string & {});
+export type Fusion = 'mean' | 'max' | 'min';
+export const FUSIONS: readonly Fusion[] = ['mean', 'max', 'min'];
+
+export interface ModelInfo {
+  key: string;
+  family: string;
+  checkpoint: string;
+  revision: string | null;
+  weights: Weights;
+  image_size: number;
+  patch: number;
+  /** [gh, gw] */
+  grid: [number, number];
+  layers: number;
+  heads: number;
+  methods: string[];
+  per_head_methods: string[];
+  /** layers per method (the pooling head `pool` has 1) */
+  method_layers: Record<string, number>;
+  has_cls: boolean;
+  has_pool: boolean;
+  registers: number;
+  prefix_tokens: string[];
+  per_head: boolean;
+  dtype: string;
+  schema_version: number;
+}
+
+export interface ModelList {
+  models: ModelInfo[];
+}
+
+export interface ImageSummary {
+  id: string;
+  path: string;
+  width: number | null;
+  height: number | null;
+  sha256: string | null;
+  error: string | null;
+  /** models whose maps for this image are complete */
+  models: string[];
+  /** number of annotation boxes, when the API sends it (else the gallery asks /images/{id}) */
+  annotations?: number;
+}
+
+export interface ImagePage {
+  total: number;
+  limit: number;
+  offset: number;
+  items: ImageSummary[];
+}
+
+export interface Annotation {
+  label: string;
+  /** [x0, y0, x1, y1] normalised to [0, 1] */
+  box: [number, number, number, number];
+  source: string | null;
+}
+
+export interface ImageDetail extends Omit<ImageSummary, 'annotations'> {
+  annotations: Annotation[];
+}
+
+export interface ErrorBody {
+  detail: unknown;
+  message: string;
+  parameter?: string | null;
+  allowed?: string[] | number[] | Record<string, number> | null;
+}
+
+export interface Health {
+  status: 'ok' | 'unavailable';
+  store: { ok: boolean; detail?: string | null; url: string; models?: number | null };
+  catalog: { ok: boolean; detail?: string | null };
+}
+
+/** What identifies one map: `head` null = fused over heads with `fusion`. */
+export interface MapQuery {
+  imageId: string;
+  model: string;
+  method: string;
+  layer: number;
+  head: number | null;
+  fusion: Fusion;
+}
+
+export interface HeadsQuery {
+  imageId: string;
+  model: string;
+  method: string;
+  layer: number;
+}
+
+/** One map on the patch grid, decoded from the API's float16 bytes. */
+export interface GridMap {
+  gh: number;
+  gw: number;
+  values: Float32Array;
+  /** the float16 bytes as the API sent them (exported unchanged as .npy) */
+  bytes: Uint8Array;
+  min: number;
+  max: number;
+  weights: Weights;
+}
+
+/** Every head of one layer: values are (heads, gh, gw) row-major. */
+export interface HeadMaps extends GridMap {
+  heads: number;
+  headMin: number[];
+  headMax: number[];
+}

@@ -1,0 +1,217 @@
+import { useEffect, useMemo, useState } from 'react';
+import { Link } from 'react-router';
+import { usePrefetchNeighbours } from '../api/hooks';
+import type { ImageDetail, ModelList } from '../api/types';
+import { canonicalParams, isResolved, resolveView, type ResolvedView } from '../state/resolveView';
+import { sameParams, type Mode, type ViewParams } from '../state/viewParams';
+import { useViewStore } from '../state/viewStore';
+import { CompareView } from './CompareView';
+import { ControlsPanel } from './ControlsPanel';
+import { ExportMenu } from './ExportMenu';
+import { HeadsGrid } from './HeadsGrid';
+import { MapView } from './MapView';
+import { RandomWeightsBadge } from './RandomWeightsBadge';
+import { EmptyState } from './StatusViews';
+import { useMapDisplay } from './useMapDisplay';
+import { ViewTabs } from './ViewTabs';
+
+const PLAY_INTERVAL_MS = 700;
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT') return true;
+  return target.tagName === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes((target as HTMLInputElement).type);
+}
+
+/** ←/→ layer, ↑/↓ head (fused, 0, 1, …), space play, m/g/c views, b boxes. */
+function useViewerKeys(view: ResolvedView, params: ViewParams) {
+  const update = useViewStore((s) => s.update);
+  const setPlaying = useViewStore((s) => s.setPlaying);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+      const { layer, layers, perHead } = view;
+      const heads = view.model.heads;
+      let handled = true;
+      switch (event.key) {
+        case 'ArrowLeft':
+          if (layer > 0) update({ layer: layer - 1 });
+          break;
+        case 'ArrowRight':
+          if (layer < layers - 1) update({ layer: layer + 1 });
+          break;
+        case 'ArrowUp':
+        case 'ArrowDown': {
+          if (!perHead || params.mode === 'compare') break;
+          const position = view.head === null ? -1 : view.head; // -1 = fused
+          const next = event.key === 'ArrowDown' ? Math.min(heads - 1, position + 1) : Math.max(-1, position - 1);
+          if (next !== position) update({ head: next === -1 ? null : next });
+          break;
+        }
+        case ' ':
+          if (layers > 1) setPlaying(!useViewStore.getState().playing);
+          break;
+        case 'm':
+        case 'g':
+        case 'c':
+          update({ mode: ({ m: 'map', g: 'heads', c: 'compare' } as const)[event.key] });
+          break;
+        case 'b':
+          update({ boxes: !params.boxes });
+          break;
+        default:
+          handled = false;
+      }
+      if (handled) event.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [view, params, update, setPlaying]);
+}
+
+/** Step through the layers while playing (history entries are replaced, not stacked). */
+function usePlayback(view: ResolvedView) {
+  const playing = useViewStore((s) => s.playing);
+  const setPlaying = useViewStore((s) => s.setPlaying);
+  const update = useViewStore((s) => s.update);
+  useEffect(() => {
+    if (!playing) return;
+    if (view.layers <= 1) {
+      setPlaying(false);
+      return;
+    }
+    const timer = setTimeout(() => update({ layer: (view.layer + 1) % view.layers }, 'replace'), PLAY_INTERVAL_MS);
+    return () => clearTimeout(timer);
+  }, [playing, view.layer, view.layers, update, setPlaying]);
+  return playing;
+}
+
+function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params: ViewParams; image: ImageDetail; notes: string[] }) {
+  const update = useViewStore((s) => s.update);
+  const setPlaying = useViewStore((s) => s.setPlaying);
+  const playing = usePlayback(view);
+  useViewerKeys(view, params);
+  const [dismissed, setDismissed] = useState<string[]>([]);
+
+  const compare = params.mode === 'compare';
+  const display = useMapDisplay(
+    compare ? null : { imageId: image.id, model: view.model.key, method: view.method, layer: view.layer, head: view.head, fusion: view.fusion },
+    { norm: params.norm, perHead: view.perHead, wantHeads: params.mode === 'heads' },
+  );
+  usePrefetchNeighbours(compare ? null : display.query, {
+    layers: view.layers,
+    heads: view.perHead ? view.model.heads : null,
+    wholeDepth: playing,
+    headsOfLayer: view.perHead && (params.mode === 'heads' || params.norm === 'layer'),
+  });
+
+  const compareKeys = view.compare.map((m) => m.key).join(', ');
+  useEffect(() => {
+    const what = compare
+      ? `compare ${compareKeys}`
+      : `${view.model.key} ${view.method} L${view.layer}${view.head !== null ? ` H${view.head}` : ''}`;
+    document.title = `${image.id} · ${what} — ssl-attention`;
+    return () => {
+      document.title = 'ssl-attention';
+    };
+  }, [image.id, compare, compareKeys, view.model.key, view.method, view.layer, view.head]);
+
+  const shownNotes = notes.filter((n) => !dismissed.includes(n));
+  const weights = display.map?.weights ?? view.model.weights;
+  return (
+    <div className="viewer" data-testid="viewer">
+      <div className="viewer-bar">
+        <div className="crumbs">
+          <Link to="/" className="crumb-link">
+            Gallery
+          </Link>
+          <span aria-hidden="true">›</span>
+          <h1 className="image-title" data-testid="image-title">
+            {image.id}
+          </h1>
+          {!compare && <RandomWeightsBadge weights={weights} />}
+        </div>
+        <ViewTabs mode={params.mode} onChange={(mode: Mode) => update({ mode })} />
+        <ExportMenu view={view} params={params} image={image} display={display} />
+      </div>
+      {shownNotes.length > 0 && (
+        <div className="notice" role="status" data-testid="notice">
+          <ul>
+            {shownNotes.map((n) => (
+              <li key={n}>{n}</li>
+            ))}
+          </ul>
+          <button type="button" className="button button-small" onClick={() => setDismissed([...dismissed, ...shownNotes])}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      <div className="viewer-body">
+        <main className="viewer-main">
+          {params.mode === 'map' && <MapView view={view} params={params} image={image} display={display} />}
+          {params.mode === 'heads' && (
+            <HeadsGrid view={view} params={params} image={image} display={display} onSelect={(head) => update({ head, mode: 'map' })} />
+          )}
+          {compare && <CompareView view={view} params={params} image={image} onModels={(keys) => update({ compare: keys })} />}
+        </main>
+        <ControlsPanel
+          view={view}
+          params={params}
+          update={update}
+          playing={playing}
+          onTogglePlay={() => setPlaying(!playing)}
+          annotations={image.annotations.length}
+        />
+      </div>
+    </div>
+  );
+}
+
+/** The viewer of one image once the models and the image are known. */
+export function Viewer({ image, models }: { image: ImageDetail; models: ModelList }) {
+  const params = useViewStore((s) => s.params);
+  const update = useViewStore((s) => s.update);
+  const view = useMemo(() => resolveView(params, models.models, image), [params, models, image]);
+  const [notes, setNotes] = useState<string[]>([]);
+
+  // Write the resolved choices into the URL (replacing it), so the link reproduces this view.
+  useEffect(() => {
+    if (!isResolved(view)) return;
+    const canonical = canonicalParams(params, view);
+    if (!sameParams(canonical, params)) {
+      if (view.notes.length > 0) setNotes(view.notes);
+      update(canonical, 'replace');
+    }
+  }, [view, params, update]);
+
+  if (!isResolved(view)) {
+    if (view.kind === 'unreadable') {
+      return (
+        <EmptyState title={`precompute could not use ${image.id}`} command="precompute --models all --per-head">
+          <p>{view.error}</p>
+          <p>Replace the file and run precompute again; changed files are recomputed.</p>
+          <p>
+            <Link to="/">Back to the gallery</Link>
+          </p>
+        </EmptyState>
+      );
+    }
+    if (view.kind === 'no-models') {
+      return (
+        <EmptyState title="No attention maps precomputed yet" command="precompute --models all --per-head">
+          <p>The store has no models. Precompute writes them; ./dev.sh precomputes the sample gallery.</p>
+        </EmptyState>
+      );
+    }
+    const keys = view.models.map((m) => m.key).join(',');
+    return (
+      <EmptyState title={`${image.id} is not precomputed yet`} command={`precompute --models ${keys} --per-head`}>
+        <p>No model has maps for this image yet (a running precompute will get to it).</p>
+        <p>
+          <Link to="/">Back to the gallery</Link>
+        </p>
+      </EmptyState>
+    );
+  }
+  return <ViewerBody view={view} params={params} image={image} notes={notes} />;
+}
