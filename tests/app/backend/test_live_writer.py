@@ -13,23 +13,9 @@ from app.backend.config import ApiSettings
 from app.backend.main import create_app
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import Catalog, DiscoveredFile
-from ssl_attention.store.layout import ModelAttrs
+from tests.factories import model_attrs
 
-TOY = ModelAttrs(
-    key="toy",
-    family="dinov2",
-    checkpoint="toy",
-    weights="random",
-    image_size=8,
-    patch=4,
-    grid=(2, 2),
-    layers=2,
-    heads=2,
-    prefix_tokens=("cls",),
-    has_cls=True,
-    has_pool=False,
-    per_head=True,
-)
+TOY = model_attrs(image_size=8, grid=(2, 2), layers=2, prefix_tokens=("cls",))
 N_IMAGES = 12
 
 

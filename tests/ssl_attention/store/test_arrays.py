@@ -10,26 +10,19 @@ import pytest
 
 from ssl_attention.store.arrays import AttentionStoreReader, AttentionStoreWriter, StoreError
 from ssl_attention.store.layout import ModelAttrs
+from tests.factories import model_attrs
 
 
 def attrs(**changes: object) -> ModelAttrs:
-    base = dict(
+    defaults: dict[str, object] = dict(
         key="dinov2",
         family="dinov2",
         checkpoint="facebook/dinov2-with-registers-base",
-        weights="random",
         image_size=56,
         patch=14,
-        grid=(4, 4),
-        layers=3,
-        heads=2,
         prefix_tokens=("cls", "reg0", "reg1", "reg2", "reg3"),
-        has_cls=True,
-        has_pool=False,
-        per_head=True,
     )
-    base.update(changes)
-    return ModelAttrs(**base)  # type: ignore[arg-type]
+    return model_attrs(**{**defaults, **changes})
 
 
 def test_layout_lists_the_documented_arrays() -> None:

@@ -18,26 +18,11 @@ from app.backend.services.slices import (
     select_slice,
 )
 from ssl_attention.store.layout import ModelAttrs
+from tests.factories import model_attrs
 
 
 def attrs(**changes: object) -> ModelAttrs:
-    values: dict[str, object] = dict(
-        key="toy",
-        family="dinov2",
-        checkpoint="toy",
-        weights="random",
-        image_size=16,
-        patch=4,
-        grid=(4, 4),
-        layers=3,
-        heads=2,
-        prefix_tokens=("cls", "reg0"),
-        has_cls=True,
-        has_pool=False,
-        per_head=True,
-    )
-    values.update(changes)
-    return ModelAttrs(**values)  # type: ignore[arg-type]
+    return model_attrs(**changes)
 
 
 def test_defaults_are_last_layer_and_mean_fusion() -> None:
