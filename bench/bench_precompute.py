@@ -102,7 +102,13 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     ]
 
     if args.mode == "capture":
-        extractor = MapExtractor(adapter, args.image_size, per_head=True, autocast_dtype=dtype)
+        extractor = MapExtractor(
+            adapter,
+            args.image_size,
+            per_head=True,
+            autocast_dtype=dtype,
+            query_chunk_bytes=args.query_chunk_mb * 2**20,
+        )
 
         def step(pixels: torch.Tensor) -> None:
             maps = extractor(pixels)
@@ -189,6 +195,7 @@ def pipeline(args: argparse.Namespace, device: Any) -> dict[str, Any]:
                 per_head=True,
                 device=args.device,
                 dtype=args.dtype,
+                query_chunk_mb=args.query_chunk_mb,
             )
         )
         summary = report.models[0]
@@ -207,7 +214,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     command = [
         sys.executable, __file__, "--worker", mode, "--model", args.model, "--image-size", str(args.image_size),
         "--batch-size", str(args.batch_size), "--batches", str(args.batches), "--device", args.device,
-        "--dtype", args.dtype,
+        "--dtype", args.dtype, "--query-chunk-mb", str(args.query_chunk_mb),
     ]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error"}
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
@@ -217,9 +224,10 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def compare(args: argparse.Namespace) -> None:
-    rounds: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    modes = [m for m in MODES if m in args.modes.split(",")]
+    rounds: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     for _ in range(args.rounds):
-        for mode in MODES:
+        for mode in modes:
             rounds[mode].append(run_mode(mode, args))
             print(f"  {mode}: {rounds[mode][-1]['batch_seconds']}", file=sys.stderr)
     device = rounds["plain"][0].get("device", "?")
@@ -238,7 +246,10 @@ def compare(args: argparse.Namespace) -> None:
         )
     plain_ips, plain_peak, plain_above, _ = rows["plain"]
     cuda = "cpu" not in device
-    print(f"\n{args.model}, {args.image_size} px, batch {args.batch_size}, {device}, {dtype}, random weights")
+    print(
+        f"\n{args.model}, {args.image_size} px, batch {args.batch_size}, {device}, {dtype}, random weights, "
+        f"query chunks of {args.query_chunk_mb} MiB"
+    )
     if cuda:
         print("| mode | images/s | × plain | peak allocated (MiB) | × plain |")
         print("|---|---|---|---|---|")
@@ -300,6 +311,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated subset of " + ",".join(MODES)
+    )
+    parser.add_argument("--query-chunk-mb", type=int, default=16, help="capture's query-chunk budget")
     parser.add_argument("--disk", action="store_true", help="measure bytes on disk per image instead")
     parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -64,7 +64,7 @@ class RunOptions:
     force: bool = False
     per_head: bool = False
     workers: int = 4
-    query_chunk_mb: int = 64
+    query_chunk_mb: int = 16
     metrics: bool = False
     annotations: Path | None = None  # COCO JSON; default: the gallery's annotations.json
 

@@ -79,7 +79,7 @@ class AttentionRecorder:
         attention_modules: Sequence[nn.Module],
         layout: TokenLayout,
         *,
-        query_chunk_bytes: int = 64 * 2**20,
+        query_chunk_bytes: int = 16 * 2**20,
     ) -> None:
         self.layer_of = {id(m): i for i, m in enumerate(attention_modules)}
         self.n_layers = len(attention_modules)

@@ -26,7 +26,7 @@ class MapExtractor:
         *,
         per_head: bool,
         autocast_dtype: torch.dtype | None = None,
-        query_chunk_bytes: int = 64 * 2**20,
+        query_chunk_bytes: int = 16 * 2**20,
     ) -> None:
         self.adapter = adapter
         self.layout: TokenLayout = adapter.layout(image_size)
