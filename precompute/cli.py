@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="FILE",
-        help="COCO-style ground-truth boxes (default: annotations.json in the image folder, if any)",
+        help="ground-truth boxes: COCO-style JSON or WikiChurches building_parts.json "
+        "(default: annotations.json in the image folder, if any)",
     )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

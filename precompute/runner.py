@@ -26,14 +26,14 @@ import numpy as np
 import torch
 
 from ssl_attention.attention.extract import MapExtractor
-from ssl_attention.data.annotations import ANNOTATIONS_FILE, Box, gallery_annotations, load_coco
+from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations, load_annotations
 from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, discover
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.base import Normalization
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel, resolve_model
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import AnnotationBox, Catalog, DiscoveredFile
 from ssl_attention.store.layout import ModelAttrs
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -407,9 +407,10 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
     if options.annotations is not None:
         if not options.annotations.is_file():
             raise RunError(
-                f"annotation file {options.annotations} does not exist; pass a COCO-style JSON file"
+                f"annotation file {options.annotations} does not exist; "
+                "pass a COCO-style JSON or a WikiChurches building_parts.json"
             )
-        boxes: list[Box] | None = load_coco(options.annotations)
+        boxes: list[AnnotationBox] | None = load_annotations(options.annotations)
         source = str(options.annotations)
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
@@ -419,9 +420,7 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
     try:
         catalog.sync_images(files)
         if boxes is not None:
-            report.annotations = catalog.replace_annotations(
-                [(b.image_id, b.label, b.x0, b.y0, b.x1, b.y1) for b in boxes], source=source
-            )
+            report.annotations = catalog.replace_annotations(boxes, source=source)
         for model in resolved:
             with store.model_lock(model.spec.key):
                 report.models.append(

@@ -1,58 +1,102 @@
-"""Ground-truth boxes from a COCO-style `annotations.json` in the gallery folder."""
+"""Ground-truth regions from annotation files: COCO-style JSON and WikiChurches' `building_parts.json`.
+
+Both become `AnnotationBox`es: a label, the box as corners normalised to [0, 1] by the image's
+width and height, and — where the file has them — polygons outlining the object inside the box.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ssl_attention.data.gallery import image_id_for
+from ssl_attention.store.catalog import AnnotationBox
 
 ANNOTATIONS_FILE = "annotations.json"
 
 
-@dataclass(frozen=True)
-class Box:
-    image_id: str
-    label: str
-    # corners normalised to [0, 1] by the image's width and height
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
 class AnnotationError(ValueError):
-    """The annotation file is not the COCO-style JSON we read."""
+    """The annotation file is in none of the formats we read."""
 
 
-def load_coco(path: Path) -> list[Box]:
-    """COCO `bbox` = [x, y, width, height] in pixels of the image named by `file_name`."""
-    try:
-        data = json.loads(path.read_text())
-        images = {img["id"]: img for img in data["images"]}
-        labels = {cat["id"]: cat["name"] for cat in data["categories"]}
-        boxes = []
-        for ann in data["annotations"]:
-            image = images[ann["image_id"]]
-            width, height = float(image["width"]), float(image["height"])
-            x, y, w, h = (float(v) for v in ann["bbox"])
-            boxes.append(
-                Box(
-                    image_id_for(image["file_name"]),
-                    labels[ann["category_id"]],
-                    max(0.0, x / width),
-                    max(0.0, y / height),
-                    min(1.0, (x + w) / width),
-                    min(1.0, (y + h) / height),
-                )
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def coco_boxes(data: dict[str, Any]) -> list[AnnotationBox]:
+    """COCO: `bbox` = [x, y, width, height] in pixels of the image named by `file_name`;
+    `segmentation` polygons (lists of x, y pixel pairs) are kept, run-length masks are not
+    (the box stands for them)."""
+    images = {img["id"]: img for img in data["images"]}
+    labels = {cat["id"]: cat["name"] for cat in data["categories"]}
+    boxes = []
+    for ann in data["annotations"]:
+        image = images[ann["image_id"]]
+        width, height = float(image["width"]), float(image["height"])
+        x, y, w, h = (float(v) for v in ann["bbox"])
+        segmentation = ann.get("segmentation")
+        polygons: tuple[tuple[float, ...], ...] = ()
+        if isinstance(segmentation, list):
+            polygons = tuple(
+                tuple(_clamp(float(v) / (width if i % 2 == 0 else height)) for i, v in enumerate(polygon))
+                for polygon in segmentation
+                if len(polygon) >= 6
             )
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise AnnotationError(f"{path} is not a COCO-style annotation file: {error!r}") from error
+        boxes.append(
+            AnnotationBox(
+                image_id_for(image["file_name"]),
+                labels[ann["category_id"]],
+                _clamp(x / width),
+                _clamp(y / height),
+                _clamp((x + w) / width),
+                _clamp((y + h) / height),
+                polygons,
+            )
+        )
     return boxes
 
 
-def gallery_annotations(folder: Path) -> list[Box] | None:
+def wikichurches_boxes(data: dict[str, Any]) -> list[AnnotationBox]:
+    """WikiChurches `building_parts.json`: `meta` names the feature types; per image file name,
+    `bbox_groups[].elements[]` hold `left`, `top`, `width`, `height` (already normalised; a few
+    are slightly negative and are clamped) and a `label` index into `meta`."""
+    names = [entry["name"] for entry in data["meta"]]
+    boxes = []
+    for file_name, image in data["annotations"].items():
+        for group in image.get("bbox_groups", []):
+            for element in group.get("elements", []):
+                left, top = float(element["left"]), float(element["top"])
+                boxes.append(
+                    AnnotationBox(
+                        image_id_for(file_name),
+                        names[element["label"]],
+                        _clamp(left),
+                        _clamp(top),
+                        _clamp(left + float(element["width"])),
+                        _clamp(top + float(element["height"])),
+                    )
+                )
+    return boxes
+
+
+def load_annotations(path: Path) -> list[AnnotationBox]:
+    """Read a COCO-style or WikiChurches annotation file (told apart by their keys)."""
+    try:
+        data = json.loads(path.read_text())
+        if isinstance(data.get("annotations"), list) and "images" in data:
+            return coco_boxes(data)
+        if isinstance(data.get("annotations"), dict) and "meta" in data:
+            return wikichurches_boxes(data)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+        raise AnnotationError(f"{path} is not a readable annotation file: {error!r}") from error
+    raise AnnotationError(
+        f"{path} is neither COCO-style JSON (images, annotations, categories) "
+        "nor WikiChurches building_parts.json (meta, annotations)"
+    )
+
+
+def gallery_annotations(folder: Path) -> list[AnnotationBox] | None:
     """The gallery's boxes, or None when the folder has no annotations.json."""
     path = folder / ANNOTATIONS_FILE
-    return load_coco(path) if path.is_file() else None
+    return load_annotations(path) if path.is_file() else None

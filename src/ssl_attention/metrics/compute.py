@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ssl_attention.metrics.aggregate import summarise
 from ssl_attention.metrics.baselines import centre_gaussian, uniform_random
-from ssl_attention.metrics.frame import DEFAULT_FRAME, Frame, box_mask, upsample
-from ssl_attention.metrics.localisation import mass_mask_iou, point_hits
+from ssl_attention.metrics.frame import DEFAULT_FRAME, Frame, Region, region_masks, upsample
+from ssl_attention.metrics.localisation import mass_mask_iou
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import Catalog, MetricValue
 from ssl_attention.store.layout import ModelAttrs
@@ -39,7 +39,7 @@ class MetricSettings:
 def score_maps(
     grid_maps: np.ndarray,
     frame: Frame,
-    boxes: list[tuple[float, float, float, float]],
+    regions: Sequence[Region],
     settings: MetricSettings,
 ) -> dict[str, np.ndarray]:
     """(K, gh, gw) maps → {metric name: (K,) values}.
@@ -48,7 +48,8 @@ def score_maps(
     value plus, among the pixels equal to it, the first ones by position — the same set a stable
     sort would keep. `localisation.py` holds the same definitions one map at a time (the tests
     check both agree)."""
-    inside = box_mask(boxes, frame).ravel()
+    inside_frame, zone = region_masks(regions, frame, settings.tolerance_px)
+    inside = inside_frame.ravel()
     maps = np.clip(grid_maps.astype(np.float64), 0, None)
     upsampled = upsample(maps, frame).reshape(len(maps), -1)  # non-negative: bilinear weights are
     pixels = upsampled.shape[1]
@@ -70,9 +71,7 @@ def score_maps(
         ]
     )
     peaks = np.argmax(upsampled, axis=1)  # the first maximum by position
-    scores[f"pointing_{settings.tolerance_px:g}px"] = np.array(
-        [point_hits(int(peak), boxes, frame, settings.tolerance_px) for peak in peaks]
-    )
+    scores[f"pointing_{settings.tolerance_px:g}px"] = zone.ravel()[peaks].astype(np.float64)
     totals = upsampled.sum(axis=1)
     scores["energy"] = np.divide(upsampled @ inside, totals, out=np.zeros(len(maps)), where=totals > 0)
     return {name: scores[name] for name in settings.names()}
@@ -112,7 +111,7 @@ def model_metrics(
     image_id: str,
     row: int,
     frame: Frame,
-    boxes: list[tuple[float, float, float, float]],
+    regions: Sequence[Region],
     settings: MetricSettings,
 ) -> list[MetricValue]:
     maps: list[np.ndarray] = []
@@ -128,15 +127,15 @@ def model_metrics(
                 for head in range(heads.shape[1]):
                     maps.append(heads[layer, head])
                     keys.append((method, layer, head))
-    return _values(image_id, attrs.key, keys, score_maps(np.stack(maps), frame, boxes, settings))
+    return _values(image_id, attrs.key, keys, score_maps(np.stack(maps), frame, regions, settings))
 
 
 def baseline_metrics(
-    image_id: str, frame: Frame, boxes: list[tuple[float, float, float, float]], settings: MetricSettings
+    image_id: str, frame: Frame, regions: Sequence[Region], settings: MetricSettings
 ) -> list[MetricValue]:
     maps = np.stack([centre_gaussian(BASELINE_GRID), uniform_random(BASELINE_GRID, image_id)])
     keys = [("centre", 0, FUSED), ("random", 0, FUSED)]
-    return _values(image_id, BASELINE_MODEL, keys, score_maps(maps, frame, boxes, settings))
+    return _values(image_id, BASELINE_MODEL, keys, score_maps(maps, frame, regions, settings))
 
 
 @dataclass
@@ -165,17 +164,20 @@ def compute_metrics(
     wanted = [k for k in stored if models is None or k in set(models)]
     done = catalog.metric_pairs()
     report = MetricsReport()
-    boxes_by_image: dict[str, list[tuple[float, float, float, float]]] = {}
+    regions_by_image: dict[str, list[Region]] = {}
     for image_id in sorted(catalog.annotated_ids()):
-        boxes_by_image[image_id] = [(a.x0, a.y0, a.x1, a.y1) for a in catalog.annotations(image_id)]
-    for image_id, boxes in boxes_by_image.items():
+        regions_by_image[image_id] = [
+            Region((a.x0, a.y0, a.x1, a.y1), tuple(tuple(p) for p in a.polygons or ()))
+            for a in catalog.annotations(image_id)
+        ]
+    for image_id, regions in regions_by_image.items():
         info = catalog.image(image_id)
         if info is None or not info.width or not info.height:
             continue  # not decoded yet: no frame to score on
         frame = Frame.for_image(info.width, info.height, settings.frame)
         pending: list[list[MetricValue]] = []
         if (image_id, BASELINE_MODEL) not in done:
-            pending.append(baseline_metrics(image_id, frame, boxes, settings))
+            pending.append(baseline_metrics(image_id, frame, regions, settings))
         for key in wanted:
             row = catalog.row_of(image_id, key)
             if row is None:
@@ -183,7 +185,7 @@ def compute_metrics(
             if (image_id, key) in done:
                 report.pairs_already += 1
                 continue
-            pending.append(model_metrics(reader, stored[key], image_id, row, frame, boxes, settings))
+            pending.append(model_metrics(reader, stored[key], image_id, row, frame, regions, settings))
         for values in pending:
             catalog.add_metrics(values)  # one (image, model) pair per transaction
             report.pairs_scored += 1

@@ -66,3 +66,61 @@ def box_mask(boxes: Sequence[tuple[float, float, float, float]], frame: Frame) -
     for x0, y0, x1, y1 in boxes:
         mask |= ((ys >= y0) & (ys < y1))[:, None] & ((xs >= x0) & (xs < x1))[None, :]
     return mask
+
+
+@dataclass(frozen=True)
+class Region:
+    """One annotation: a normalised box, and optionally polygons (flat x, y lists) outlining it."""
+
+    box: tuple[float, float, float, float]
+    polygons: tuple[tuple[float, ...], ...] = ()
+
+
+def _polygon_masks(
+    polygon: tuple[float, ...], frame: Frame, tolerance_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, within tolerance) for one polygon, tested at pixel centres in original pixels:
+    even-odd rule for inside, the distance to the nearest edge for the tolerance."""
+    width, height = frame.width / frame.scale, frame.height / frame.scale
+    xs = np.asarray(polygon[0::2]) * width
+    ys = np.asarray(polygon[1::2]) * height
+    cx = ((np.arange(frame.width) + 0.5) / frame.scale)[None, :]
+    cy = ((np.arange(frame.height) + 0.5) / frame.scale)[:, None]
+    inside = np.zeros((frame.height, frame.width), dtype=bool)
+    nearest = np.full((frame.height, frame.width), np.inf)
+    for i in range(len(xs)):
+        ax, ay, bx, by = xs[i - 1], ys[i - 1], xs[i], ys[i]
+        crosses = (ay > cy) != (by > cy)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = ax + (cy - ay) * (bx - ax) / (by - ay)
+        inside ^= crosses & (cx < x_at)
+        length2 = (bx - ax) ** 2 + (by - ay) ** 2
+        t = np.clip(((cx - ax) * (bx - ax) + (cy - ay) * (by - ay)) / length2, 0, 1) if length2 > 0 else 0.0
+        nearest = np.minimum(nearest, np.hypot(cx - (ax + t * (bx - ax)), cy - (ay + t * (by - ay))))
+    return inside, inside | (nearest <= tolerance_px)
+
+
+def region_masks(
+    regions: Sequence[Region], frame: Frame, tolerance_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, hit zone) on the frame.
+
+    inside: pixels whose centres lie in a box (or, for outlined regions, in a polygon).
+    hit zone: pixels whose centres lie within `tolerance_px` original-image pixels of a region."""
+    inside = box_mask([r.box for r in regions if not r.polygons], frame)
+    ys = (np.arange(frame.height) + 0.5) / frame.scale  # pixel centres in original pixels
+    xs = (np.arange(frame.width) + 0.5) / frame.scale
+    width, height = frame.width / frame.scale, frame.height / frame.scale
+    zone = np.zeros_like(inside)
+    for region in regions:
+        if region.polygons:
+            for polygon in region.polygons:
+                polygon_inside, polygon_zone = _polygon_masks(polygon, frame, tolerance_px)
+                inside |= polygon_inside
+                zone |= polygon_zone
+            continue
+        x0, y0, x1, y1 = region.box
+        dx = np.maximum.reduce([x0 * width - xs, np.zeros_like(xs), xs - x1 * width])
+        dy = np.maximum.reduce([y0 * height - ys, np.zeros_like(ys), ys - y1 * height])
+        zone |= np.hypot(dy[:, None], dx[None, :]) <= tolerance_px
+    return inside, zone

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -103,6 +103,20 @@ class AnnotationRow(Base):
     x1: Mapped[float] = mapped_column(Float)
     y1: Mapped[float] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(Text)
+    # Optional outlines inside the box: polygons as flat [x, y, x, y, ...] lists, normalised like the box.
+    polygons: Mapped[list[list[float]] | None] = mapped_column(JSON)
+
+
+class AnnotationBox(NamedTuple):
+    """One ground-truth region: a box (normalised corners), optionally outlined by polygons."""
+
+    image_id: str
+    label: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    polygons: tuple[tuple[float, ...], ...] = ()
 
 
 class MetricRow(Base):
@@ -452,28 +466,40 @@ class Catalog:
 
     # --- annotations --------------------------------------------------------------------------
 
-    def replace_annotations(
-        self, boxes: Sequence[tuple[str, str, float, float, float, float]], source: str
-    ) -> int:
-        """Replace the annotations of `source` with (image_id, label, x0, y0, x1, y1) boxes of known images.
+    def replace_annotations(self, boxes: Sequence[tuple[Any, ...]], source: str) -> int:
+        """Replace the annotations of `source` with `AnnotationBox`es (or plain
+        (image_id, label, x0, y0, x1, y1) tuples) of known images.
 
         Images whose boxes changed lose their metrics (they are computed again)."""
+        wanted_boxes = [AnnotationBox(*box) for box in boxes]
         with self.session.begin() as s:
             known = set(s.scalars(select(ImageRow.id)))
-            wanted = [b for b in boxes if b[0] in known]
-            before: dict[str, set[tuple[str, float, float, float, float]]] = {}
+            wanted = [b for b in wanted_boxes if b.image_id in known]
+            before: dict[str, set[tuple[Any, ...]]] = {}
             for row in s.scalars(select(AnnotationRow).where(AnnotationRow.source == source)):
-                before.setdefault(row.image_id, set()).add((row.label, row.x0, row.y0, row.x1, row.y1))
-            after: dict[str, set[tuple[str, float, float, float, float]]] = {}
-            for image_id, label, x0, y0, x1, y1 in wanted:
-                after.setdefault(image_id, set()).add((label, x0, y0, x1, y1))
+                outline = tuple(tuple(p) for p in row.polygons or ())
+                before.setdefault(row.image_id, set()).add(
+                    (row.label, row.x0, row.y0, row.x1, row.y1, outline)
+                )
+            after: dict[str, set[tuple[Any, ...]]] = {}
+            for box in wanted:
+                after.setdefault(box.image_id, set()).add(tuple(box[1:]))
             changed = [i for i in set(before) | set(after) if before.get(i) != after.get(i)]
             if changed:
                 s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
             s.execute(delete(AnnotationRow).where(AnnotationRow.source == source))
-            for image_id, label, x0, y0, x1, y1 in wanted:
+            for box in wanted:
                 s.add(
-                    AnnotationRow(image_id=image_id, label=label, x0=x0, y0=y0, x1=x1, y1=y1, source=source)
+                    AnnotationRow(
+                        image_id=box.image_id,
+                        label=box.label,
+                        x0=box.x0,
+                        y0=box.y0,
+                        x1=box.x1,
+                        y1=box.y1,
+                        source=source,
+                        polygons=[list(p) for p in box.polygons] or None,
+                    )
                 )
             return len(wanted)
 

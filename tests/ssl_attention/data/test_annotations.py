@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ssl_attention.data.annotations import AnnotationError, gallery_annotations, load_coco
+from ssl_attention.data.annotations import AnnotationError, gallery_annotations, load_annotations
 
 SAMPLES = Path(__file__).resolve().parents[3] / "data" / "samples"
 
@@ -35,7 +35,7 @@ def test_boxes_are_normalised_corners(tmp_path: Path) -> None:
         "annotations": [{"id": 1, "image_id": 7, "category_id": 1, "bbox": [20, 10, 100, 50]}],
     }
     (tmp_path / "annotations.json").write_text(json.dumps(coco))
-    (box,) = load_coco(tmp_path / "annotations.json")
+    (box,) = load_annotations(tmp_path / "annotations.json")
     assert (box.image_id, box.label, box.x0, box.y0, box.x1, box.y1) == (
         "zoo__cat",
         "cat",
@@ -49,5 +49,57 @@ def test_boxes_are_normalised_corners(tmp_path: Path) -> None:
 
 def test_malformed_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "annotations.json").write_text('{"images": []}')
-    with pytest.raises(AnnotationError, match="not a COCO-style annotation file"):
-        load_coco(tmp_path / "annotations.json")
+    with pytest.raises(AnnotationError, match="neither COCO-style JSON"):
+        load_annotations(tmp_path / "annotations.json")
+
+
+def test_coco_polygons_are_kept_normalised(tmp_path: Path) -> None:
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 100, "height": 50}],
+        "categories": [{"id": 2, "name": "roof"}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 2,
+                "bbox": [10, 5, 40, 20],
+                "segmentation": [[10, 5, 50, 5, 30, 25]],
+            },
+            {
+                "id": 2,
+                "image_id": 1,
+                "category_id": 2,
+                "bbox": [0, 0, 10, 10],
+                "segmentation": {"counts": [0, 5], "size": [50, 100]},
+            },
+        ],
+    }
+    (tmp_path / "coco.json").write_text(json.dumps(coco))
+    outlined, masked = load_annotations(tmp_path / "coco.json")
+    assert outlined.polygons == ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),)
+    assert masked.polygons == ()  # run-length masks: the box stands for them
+
+
+def test_wikichurches_building_parts(tmp_path: Path) -> None:
+    parts = {
+        "meta": [{"name": "Rose Window", "parents": []}, {"name": "Portal", "parents": []}],
+        "annotations": {
+            "Q42_wd0.jpg": {
+                "styles": ["Q46261"],
+                "bbox_groups": [
+                    {
+                        "group_label": 1,
+                        "elements": [
+                            {"left": -0.02, "top": 0.5, "width": 0.3, "height": 0.25, "label": 1},
+                            {"left": 0.4, "top": 0.1, "width": 0.2, "height": 0.2, "label": 0},
+                        ],
+                    }
+                ],
+            }
+        },
+    }
+    (tmp_path / "building_parts.json").write_text(json.dumps(parts))
+    portal, rose = load_annotations(tmp_path / "building_parts.json")
+    assert (portal.image_id, portal.label, portal.x0, portal.y0) == ("Q42_wd0", "Portal", 0.0, 0.5)
+    assert portal.x1 == pytest.approx(0.28) and portal.y1 == pytest.approx(0.75)
+    assert (rose.label, rose.x0, rose.x1) == ("Rose Window", 0.4, pytest.approx(0.6))

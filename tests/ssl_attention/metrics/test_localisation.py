@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ssl_attention.metrics.baselines import centre_gaussian, uniform_random
-from ssl_attention.metrics.frame import Frame, box_mask, cells_to_frame, upsample
+from ssl_attention.metrics.frame import Frame, Region, box_mask, cells_to_frame, region_masks, upsample
 from ssl_attention.metrics.localisation import (
     energy_in_boxes,
     iou_top_percent,
@@ -105,7 +105,7 @@ def test_vectorised_scoring_equals_the_one_map_definitions() -> None:
     boxes = [(0.1, 0.2, 0.5, 0.7), (0.6, 0.0, 0.9, 0.3)]
     inside = box_mask(boxes, frame)
     settings = MetricSettings(tolerance_px=3.0)
-    scores = score_maps(maps, frame, boxes, settings)
+    scores = score_maps(maps, frame, [Region(box) for box in boxes], settings)
     for k, grid in enumerate(maps):
         up = upsample(grid, frame)
         expected = {
@@ -118,3 +118,21 @@ def test_vectorised_scoring_equals_the_one_map_definitions() -> None:
         }
         for name, value in expected.items():
             assert scores[name][k] == pytest.approx(value, abs=1e-12), (name, k)
+
+
+def test_polygons_replace_their_box_and_widen_by_the_tolerance() -> None:
+    frame = Frame(20, 20, 1.0)
+    # A right triangle in the top-left corner, inside the box of the whole top-left quarter.
+    triangle = Region((0.0, 0.0, 0.5, 0.5), ((0.0, 0.0, 0.5, 0.0, 0.0, 0.5),))
+    inside, zone = region_masks([triangle], frame, tolerance_px=0)
+    assert inside[1, 1] and not inside[8, 8]  # (8, 8) is in the box but outside the triangle
+    # pixel centres (i + ½, j + ½) strictly under the hypotenuse x + y = 10: i + j ≤ 8
+    assert inside.sum() == 45
+    # with no tolerance the zone adds only the centres exactly on the hypotenuse (i + j = 9)
+    assert (zone >= inside).all() and (zone & ~inside).sum() == 10
+    _, wide = region_masks([triangle], frame, tolerance_px=2)
+    assert wide[5, 6] and not inside[5, 6]  # centre 1.4 px beyond the hypotenuse
+    assert not wide[8, 8]  # centre 5 px beyond it
+    # A box region keeps the exact distance test
+    box_inside, box_zone = region_masks([Region((0.5, 0.5, 1.0, 1.0))], frame, tolerance_px=1.5)
+    assert box_inside[10:, 10:].all() and box_zone[9, 9] and not box_zone[8, 8]
