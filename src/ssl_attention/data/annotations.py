@@ -24,10 +24,41 @@ def _clamp(value: float) -> float:
     return min(1.0, max(0.0, value))
 
 
+def rle_counts_from_string(encoded: str) -> list[int]:
+    """Decode COCO's compressed run-length string (pycocotools' `rleFrString`): 5-bit groups
+    as characters from '0', a continuation bit, a sign bit, and every run from the fourth on
+    stored as the difference to the run two before."""
+    counts: list[int] = []
+    position = 0
+    while position < len(encoded):
+        value, shift, more = 0, 0, True
+        while more:
+            char = ord(encoded[position]) - 48
+            value |= (char & 0x1F) << (5 * shift)
+            more = bool(char & 0x20)
+            position += 1
+            shift += 1
+            if not more and char & 0x10:
+                value |= -1 << (5 * shift)
+        if len(counts) > 2:
+            value += counts[-2]
+        counts.append(value)
+    return counts
+
+
+def coco_mask(segmentation: dict[str, Any]) -> tuple[int, int, tuple[int, ...]]:
+    """A COCO run-length mask (compressed or not) as (height, width, column-major run lengths)."""
+    height, width = (int(v) for v in segmentation["size"])
+    counts = segmentation["counts"]
+    runs = rle_counts_from_string(counts) if isinstance(counts, str) else [int(c) for c in counts]
+    if sum(runs) != height * width or any(r < 0 for r in runs):
+        raise ValueError(f"run lengths add up to {sum(runs)}, not {height}×{width}")
+    return height, width, tuple(runs)
+
+
 def coco_boxes(data: dict[str, Any]) -> list[AnnotationBox]:
     """COCO: `bbox` = [x, y, width, height] in pixels of the image named by `file_name`;
-    `segmentation` polygons (lists of x, y pixel pairs) are kept, run-length masks are not
-    (the box stands for them)."""
+    `segmentation` polygons (lists of x, y pixel pairs) and run-length masks are kept too."""
     images = {img["id"]: img for img in data["images"]}
     labels = {cat["id"]: cat["name"] for cat in data["categories"]}
     boxes = []
@@ -37,6 +68,7 @@ def coco_boxes(data: dict[str, Any]) -> list[AnnotationBox]:
         x, y, w, h = (float(v) for v in ann["bbox"])
         segmentation = ann.get("segmentation")
         polygons: tuple[tuple[float, ...], ...] = ()
+        mask = coco_mask(segmentation) if isinstance(segmentation, dict) else None
         if isinstance(segmentation, list):
             polygons = tuple(
                 tuple(_clamp(float(v) / (width if i % 2 == 0 else height)) for i, v in enumerate(polygon))
@@ -52,6 +84,7 @@ def coco_boxes(data: dict[str, Any]) -> list[AnnotationBox]:
                 _clamp((x + w) / width),
                 _clamp((y + h) / height),
                 polygons,
+                mask,
             )
         )
     return boxes

@@ -167,7 +167,11 @@ def compute_metrics(
     regions_by_image: dict[str, list[Region]] = {}
     for image_id in sorted(catalog.annotated_ids()):
         regions_by_image[image_id] = [
-            Region((a.x0, a.y0, a.x1, a.y1), tuple(tuple(p) for p in a.polygons or ()))
+            Region(
+                (a.x0, a.y0, a.x1, a.y1),
+                tuple(tuple(p) for p in a.polygons or ()),
+                (*a.mask["size"], tuple(a.mask["counts"])) if a.mask else None,
+            )
             for a in catalog.annotations(image_id)
         ]
     for image_id, regions in regions_by_image.items():

@@ -74,6 +74,37 @@ class Region:
 
     box: tuple[float, float, float, float]
     polygons: tuple[tuple[float, ...], ...] = ()
+    mask: tuple[int, int, tuple[int, ...]] | None = None  # (height, width, column-major run lengths)
+
+
+def decode_runs(height: int, width: int, runs: Sequence[int]) -> np.ndarray:
+    """COCO's run-length mask: alternating runs of 0 and 1 (zeros first), column-major."""
+    values = np.repeat(np.arange(len(runs)) % 2 == 1, runs)
+    return values.reshape(width, height).T
+
+
+def _mask_masks(
+    mask: tuple[int, int, tuple[int, ...]], frame: Frame, tolerance_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, within tolerance): the mask's value at each frame pixel centre, and the same
+    grown by the tolerance (a disc in frame pixels: pixel accuracy)."""
+    height, width, runs = mask
+    pixels = decode_runs(height, width, runs)
+    rows = np.minimum(((np.arange(frame.height) + 0.5) * height / frame.height).astype(int), height - 1)
+    cols = np.minimum(((np.arange(frame.width) + 0.5) * width / frame.width).astype(int), width - 1)
+    inside = pixels[np.ix_(rows, cols)]
+    radius = tolerance_px * frame.scale
+    reach = int(np.floor(radius))
+    zone = inside.copy()
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if (dy or dx) and dy * dy + dx * dx <= radius * radius:
+                shifted = np.zeros_like(inside)
+                shifted[max(dy, 0) : frame.height + min(dy, 0), max(dx, 0) : frame.width + min(dx, 0)] = (
+                    inside[max(-dy, 0) : frame.height + min(-dy, 0), max(-dx, 0) : frame.width + min(-dx, 0)]
+                )
+                zone |= shifted
+    return inside, zone
 
 
 def _polygon_masks(
@@ -105,14 +136,20 @@ def region_masks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(inside, hit zone) on the frame.
 
-    inside: pixels whose centres lie in a box (or, for outlined regions, in a polygon).
+    inside: pixels whose centres lie in a box — or, where the annotation has them, in its mask
+    (sampled at the centre) or its polygons (even-odd rule).
     hit zone: pixels whose centres lie within `tolerance_px` original-image pixels of a region."""
-    inside = box_mask([r.box for r in regions if not r.polygons], frame)
+    inside = box_mask([r.box for r in regions if not r.polygons and r.mask is None], frame)
     ys = (np.arange(frame.height) + 0.5) / frame.scale  # pixel centres in original pixels
     xs = (np.arange(frame.width) + 0.5) / frame.scale
     width, height = frame.width / frame.scale, frame.height / frame.scale
     zone = np.zeros_like(inside)
     for region in regions:
+        if region.mask is not None:
+            mask_inside, mask_zone = _mask_masks(region.mask, frame, tolerance_px)
+            inside |= mask_inside
+            zone |= mask_zone
+            continue
         if region.polygons:
             for polygon in region.polygons:
                 polygon_inside, polygon_zone = _polygon_masks(polygon, frame, tolerance_px)

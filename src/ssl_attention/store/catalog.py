@@ -105,6 +105,8 @@ class AnnotationRow(Base):
     source: Mapped[str | None] = mapped_column(Text)
     # Optional outlines inside the box: polygons as flat [x, y, x, y, ...] lists, normalised like the box.
     polygons: Mapped[list[list[float]] | None] = mapped_column(JSON)
+    # Optional pixel mask: {"size": [h, w], "counts": [...]}, COCO's uncompressed run-length encoding.
+    mask: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AnnotationBox(NamedTuple):
@@ -117,6 +119,7 @@ class AnnotationBox(NamedTuple):
     x1: float
     y1: float
     polygons: tuple[tuple[float, ...], ...] = ()
+    mask: tuple[int, int, tuple[int, ...]] | None = None  # (height, width, column-major run lengths)
 
 
 class MetricRow(Base):
@@ -478,8 +481,9 @@ class Catalog:
             before: dict[str, set[tuple[Any, ...]]] = {}
             for row in s.scalars(select(AnnotationRow).where(AnnotationRow.source == source)):
                 outline = tuple(tuple(p) for p in row.polygons or ())
+                mask = (*row.mask["size"], tuple(row.mask["counts"])) if row.mask else None
                 before.setdefault(row.image_id, set()).add(
-                    (row.label, row.x0, row.y0, row.x1, row.y1, outline)
+                    (row.label, row.x0, row.y0, row.x1, row.y1, outline, mask)
                 )
             after: dict[str, set[tuple[Any, ...]]] = {}
             for box in wanted:
@@ -499,6 +503,9 @@ class Catalog:
                         y1=box.y1,
                         source=source,
                         polygons=[list(p) for p in box.polygons] or None,
+                        mask=None
+                        if box.mask is None
+                        else {"size": [box.mask[0], box.mask[1]], "counts": list(box.mask[2])},
                     )
                 )
             return len(wanted)

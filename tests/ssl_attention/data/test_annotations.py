@@ -70,14 +70,14 @@ def test_coco_polygons_are_kept_normalised(tmp_path: Path) -> None:
                 "image_id": 1,
                 "category_id": 2,
                 "bbox": [0, 0, 10, 10],
-                "segmentation": {"counts": [0, 5], "size": [50, 100]},
+                "segmentation": {"counts": [0, 5, 4995], "size": [50, 100]},
             },
         ],
     }
     (tmp_path / "coco.json").write_text(json.dumps(coco))
     outlined, masked = load_annotations(tmp_path / "coco.json")
-    assert outlined.polygons == ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),)
-    assert masked.polygons == ()  # run-length masks: the box stands for them
+    assert outlined.polygons == ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),) and outlined.mask is None
+    assert masked.polygons == () and masked.mask == (50, 100, (0, 5, 4995))
 
 
 def test_wikichurches_building_parts(tmp_path: Path) -> None:
@@ -103,3 +103,19 @@ def test_wikichurches_building_parts(tmp_path: Path) -> None:
     assert (portal.image_id, portal.label, portal.x0, portal.y0) == ("Q42_wd0", "Portal", 0.0, 0.5)
     assert portal.x1 == pytest.approx(0.28) and portal.y1 == pytest.approx(0.75)
     assert (rose.label, rose.x0, rose.x1) == ("Rose Window", 0.4, pytest.approx(0.6))
+
+
+def test_coco_run_length_masks_compressed_and_not(tmp_path: Path) -> None:
+    from ssl_attention.data.annotations import coco_mask, rle_counts_from_string
+
+    # pycocotools' string form (rleToString): runs 3, 5, 2 as "352"; the fourth run, 4, is stored
+    # as 4 - 5 = -1: the group 0b11111 with the sign bit → chr(48 + 31) = "O"
+    assert rle_counts_from_string("352") == [3, 5, 2]
+    assert rle_counts_from_string("352O") == [3, 5, 2, 4]
+    assert rle_counts_from_string("4") == [4]
+    # a run of 100: 5-bit groups 4 and 3 with the continuation bit on the first → "T3"
+    assert rle_counts_from_string("T3") == [100]
+    assert coco_mask({"size": [2, 5], "counts": "352"}) == (2, 5, (3, 5, 2))
+    assert coco_mask({"size": [2, 5], "counts": [3, 5, 2]}) == (2, 5, (3, 5, 2))
+    with pytest.raises(ValueError, match="add up to"):
+        coco_mask({"size": [3, 5], "counts": [3, 5, 2]})

@@ -136,3 +136,16 @@ def test_polygons_replace_their_box_and_widen_by_the_tolerance() -> None:
     # A box region keeps the exact distance test
     box_inside, box_zone = region_masks([Region((0.5, 0.5, 1.0, 1.0))], frame, tolerance_px=1.5)
     assert box_inside[10:, 10:].all() and box_zone[9, 9] and not box_zone[8, 8]
+
+
+def test_run_length_masks_decode_column_major_and_sample_at_centres() -> None:
+    from ssl_attention.metrics.frame import decode_runs
+
+    # 2×3 image, column-major: column 0 = [0, 1], column 1 = [1, 1], column 2 = [0, 0]
+    assert decode_runs(2, 3, [1, 3, 2]).astype(int).tolist() == [[0, 1, 0], [1, 1, 0]]
+    frame = Frame(4, 4, 1.0)  # a 4×4 image: a mask of its left half
+    left_half = (4, 4, (0, 8, 8))
+    inside, zone = region_masks([Region((0.0, 0.0, 1.0, 1.0), mask=left_half)], frame, tolerance_px=0)
+    assert inside[:, :2].all() and not inside[:, 2:].any() and (zone == inside).all()
+    _, wide = region_masks([Region((0.0, 0.0, 1.0, 1.0), mask=left_half)], frame, tolerance_px=1)
+    assert wide[:, 2].all() and not wide[:, 3].any()

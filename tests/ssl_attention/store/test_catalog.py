@@ -85,3 +85,21 @@ def test_annotations_replace_by_source(catalog: Catalog) -> None:
     )
     assert catalog.replace_annotations([("a", "cup", 0.0, 0.0, 0.5, 0.5)], "gt") == 1
     assert [a.label for a in catalog.annotations("a")] == ["cup"]
+
+
+def test_outlines_and_masks_round_trip_and_keep_metrics_when_unchanged(catalog: Catalog) -> None:
+    from ssl_attention.store.catalog import AnnotationBox, MetricValue
+
+    catalog.sync_images(files("a"))
+    box = AnnotationBox("a", "roof", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),), (2, 2, (1, 2, 1)))
+    catalog.replace_annotations([box], "gt")
+    (row,) = catalog.annotations("a")
+    assert row.polygons == [[0.1, 0.1, 0.5, 0.1, 0.3, 0.5]] and row.mask == {
+        "size": [2, 2],
+        "counts": [1, 2, 1],
+    }
+    catalog.add_metrics([MetricValue("a", "m", "cls", 0, -1, "energy", 0.5)])
+    catalog.replace_annotations([box], "gt")  # the same regions: metrics stay
+    assert catalog.metric_pairs() == {("a", "m")}
+    catalog.replace_annotations([box._replace(mask=(2, 2, (0, 4, 0)))], "gt")  # another mask: rescored
+    assert catalog.metric_pairs() == set()
