@@ -3,6 +3,7 @@
 # ./dev.sh test   set everything up and run every test suite (what CI runs)
 #
 # Environment: PORT (default 8000), PYTHON (default python3), SSL_ATTENTION_IMAGES / _STORE / _DB.
+# The web app (app/frontend) needs Node.js 20.19+ and npm; without them ./dev.sh serves the API only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -33,6 +34,67 @@ setup_python() {
   fi
 }
 
+FRONTEND=app/frontend
+NODE_MIN=20.19
+
+node_ok() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+    node -e "const [a,b]=process.versions.node.split('.').map(Number),[x,y]='$NODE_MIN'.split('.').map(Number);process.exit(a>x||(a===x&&b>=y)?0:1)"
+}
+
+# The web app: npm ci when package-lock.json changed, a build into app/frontend/dist when its sources did.
+# setup_frontend required: fail without Node.js (tests); otherwise warn and serve the API alone.
+setup_frontend() {
+  if ! node_ok; then
+    if [ "${1:-}" = required ]; then
+      say "the web app needs Node.js $NODE_MIN+ and npm (found: $(node --version 2>/dev/null || echo none))"
+      return 1
+    fi
+    say "Node.js $NODE_MIN+ and npm not found: serving the API only (install Node.js to get the web app)"
+    return 0
+  fi
+  local lock_stamp
+  lock_stamp="$FRONTEND/node_modules/.installed-$(sha256sum "$FRONTEND/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$lock_stamp" ]; then
+    say "installing the web app's packages (npm ci)"
+    (cd "$FRONTEND" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$lock_stamp"
+  fi
+  local sources
+  sources=$(cd "$FRONTEND" && find src public index.html package-lock.json tsconfig.json vite.config.ts \
+    -type f -not -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  local built="$FRONTEND/node_modules/.dist-sources"
+  if [ ! -f "$FRONTEND/dist/index.html" ] || [ "$(cat "$built" 2>/dev/null)" != "$sources" ]; then
+    say "building the web app into $FRONTEND/dist"
+    (cd "$FRONTEND" && npm run build --silent)
+    echo "$sources" >"$built"
+  fi
+}
+
+# Debian's Chromium for the browser tests (never a browser download of playwright's own).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    return 0
+  fi
+  say "installing Chromium (Debian package) for the browser tests"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+run_frontend_tests() {
+  CHROMIUM_PATH=$(command -v chromium)
+  export CHROMIUM_PATH
+  export SSL_ATTENTION_PYTHON="$PWD/$VENV/bin/python"
+  say "web app: type check and lint (tsc, eslint)"
+  (cd "$FRONTEND" && npm run --silent lint)
+  say "web app: unit tests (vitest)"
+  (cd "$FRONTEND" && npm test --silent)
+  say "web app: browser tests (playwright-core + Chromium, against the API over a tiny precomputed store)"
+  (cd "$FRONTEND" && npm run --silent test:e2e)
+}
+
 precompute_samples() {
   say "checking the sample gallery's attention store"
   python -m precompute.samples
@@ -58,12 +120,16 @@ run_tests() {
 case "${1:-}" in
   "")
     setup_python
+    setup_frontend
     precompute_samples
     serve
     ;;
   test)
     setup_python
+    setup_frontend required
+    ensure_chromium
     run_tests
+    run_frontend_tests
     ;;
   *)
     echo "usage: ./dev.sh [test]" >&2

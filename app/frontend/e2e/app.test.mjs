@@ -2,7 +2,8 @@
 /**
  * Browser tests: the built app served by the real FastAPI server over a store precomputed with
  * tiny random checkpoints of every family (6×6 grid, 3 layers, 2 heads; SigLIP 4 heads; `mae`
- * with --weights random over the first three images). Screenshots go to test-results/.
+ * with --weights random over the first three images; three images annotated and scored with
+ * --metrics). Screenshots go to test-results/.
  *
  *   npm run test:e2e      (after `npm run build`; ./dev.sh test does both)
  */
@@ -69,6 +70,19 @@ async function pixelsChange(/** @type {Page} */ page, /** @type {string} */ befo
 }
 
 const search = (/** @type {Page} */ page) => new URL(page.url()).searchParams;
+
+/** The leaderboard's bars as drawn: model, method, layer, mean and image count. */
+function leaderboardBars(/** @type {Page} */ page) {
+  return page.$$eval('[data-testid="leaderboard-bar"]', (bars) =>
+    bars.map((b) => ({
+      model: b.getAttribute('data-model'),
+      method: b.getAttribute('data-method'),
+      layer: b.getAttribute('data-layer'),
+      mean: Number(b.getAttribute('data-mean')),
+      count: Number(b.getAttribute('data-count')),
+    })),
+  );
+}
 
 describe('the web app in a browser', { timeout: 240_000 }, () => {
   before(async () => {
@@ -317,6 +331,194 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     assert.equal(api.status(), 404);
     assert.match(api.headers()['content-type'] ?? '', /json/);
     await page.close();
+  });
+
+  it('shows the metrics dashboard: a leaderboard with CIs and baselines, and switches metric, method and label', async () => {
+    const page = await open('/');
+    await page.click('[data-testid="nav-dashboard"]');
+    await page.waitForURL(/\/dashboard/);
+    await page.locator('[data-testid="leaderboard-bar"]').first().waitFor();
+    // the resolved metric and model are written into the URL, so the link keeps showing them
+    await page.waitForURL((url) => url.searchParams.has('metric') && url.searchParams.has('model'));
+    const firstMetric = search(page).get('metric');
+    assert.ok(firstMetric);
+    assert.equal(await page.locator('[data-testid="dash-metric"]').inputValue(), firstMetric);
+    // every method of every model: 4 CLS models × (cls, mean, rollout) + 2 SigLIPs × (mean, rollout, pool)
+    assert.equal(await page.locator('[data-testid="leaderboard-bar"]').count(), 18);
+
+    await page.selectOption('[data-testid="dash-method"]', 'mean');
+    await page.waitForURL((url) => url.searchParams.get('method') === 'mean');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="leaderboard-bar"]').length === 6);
+    const bars = await leaderboardBars(page);
+    assert.deepEqual(bars.map((b) => b.model).sort(), ['clip', 'dinov2', 'dinov3', 'mae', 'siglip', 'siglip2'], 'one bar per model');
+    assert.ok(bars.every((b) => b.method === 'mean' && b.layer === '2'), 'fused mean maps of the last layer');
+    assert.deepEqual(
+      bars.map((b) => b.mean),
+      [...bars.map((b) => b.mean)].sort((a, b) => b - a),
+      'best first',
+    );
+    assert.equal(bars.find((b) => b.model === 'mae')?.count, 2, 'mae (random weights) has maps of two annotated images');
+    assert.equal(bars.find((b) => b.model === 'clip')?.count, 3);
+    assert.equal(await page.locator('[data-testid="leaderboard-chart"] .bar-random').count(), 1, 'mae is marked random');
+    const baselines = await page.$$eval('[data-testid="baseline-line"]', (lines) => lines.map((l) => l.getAttribute('data-baseline')));
+    assert.deepEqual(baselines, ['centre', 'random']);
+    // the progression: one line per model over the 3 layers, and the baselines
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="progression-line"]').length === 6);
+    const points = await page.$$eval('[data-testid="progression-line"]', (lines) => lines.map((l) => l.getAttribute('data-points')));
+    assert.deepEqual(points, ['3', '3', '3', '3', '3', '3']);
+    assert.equal(await page.locator('[data-testid="progression-baseline"]').count(), 2);
+    await page.locator('[data-testid="leaderboard-bar"]').first().hover();
+    assert.match(await page.getByTestId('leaderboard-readout').innerText(), /· mean · layer 2: mean \d\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}, n = \d\)/);
+    await page.locator('[data-testid="ranked-images"] img').first().waitFor();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="ranked-images"] img')].every((img) => /** @type {HTMLImageElement} */ (img).complete),
+    );
+    await screenshot(page, '09-dashboard');
+
+    // another metric: other values
+    const other = (await page.$$eval('[data-testid="dash-metric"] option', (o) => o.map((e) => /** @type {HTMLOptionElement} */ (e).value))).find(
+      (m) => m !== firstMetric && m !== 'pointing_15px',
+    );
+    assert.ok(other);
+    const before = bars.map((b) => `${b.model}=${b.mean}`).join(',');
+    await page.selectOption('[data-testid="dash-metric"]', other);
+    await page.waitForURL((url) => url.searchParams.get('metric') === other);
+    await page.waitForFunction(
+      (previous) =>
+        [...document.querySelectorAll('[data-testid="leaderboard-bar"]')]
+          .map((b) => `${b.getAttribute('data-model')}=${b.getAttribute('data-mean')}`)
+          .join(',') !== previous,
+      before,
+    );
+    assert.match(await page.getByTestId('metric-help').innerText(), new RegExp(other));
+
+    // only images with a "dog" box: img_0 alone
+    await page.fill('[data-testid="dash-label"]', 'dog');
+    await page.waitForURL((url) => url.searchParams.get('label') === 'dog');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid="leaderboard-bar"]')].every((b) => b.getAttribute('data-count') === '1'),
+    );
+    assert.match(await page.getByTestId('leaderboard').innerText(), /images with a “dog” box/);
+    await page.fill('[data-testid="dash-label"]', 'zebra');
+    await page.getByTestId('leaderboard-empty').waitFor();
+
+    // back steps through the choices
+    await page.goBack();
+    await page.waitForURL((url) => url.searchParams.get('metric') === firstMetric && url.searchParams.get('method') === 'mean');
+    await page.close();
+  });
+
+  it("opens a head from a model's heads × layers table in the viewer, on that head's best image", async () => {
+    const page = await open('/dashboard?metric=energy&method=cls&model=dinov2');
+    await page.getByTestId('heads-table').waitFor();
+    // 3 layers × (2 heads + fused)
+    assert.equal(await page.locator('[data-testid="heads-table"] tbody tr').count(), 3);
+    assert.equal(await page.locator('[data-testid="heads-table"] button.heat-cell').count(), 9);
+    const cell = page.getByTestId('heat-cell-1-0');
+    const colours = new Set(await page.$$eval('[data-testid="heads-table"] button.heat-cell', (cells) => cells.map((c) => getComputedStyle(c).backgroundColor)));
+    assert.ok(colours.size > 1, 'cells are coloured by value');
+    await cell.hover();
+    assert.match(await page.getByTestId('heads-readout').innerText(), /layer 1 · head 0: mean \d\.\d{3} \(95% CI/);
+    await screenshot(page, '10-dashboard-heads');
+
+    const ranking = await (await page.request.get(`${server.url}/metrics/model/dinov2/images?metric=energy&method=cls&layer=1&head=0`)).json();
+    const best = ranking.images[0].image_id;
+    await cell.click();
+    await page.waitForURL(/\/view\//);
+    const url = new URL(page.url());
+    assert.equal(decodeURIComponent(url.pathname), `/view/${best}`);
+    assert.deepEqual(Object.fromEntries(url.searchParams), { model: 'dinov2', method: 'cls', layer: '1', head: '0' });
+    assert.equal((await drawnHeatmap(page)).label, 'dinov2 · cls · layer 1 · head 0');
+    await page.close();
+  });
+
+  it('clicks through from the best and worst images to the viewer', async () => {
+    const page = await open('/dashboard?metric=energy&method=cls&model=dinov2');
+    await page.getByTestId('ranked-images').waitFor();
+    // 3 annotated images: the best two and the worst one
+    const tiles = await page.$$eval('[data-testid="best-image"], [data-testid="worst-image"]', (cards) =>
+      cards.map((c) => ({ kind: c.getAttribute('data-testid'), id: c.getAttribute('data-id'), value: Number(c.getAttribute('data-value')) })),
+    );
+    assert.deepEqual(
+      tiles.map((t) => t.kind),
+      ['best-image', 'best-image', 'worst-image'],
+    );
+    assert.deepEqual(tiles.map((t) => t.id).sort(), ['img_0', 'img_2', 'sub__nested_5']);
+    assert.ok(tiles[0].value >= tiles[1].value && tiles[1].value >= tiles[2].value, 'ranked by value');
+    const worst = tiles[2];
+    await page.click('[data-testid="worst-image"]');
+    await page.waitForURL(/\/view\//);
+    const url = new URL(page.url());
+    assert.equal(decodeURIComponent(url.pathname), `/view/${worst.id}`);
+    assert.deepEqual(Object.fromEntries(url.searchParams), { model: 'dinov2', method: 'cls', layer: '2' });
+    await drawnHeatmap(page);
+    // the viewer's metrics show the same value for this map
+    await page.getByTestId('image-metrics-table').waitFor();
+    assert.equal(await page.locator('[data-testid="image-metric-energy"] [data-testid="image-metric-value"]').innerText(), worst.value.toFixed(3));
+    await page.close();
+  });
+
+  it("shows an image's metrics beside the map, and a dash without boxes", async () => {
+    const page = await open('/view/img_0?model=dinov2&method=cls&layer=2&head=1');
+    await drawnHeatmap(page);
+    const table = page.getByTestId('image-metrics-table');
+    await table.waitFor();
+    const values = await page.$$eval('[data-testid="image-metrics-table"] tbody tr', (rows) =>
+      rows.map((r) => [r.querySelector('th')?.textContent, r.querySelector('[data-testid="image-metric-value"]')?.textContent]),
+    );
+    assert.deepEqual(
+      values.map(([name]) => name),
+      ['energy', 'iou_top10', 'iou_top25', 'iou_top50', 'mass_iou_60', 'pointing_15px'],
+    );
+    assert.ok(values.every(([, v]) => /^\d\.\d{3}$/.test(v ?? '')), `numbers: ${JSON.stringify(values)}`);
+    const api = await (await page.request.get(`${server.url}/metrics/img_0?heads=true`)).json();
+    const energyOf = (/** @type {number | null} */ head) =>
+      api.values
+        .find(
+          (/** @type {{model: string, method: string, layer: number, head: number | null, metric: string}} */ v) =>
+            v.model === 'dinov2' && v.method === 'cls' && v.layer === 2 && v.head === head && v.metric === 'energy',
+        )
+        .value.toFixed(3);
+    assert.equal(values[0][1], energyOf(1), 'the value of head 1');
+    assert.match(await page.getByTestId('image-metrics').innerText(), /vs 2 boxes/);
+    await page.getByTestId('image-metrics').scrollIntoViewIfNeeded();
+    await screenshot(page, '11-viewer-metrics');
+
+    // another head, the fused map: their values
+    await page.keyboard.press('ArrowUp'); // head 1 → head 0
+    await page.waitForURL(/head=0/);
+    const energyCell = '[data-testid="image-metric-energy"] [data-testid="image-metric-value"]';
+    await page.waitForFunction(([selector, want]) => document.querySelector(selector)?.textContent === want, [energyCell, energyOf(0)]);
+    await page.keyboard.press('ArrowUp'); // head 0 → fused
+    await page.waitForURL((url) => !url.searchParams.has('head'));
+    await page.waitForFunction(([selector, want]) => document.querySelector(selector)?.textContent === want, [energyCell, energyOf(null)]);
+
+    await page.goto(`${server.url}/view/img_1?model=dinov2`);
+    await drawnHeatmap(page);
+    assert.match(await page.getByTestId('image-metrics-none').innerText(), /—.*no annotation boxes/s);
+    await page.close();
+  });
+
+  it('says how to get metrics when none are computed yet', async () => {
+    const bare = await startServer({ ...paths, db: paths.db_nometrics });
+    try {
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(`/dashboard (no metrics): ${error.message}`));
+      await page.goto(`${bare.url}/dashboard`);
+      const state = page.getByTestId('empty-state');
+      await state.waitFor();
+      const text = await state.innerText();
+      assert.match(text, /No metrics yet/);
+      assert.match(text, /precompute --metrics/);
+      assert.match(text, /precompute --models all --per-head --metrics/);
+      await screenshot(page, '12-dashboard-empty');
+      await page.goto(`${bare.url}/view/img_0?model=clip`);
+      await page.getByTestId('image-metrics-none').waitFor();
+      assert.match(await page.getByTestId('image-metrics-none').innerText(), /Not scored yet/);
+      await page.close();
+    } finally {
+      await bare.stop();
+    }
   });
 
   it('pages through a gallery of 10,000 images quickly', async () => {

@@ -32,7 +32,7 @@ export function tempDir(prefix = 'ssl-attention-e2e-') {
 /**
  * Precompute the tiny-checkpoint fixture into `dir` (see make_fixture.py).
  * @param {string} dir
- * @returns {{ images: string, store: string, db: string, db_many: string }}
+ * @returns {{ images: string, store: string, db: string, db_many: string, db_nometrics: string }}
  */
 export function buildFixture(dir) {
   const result = spawnSync(python(), [join(FRONTEND, 'e2e', 'make_fixture.py'), dir], {

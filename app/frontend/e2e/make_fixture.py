@@ -5,10 +5,13 @@
 Writes OUT_DIR/images (6 good images, one nested, plus a truncated JPEG and a text file named
 .png), OUT_DIR/attention.zarr and OUT_DIR/catalog.db, and prints one JSON line with the three
 paths for the SSL_ATTENTION_* variables (and `db_many`: a copy of the catalog with 10,000 more
-images, all pointing at one file and none precomputed, for the large-gallery test). Every family's tiny checkpoint (6x6 grid, 3 layers,
+images, all pointing at one file and none precomputed, for the large-gallery test; `db_nometrics`:
+a copy without any metrics, for the dashboard's empty state). Every family's tiny checkpoint (6x6 grid, 3 layers,
 2 heads; SigLIP 4 heads) is precomputed with per-head maps; `mae` is built with
 `--weights random` over the first three images only, so the app's "random weights" badge and its
-"not precomputed for this model" states are exercised. Two images get annotation boxes.
+"not precomputed for this model" states are exercised. Three images get annotation boxes, from a
+COCO `annotations.json` in the gallery (as a user would ship them), and every run scores the maps
+against them (`RunOptions.metrics`, i.e. `precompute --metrics`) for the dashboard.
 
 It reuses the Python suites' fixtures (tests/tiny_models.py, tests/conftest.py::write_gallery),
 so the browser tests see exactly the store layout the API tests see.
@@ -28,14 +31,50 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+# (file, label, x0, y0, x1, y1) with corners as fractions of the image's size
 BOXES = [
-    ("img_0", "cat", 0.1, 0.2, 0.6, 0.9),
-    ("img_0", "dog", 0.5, 0.1, 0.95, 0.5),
-    ("sub__nested_5", "thing", 0.05, 0.05, 0.95, 0.95),
+    ("img_0.jpg", "cat", 0.1, 0.2, 0.6, 0.9),
+    ("img_0.jpg", "dog", 0.5, 0.1, 0.95, 0.5),
+    ("img_2.jpg", "cat", 0.3, 0.25, 0.8, 0.75),
+    ("sub/nested_5.png", "thing", 0.05, 0.05, 0.95, 0.95),
 ]
 RANDOM_MODEL = "mae"
 RANDOM_LIMIT = 3
 MANY = 10_000
+
+
+def write_coco(images: Path) -> None:
+    """The boxes as a COCO annotations.json (bbox = [x, y, w, h] in pixels) in the gallery folder."""
+    from PIL import Image
+
+    files = sorted({name for name, *_ in BOXES})
+    labels = sorted({label for _, label, *_ in BOXES})
+    sizes: dict[str, tuple[int, int]] = {}
+    for name in files:
+        with Image.open(images / name) as image:
+            sizes[name] = image.size
+    coco = {
+        "images": [
+            {"id": i, "file_name": name, "width": sizes[name][0], "height": sizes[name][1]}
+            for i, name in enumerate(files, start=1)
+        ],
+        "categories": [{"id": i, "name": label} for i, label in enumerate(labels, start=1)],
+        "annotations": [
+            {
+                "id": n,
+                "image_id": files.index(name) + 1,
+                "category_id": labels.index(label) + 1,
+                "bbox": [
+                    x0 * sizes[name][0],
+                    y0 * sizes[name][1],
+                    (x1 - x0) * sizes[name][0],
+                    (y1 - y0) * sizes[name][1],
+                ],
+            }
+            for n, (name, label, x0, y0, x1, y1) in enumerate(BOXES, start=1)
+        ],
+    }
+    (images / "annotations.json").write_text(json.dumps(coco, indent=1))
 
 
 def main(out: Path) -> dict[str, str]:
@@ -47,6 +86,7 @@ def main(out: Path) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     images = out / "images"
     write_gallery(images)
+    write_coco(images)
     checkpoints = {key: str(path) for key, path in save_tiny_checkpoints(out / "checkpoints").items()}
     store, db = str(out / "attention.zarr"), f"sqlite:///{out / 'catalog.db'}"
 
@@ -64,13 +104,17 @@ def main(out: Path) -> dict[str, str]:
             per_head=True,
             device="cpu",
             workers=1,
+            metrics=True,
         )
 
     run(options([key for key in checkpoints if key != RANDOM_MODEL]))
     run(options([RANDOM_MODEL], weights="random", limit=RANDOM_LIMIT))
-    catalog = Catalog.open(db)
-    catalog.replace_annotations(BOXES, source="e2e")
-    catalog.close()
+    # the same store before `--metrics`: the dashboard's empty state
+    bare = out / "catalog_nometrics.db"
+    with sqlite3.connect(out / "catalog.db") as source, sqlite3.connect(bare) as copy:
+        source.backup(copy)
+        copy.execute("DELETE FROM metric_summaries")
+        copy.execute("DELETE FROM metrics")
     many = out / "catalog_many.db"
     with sqlite3.connect(out / "catalog.db") as source, sqlite3.connect(many) as copy:
         source.backup(copy)
@@ -80,7 +124,13 @@ def main(out: Path) -> dict[str, str]:
         [DiscoveredFile(f"many_{i:05d}", "img_0.jpg", stat.st_size, stat.st_mtime_ns) for i in range(MANY)]
     )
     catalog.close()
-    return {"images": str(images), "store": store, "db": db, "db_many": f"sqlite:///{many}"}
+    return {
+        "images": str(images),
+        "store": store,
+        "db": db,
+        "db_many": f"sqlite:///{many}",
+        "db_nometrics": f"sqlite:///{bare}",
+    }
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 import { Route, Routes, useLocation } from 'react-router';
 import { AppHeader } from './components/AppHeader';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { DashboardPage } from './pages/DashboardPage';
 import { GalleryPage } from './pages/GalleryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ViewerPage } from './pages/ViewerPage';
@@ -15,6 +16,7 @@ export function App() {
           <Routes>
             <Route path="/" element={<GalleryPage />} />
             <Route path="/view/:imageId" element={<ViewerPage />} />
+            <Route path="/dashboard" element={<DashboardPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </ErrorBoundary>

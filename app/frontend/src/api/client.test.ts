@@ -18,6 +18,37 @@ describe('urls', () => {
   });
 });
 
+describe('metrics urls', () => {
+  it('builds the /metrics URLs, leaving out what is not chosen', () => {
+    expect(urls.metrics.leaderboard({ metric: null, method: null, layer: null, label: '' })).toBe('/metrics/leaderboard');
+    expect(urls.metrics.leaderboard({ metric: 'energy', method: 'cls', layer: 0, label: 'traffic light' })).toBe(
+      '/metrics/leaderboard?metric=energy&method=cls&layer=0&label=traffic+light',
+    );
+    expect(urls.metrics.layers({ model: 'dinov2', metric: 'energy', method: 'cls' })).toBe('/metrics/model/dinov2/layers?metric=energy&method=cls');
+    expect(urls.metrics.heads({ model: 'clip', metric: 'iou_top10', method: null })).toBe('/metrics/model/clip/heads?metric=iou_top10');
+    expect(urls.metrics.images({ model: 'clip', metric: 'energy', method: 'mean', layer: 3, head: 0 })).toBe(
+      '/metrics/model/clip/images?metric=energy&method=mean&layer=3&head=0',
+    );
+    expect(urls.metrics.image('sub__a b')).toBe('/metrics/sub__a%20b?heads=true');
+  });
+
+  it('builds heatmap.png thumbnails with the boxes', () => {
+    const q = { imageId: 'cat', model: 'clip', method: 'cls', layer: 2, head: null, size: 256, colormap: 'viridis', boxes: true };
+    expect(urls.heatmapPng(q)).toBe('/attention/cat/heatmap.png?model=clip&method=cls&layer=2&size=256&boxes=true');
+    expect(urls.heatmapPng({ ...q, head: 1, colormap: 'magma', boxes: false })).toBe(
+      '/attention/cat/heatmap.png?model=clip&method=cls&layer=2&head=1&size=256&colormap=magma',
+    );
+  });
+});
+
+describe('api.leaderboard', () => {
+  it('returns the JSON body', async () => {
+    const body = { metric: null, metrics: [], label: '', baselines: [], hint: 'run precompute --metrics', method: null, layer: null, rows: [] };
+    respond(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+    await expect(api.leaderboard({ metric: null, method: null, layer: null, label: '' })).resolves.toEqual(body);
+  });
+});
+
 describe('api.map', () => {
   const q = { imageId: 'img', model: 'clip', method: 'cls', layer: 1, head: null, fusion: 'mean' as const };
 

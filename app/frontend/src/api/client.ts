@@ -4,12 +4,21 @@ import { rangeOf } from '../lib/normalise';
 import type {
   GridMap,
   HeadMaps,
+  HeadRanking,
   HeadsQuery,
   Health,
+  HeatmapPngQuery,
   ImageDetail,
+  ImageMetrics,
   ImagePage,
+  ImageRanking,
+  ImageRankingQuery,
+  LayerProgression,
+  Leaderboard,
+  LeaderboardQuery,
   MapQuery,
   ModelList,
+  ModelMetricQuery,
 } from './types';
 
 /** A non-2xx answer: `message` is the API's readable line; `status` 0 means no answer at all. */
@@ -86,6 +95,27 @@ export const urls = {
   heads: (q: HeadsQuery, format: 'json' | 'f16' = 'json') =>
     `${BASE}/attention/${id(q.imageId)}/heads` +
     query({ model: q.model, method: q.method, layer: q.layer, format: format === 'json' ? null : format }),
+  /** The map drawn over the image by the API (a thumbnail for the dashboard's best/worst images). */
+  heatmapPng: (q: HeatmapPngQuery) =>
+    `${BASE}/attention/${id(q.imageId)}/heatmap.png` +
+    query({
+      model: q.model,
+      method: q.method,
+      layer: q.layer,
+      head: q.head,
+      size: q.size,
+      colormap: q.colormap === 'viridis' ? null : q.colormap,
+      boxes: q.boxes ? 'true' : null,
+    }),
+  metrics: {
+    leaderboard: (q: LeaderboardQuery) =>
+      `${BASE}/metrics/leaderboard` + query({ metric: q.metric, method: q.method, layer: q.layer, label: q.label }),
+    layers: (q: ModelMetricQuery) => `${BASE}/metrics/model/${id(q.model)}/layers` + query({ metric: q.metric, method: q.method }),
+    heads: (q: ModelMetricQuery) => `${BASE}/metrics/model/${id(q.model)}/heads` + query({ metric: q.metric, method: q.method }),
+    images: (q: ImageRankingQuery) =>
+      `${BASE}/metrics/model/${id(q.model)}/images` + query({ metric: q.metric, method: q.method, layer: q.layer, head: q.head }),
+    image: (imageId: string, heads = true) => `${BASE}/metrics/${id(imageId)}` + query({ heads: heads ? 'true' : null }),
+  },
 };
 
 function parseShape(header: string | null, expectedDims: number): number[] {
@@ -160,4 +190,10 @@ export const api = {
   /** The raw slice as the API's JSON (shortest decimals), for the JSON export. */
   rawJson: (q: MapQuery, signal?: AbortSignal) => getJson<Record<string, unknown>>(urls.raw(q), signal),
   headsJson: (q: HeadsQuery, signal?: AbortSignal) => getJson<Record<string, unknown>>(urls.heads(q), signal),
+
+  leaderboard: (q: LeaderboardQuery, signal?: AbortSignal) => getJson<Leaderboard>(urls.metrics.leaderboard(q), signal),
+  layerProgression: (q: ModelMetricQuery, signal?: AbortSignal) => getJson<LayerProgression>(urls.metrics.layers(q), signal),
+  headRanking: (q: ModelMetricQuery, signal?: AbortSignal) => getJson<HeadRanking>(urls.metrics.heads(q), signal),
+  imageRanking: (q: ImageRankingQuery, signal?: AbortSignal) => getJson<ImageRanking>(urls.metrics.images(q), signal),
+  imageMetrics: (imageId: string, signal?: AbortSignal) => getJson<ImageMetrics>(urls.metrics.image(imageId), signal),
 };

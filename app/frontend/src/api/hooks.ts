@@ -1,8 +1,8 @@
 /** react-query hooks: the server state of the app (models, images, maps), cached and prefetched. */
-import { keepPreviousData, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api, ApiError } from './client';
-import type { HeadsQuery, MapQuery } from './types';
+import type { HeadsQuery, ImageRankingQuery, LeaderboardQuery, MapQuery, ModelMetricQuery } from './types';
 
 /** Maps never change for a given store; a rerun of precompute is picked up within this time. */
 const MAP_STALE_MS = 5 * 60_000;
@@ -13,7 +13,15 @@ export const keys = {
   image: (imageId: string) => ['image', imageId] as const,
   map: (q: MapQuery) => ['map', q.imageId, q.model, q.method, q.layer, q.head, q.head === null ? q.fusion : null] as const,
   heads: (q: HeadsQuery) => ['heads', q.imageId, q.model, q.method, q.layer] as const,
+  leaderboard: (q: LeaderboardQuery) => ['metrics', 'leaderboard', q.metric, q.method, q.layer, q.label] as const,
+  layerProgression: (q: ModelMetricQuery) => ['metrics', 'layers', q.model, q.metric, q.method] as const,
+  headRanking: (q: ModelMetricQuery) => ['metrics', 'heads', q.model, q.metric, q.method] as const,
+  imageRanking: (q: ImageRankingQuery) => ['metrics', 'images', q.model, q.metric, q.method, q.layer, q.head] as const,
+  imageMetrics: (imageId: string) => ['metrics', 'image', imageId] as const,
 };
+
+/** Metrics change only when `precompute --metrics` runs again; picked up within this time. */
+const METRICS_STALE_MS = 60_000;
 
 /** Retry network trouble twice and a 503 (store or catalog unreadable) once; 4xx answers are final. */
 export function shouldRetry(failures: number, error: unknown): boolean {
@@ -120,4 +128,75 @@ export function usePrefetchNeighbours(
       }
     }
   }, [client, key, layers, heads, wholeDepth, headsOfLayer]);
+}
+
+/* ---------- metrics ---------- */
+
+export function useLeaderboard(q: LeaderboardQuery) {
+  return useQuery({
+    queryKey: keys.leaderboard(q),
+    queryFn: ({ signal }) => api.leaderboard(q, signal),
+    staleTime: METRICS_STALE_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
+function layerProgressionOptions(q: ModelMetricQuery) {
+  return {
+    queryKey: keys.layerProgression(q),
+    queryFn: ({ signal }: { signal: AbortSignal }) => api.layerProgression(q, signal),
+    staleTime: METRICS_STALE_MS,
+  };
+}
+
+/** The fused maps' score at every layer, for several models at once (one request per model). */
+export function useLayerProgressions(queries: readonly ModelMetricQuery[]) {
+  return useQueries({ queries: queries.map((q) => ({ ...layerProgressionOptions(q), placeholderData: keepPreviousData })) });
+}
+
+export function useHeadRanking(q: ModelMetricQuery | null) {
+  return useQuery({
+    queryKey: keys.headRanking(q ?? { model: '', metric: null, method: null }),
+    queryFn: ({ signal }) => api.headRanking(q!, signal),
+    enabled: q !== null,
+    staleTime: METRICS_STALE_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function imageRankingOptions(q: ImageRankingQuery) {
+  return {
+    queryKey: keys.imageRanking(q),
+    queryFn: ({ signal }: { signal: AbortSignal }) => api.imageRanking(q, signal),
+    staleTime: METRICS_STALE_MS,
+  };
+}
+
+export function useImageRanking(q: ImageRankingQuery | null) {
+  return useQuery({
+    ...imageRankingOptions(q ?? { model: '', metric: null, method: null, layer: null, head: null }),
+    enabled: q !== null,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Every metric of one image, per head too; `enabled` false for images without boxes (nothing to score). */
+export function useImageMetrics(imageId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: keys.imageMetrics(imageId),
+    queryFn: ({ signal }) => api.imageMetrics(imageId, signal),
+    enabled,
+    staleTime: METRICS_STALE_MS,
+  });
+}
+
+/** Several images' details at once (labels of the dashboard's best and worst images). */
+export function useImageDetails(imageIds: readonly string[]) {
+  return useQueries({
+    queries: imageIds.map((imageId) => ({
+      queryKey: keys.image(imageId),
+      queryFn: ({ signal }: { signal: AbortSignal }) => api.image(imageId, signal),
+      staleTime: 30_000,
+    })),
+  });
 }

@@ -112,3 +112,111 @@ export interface HeadMaps extends GridMap {
   headMin: number[];
   headMax: number[];
 }
+
+/* ---------- metrics (/metrics/...): localisation scores against the annotation boxes ---------- */
+
+/** A metric over the annotated images: mean, sd (ddof 1), bootstrap 95% CI of the mean, count. */
+export interface MetricStat {
+  model: string;
+  method: string;
+  layer: number;
+  /** null: the heads fused (mean) */
+  head: number | null;
+  mean: number;
+  std: number;
+  ci_low: number;
+  ci_high: number;
+  count: number;
+}
+
+/** What every /metrics answer carries. `metric` is null (and `hint` set) when nothing is scored yet. */
+export interface MetricsBody {
+  metric: string | null;
+  metrics: string[];
+  /** the annotation label the images were restricted to; '' = all */
+  label: string;
+  /** `baseline/centre` and `baseline/random`, scored the same way */
+  baselines: MetricStat[];
+  hint?: string | null;
+}
+
+export interface Leaderboard extends MetricsBody {
+  method: string | null;
+  /** null: each model's last layer */
+  layer: number | null;
+  /** fused maps, best mean first */
+  rows: MetricStat[];
+}
+
+export interface LayerProgression extends MetricsBody {
+  model: string;
+  method: string | null;
+  /** fused maps, by method and layer */
+  layers: MetricStat[];
+}
+
+export interface HeadRanking extends MetricsBody {
+  model: string;
+  method: string | null;
+  layer: number | null;
+  /** per-head results, best first */
+  heads: MetricStat[];
+}
+
+export interface ImageScore {
+  image_id: string;
+  value: number;
+}
+
+export interface ImageRanking extends MetricsBody {
+  model: string;
+  method: string;
+  layer: number;
+  head: number | null;
+  /** best first */
+  images: ImageScore[];
+}
+
+export interface ImageMetric {
+  model: string;
+  method: string;
+  layer: number;
+  head: number | null;
+  metric: string;
+  value: number;
+}
+
+export interface ImageMetrics {
+  image_id: string;
+  values: ImageMetric[];
+}
+
+export interface LeaderboardQuery {
+  metric: string | null;
+  method: string | null;
+  layer: number | null;
+  label: string;
+}
+
+export interface ModelMetricQuery {
+  model: string;
+  metric: string | null;
+  method: string | null;
+}
+
+export interface ImageRankingQuery extends ModelMetricQuery {
+  layer: number | null;
+  head: number | null;
+}
+
+/** `/attention/{id}/heatmap.png`: the map rendered over the image by the API. */
+export interface HeatmapPngQuery {
+  imageId: string;
+  model: string;
+  method: string;
+  layer: number;
+  head: number | null;
+  size: number;
+  colormap: string;
+  boxes: boolean;
+}

@@ -32,6 +32,9 @@ export function AppHeader() {
         <NavLink to="/" end>
           Gallery
         </NavLink>
+        <NavLink to="/dashboard" data-testid="nav-dashboard">
+          Dashboard
+        </NavLink>
         <a href="/docs" target="_blank" rel="noreferrer">
           API docs
         </a>

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { FUSIONS, type Fusion, type ModelInfo } from '../api/types';
 import { COLORMAPS, cssGradient } from '../lib/colormaps';
 import { NORM_HELP, NORM_LABELS, NORM_MODES } from '../lib/normalise';
@@ -29,6 +30,8 @@ export interface ControlsProps {
   playing: boolean;
   onTogglePlay: () => void;
   annotations: number;
+  /** sections shown after the map's controls (the image's metrics) */
+  children?: ReactNode;
 }
 
 /** Choose a model, keeping the depth (layer fraction), the method and the head where possible. */
@@ -47,7 +50,7 @@ export function switchMethod(view: ResolvedView, method: string): Partial<ViewPa
   return { method, layer, head, fusion: hasPerHead(view.model, method) ? view.fusion : 'mean' };
 }
 
-export function ControlsPanel({ view, params, update, playing, onTogglePlay, annotations }: ControlsProps) {
+export function ControlsPanel({ view, params, update, playing, onTogglePlay, annotations, children }: ControlsProps) {
   const { model } = view;
   const compare = params.mode === 'compare';
   const showHead = view.perHead && !compare && params.mode !== 'heads';
@@ -153,6 +156,8 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
         )}
       </section>
 
+      {children}
+
       <section className="controls-section">
         <h3>Display</h3>
         <div className="control">
@@ -170,7 +175,7 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
                 aria-label={c}
                 title={c}
                 className={`swatch${params.cmap === c ? ' active' : ''}`}
-                style={{ background: cssGradient(c) }}
+                style={{ backgroundImage: cssGradient(c) }}
                 onClick={() => update({ cmap: c })}
                 data-testid={`cmap-${c}`}
               />

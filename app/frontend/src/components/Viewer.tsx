@@ -9,6 +9,7 @@ import { CompareView } from './CompareView';
 import { ControlsPanel } from './ControlsPanel';
 import { ExportMenu } from './ExportMenu';
 import { HeadsGrid } from './HeadsGrid';
+import { ImageMetricsSection } from './ImageMetricsSection';
 import { MapView } from './MapView';
 import { RandomWeightsBadge } from './RandomWeightsBadge';
 import { EmptyState } from './StatusViews';
@@ -161,7 +162,9 @@ function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params
           playing={playing}
           onTogglePlay={() => setPlaying(!playing)}
           annotations={image.annotations.length}
-        />
+        >
+          <ImageMetricsSection image={image} view={view} compare={compare} />
+        </ControlsPanel>
       </div>
     </div>
   );

@@ -1,0 +1,18 @@
+import { useModels } from '../api/hooks';
+import { Dashboard } from '../components/dashboard/Dashboard';
+import { EmptyState, ErrorState, Loading } from '../components/StatusViews';
+
+/** `/dashboard?metric=…&method=…&layer=…&label=…&model=…`: the metrics dashboard, its state in the URL. */
+export function DashboardPage() {
+  const models = useModels();
+  if (models.isPending) return <Loading label="Loading the dashboard…" />;
+  if (models.isError) return <ErrorState error={models.error} onRetry={() => void models.refetch()} />;
+  if (models.data.models.length === 0) {
+    return (
+      <EmptyState title="No attention maps precomputed yet" command="precompute --models all --per-head --metrics">
+        <p>The store has no models. Precompute writes the maps and, with --metrics, scores them against the annotation boxes.</p>
+      </EmptyState>
+    );
+  }
+  return <Dashboard models={models.data.models} />;
+}
