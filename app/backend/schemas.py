@@ -76,7 +76,7 @@ class ModelList(BaseModel):
     models: list[ModelInfo]
 
 
-class ImageSummary(BaseModel):
+class ImageBase(BaseModel):
     id: str
     path: str = Field(description="path relative to the gallery folder")
     width: int | None
@@ -84,6 +84,10 @@ class ImageSummary(BaseModel):
     sha256: str | None
     error: str | None = Field(description="why precompute could not use the file, if it could not")
     models: list[str] = Field(description="models whose maps for this image are complete")
+
+
+class ImageSummary(ImageBase):
+    annotations: int = Field(description="how many ground-truth regions the image has")
 
 
 class ImagePage(BaseModel):
@@ -101,7 +105,7 @@ class Annotation(BaseModel):
     source: str | None
 
 
-class ImageDetail(ImageSummary):
+class ImageDetail(ImageBase):
     annotations: list[Annotation]
 
 

@@ -37,6 +37,7 @@ def summary(image: ImageInfo) -> ImageSummary:
         sha256=image.sha256,
         error=image.error,
         models=list(image.models),
+        annotations=image.annotations,
     )
 
 
@@ -70,7 +71,7 @@ def get_image(request: Request, image: ImageDep, services: ServicesDep) -> Respo
         Annotation(label=a.label, box=[a.x0, a.y0, a.x1, a.y1], source=a.source)
         for a in services.catalog.annotations(image.id)
     ]
-    body = ImageDetail(**summary(image).model_dump(), annotations=annotations)
+    body = ImageDetail(**summary(image).model_dump(exclude={"annotations"}), annotations=annotations)
     return services.http.json(request, body)
 
 

@@ -28,6 +28,7 @@ from app.backend.services.metrics import (
     ranked_images,
     require_method,
     require_metric,
+    require_no_label,
 )
 from ssl_attention.metrics.compute import FUSED
 from ssl_attention.store.catalog import MetricSummaryRow
@@ -114,13 +115,22 @@ def leaderboard(
 
 @router.get("/model/{model}/layers", response_model=LayerProgression, responses=ERRORS)
 def layers(
-    request: Request, model: ModelDep, services: ServicesDep, choice: MetricDep, method: MethodFilter = None
+    request: Request,
+    model: ModelDep,
+    services: ServicesDep,
+    choice: MetricDep,
+    method: MethodFilter = None,
+    label: LabelQuery = "",
 ) -> Response:
     """The metric of the fused maps at every layer: where in depth localisation appears."""
     chosen = require_method(model, method)
-    found = [] if choice.name is None else layer_rows(services.catalog, model, choice.name, chosen)
+    found = [] if choice.name is None else layer_rows(services.catalog, model, choice.name, chosen, label)
     body = LayerProgression(
-        **choice.fields(), model=model.attrs.key, method=chosen, layers=[stat(row) for row in found]
+        **choice.fields(),
+        label=label,
+        model=model.attrs.key,
+        method=chosen,
+        layers=[stat(row) for row in found],
     )
     return services.http.json(request, body)
 
@@ -133,8 +143,10 @@ def heads(
     choice: MetricDep,
     method: MethodFilter = None,
     layer: LayerFilter = None,
+    label: LabelQuery = "",
 ) -> Response:
     """Every head of every layer (or of `layer`), best first (needs `--per-head` maps)."""
+    require_no_label(label)
     chosen = require_method(model, method)
     found = [] if choice.name is None else head_rows(services.catalog, model, choice.name, chosen, layer)
     body = HeadRanking(
@@ -156,6 +168,7 @@ def images(
     method: MethodFilter = None,
     layer: LayerFilter = None,
     head: Annotated[int | None, Query(ge=0, le=1000, description="0-based head; omitted: fused")] = None,
+    label: LabelQuery = "",
 ) -> Response:
     """The images ranked by one map's score, best first (`layer` defaults to the last):
     where the model looks right, and where it looks wrong."""
@@ -165,10 +178,11 @@ def images(
     found = (
         []
         if choice.name is None
-        else ranked_images(services.catalog, model, choice.name, chosen, wanted_layer, head)
+        else ranked_images(services.catalog, model, choice.name, chosen, wanted_layer, head, label)
     )
     body = ImageRanking(
         **choice.fields(),
+        label=label,
         model=model.attrs.key,
         method=chosen,
         layer=wanted_layer,
@@ -184,8 +198,11 @@ def image_metrics(
     image: ImageDep,
     services: ServicesDep,
     heads: Annotated[bool, Query(description="include per-head values (many)")] = False,
+    model: Annotated[str | None, Query(max_length=200, description="only this model")] = None,
+    method: MethodFilter = None,
 ) -> Response:
-    """Every metric of one image (fused maps; per head too with `heads=true`)."""
+    """Every metric of one image (fused maps; per head too with `heads=true`), optionally of one
+    model and method."""
     values = [
         ImageMetric(
             model=v.model,
@@ -195,7 +212,7 @@ def image_metrics(
             metric=v.metric,
             value=v.value,
         )
-        for v in services.catalog.metric_values(image_id=image.id)
+        for v in services.catalog.metric_values(image_id=image.id, model=model, method=method)
         if heads or v.head == FUSED
     ]
     values.sort(key=lambda v: (v.model, v.method, v.layer, -1 if v.head is None else v.head, v.metric))

@@ -112,6 +112,9 @@ class CatalogReader:
             image_id=image_id, model=model, metric=metric, method=method, layer=layer, head=head
         )
 
+    def image_labels(self) -> dict[str, set[str]]:
+        return self._get().image_labels()
+
     def close(self) -> None:
         with self._lock:
             if self._catalog is not None:

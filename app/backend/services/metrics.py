@@ -65,9 +65,9 @@ def baselines(catalog: CatalogReader, metric: str, label: str = "") -> list[Metr
 
 
 def layer_rows(
-    catalog: CatalogReader, model: StoredModel, metric: str, method: str | None
+    catalog: CatalogReader, model: StoredModel, metric: str, method: str | None, label: str = ""
 ) -> list[MetricSummaryRow]:
-    rows = catalog.summaries(metric=metric, model=model.attrs.key, method=method, head=FUSED)
+    rows = catalog.summaries(metric=metric, model=model.attrs.key, method=method, head=FUSED, label=label)
     return sorted(rows, key=lambda row: (row.method, row.layer))
 
 
@@ -81,10 +81,26 @@ def head_rows(
 
 
 def ranked_images(
-    catalog: CatalogReader, model: StoredModel, metric: str, method: str, layer: int, head: int | None
+    catalog: CatalogReader,
+    model: StoredModel,
+    metric: str,
+    method: str,
+    layer: int,
+    head: int | None,
+    label: str = "",
 ) -> list[tuple[str, float]]:
-    """(image id, value) of one map over the scored images, best first (ties by id)."""
+    """(image id, value) of one map over the scored images (with a box of `label`, if given),
+    best first (ties by id)."""
     values = catalog.metric_values(
         model=model.attrs.key, metric=metric, method=method, layer=layer, head=FUSED if head is None else head
     )
+    if label:
+        labelled = {image_id for image_id, labels in catalog.image_labels().items() if label in labels}
+        values = [v for v in values if v.image_id in labelled]
     return sorted(((v.image_id, v.value) for v in values), key=lambda item: (-item[1], item[0]))
+
+
+def require_no_label(label: str) -> None:
+    """Per-head summaries are kept for all images only (per label: fused maps)."""
+    if label:
+        raise InvalidParameter("label", "per-head results are not broken down by label; omit label", [""])

@@ -181,6 +181,7 @@ class ImageInfo:
     height: int | None
     error: str | None
     models: tuple[str, ...]  # models whose maps for this image are complete
+    annotations: int = 0  # ground-truth regions of this image
 
 
 @dataclass(frozen=True)
@@ -350,8 +351,16 @@ class Catalog:
             .order_by(EntryRow.model)
         ):
             done[image_id].append(model)
+        boxes = dict(
+            s.execute(
+                select(AnnotationRow.image_id, func.count())
+                .where(AnnotationRow.image_id.in_(ids))
+                .group_by(AnnotationRow.image_id)
+            ).all()
+        )
         return [
-            ImageInfo(r.id, r.path, r.sha256, r.width, r.height, r.error, tuple(done[r.id])) for r in rows
+            ImageInfo(r.id, r.path, r.sha256, r.width, r.height, r.error, tuple(done[r.id]), boxes.get(r.id, 0))
+            for r in rows
         ]
 
     # --- entries ------------------------------------------------------------------------------

@@ -111,3 +111,17 @@ def test_thumbnail_size_out_of_bounds_is_422(client: TestClient, size: object) -
     assert body["parameter"] == "size"
     if isinstance(size, int):
         assert ("16" in body["message"]) or ("1024" in body["message"])
+
+
+def test_listing_counts_each_images_annotation_regions(client: TestClient) -> None:
+    items = {item["id"]: item for item in client.get("/images", params={"limit": 100}).json()["items"]}
+    assert (
+        items["img_0"]["annotations"],
+        items["sub__nested_5"]["annotations"],
+        items["img_1"]["annotations"],
+    ) == (
+        2,
+        1,
+        0,
+    )
+    assert len(client.get("/images/img_0").json()["annotations"]) == 2  # the detail lists them

@@ -140,3 +140,17 @@ def test_images_ranked_by_one_maps_score(scored: tuple[TestClient, Catalog]) -> 
     )
     assert [(i["image_id"], i["value"]) for i in body["images"]] == expected
     assert client.get("/metrics/model/siglip/images").json()["method"] == "mean"  # the model's first method
+
+
+def test_label_and_model_filters_on_per_model_and_image_endpoints(scored: tuple[TestClient, Catalog]) -> None:
+    client, _ = scored
+    layers = client.get("/metrics/model/clip/layers", params={"metric": "energy", "label": "cat"}).json()
+    assert (
+        layers["label"] == "cat" and layers["layers"] and all(row["count"] == 1 for row in layers["layers"])
+    )
+    ranked = client.get("/metrics/model/clip/images", params={"metric": "energy", "label": "cat"}).json()
+    assert [image["image_id"] for image in ranked["images"]] == ["img_0"]  # the only image with a cat
+    heads = client.get("/metrics/model/clip/heads", params={"metric": "energy", "label": "cat"})
+    assert heads.status_code == 400 and heads.json()["parameter"] == "label"
+    values = client.get("/metrics/img_0", params={"model": "clip", "method": "mean"}).json()["values"]
+    assert values and {(v["model"], v["method"]) for v in values} == {("clip", "mean")}
