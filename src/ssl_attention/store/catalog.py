@@ -359,7 +359,9 @@ class Catalog:
             ).all()
         )
         return [
-            ImageInfo(r.id, r.path, r.sha256, r.width, r.height, r.error, tuple(done[r.id]), boxes.get(r.id, 0))
+            ImageInfo(
+                r.id, r.path, r.sha256, r.width, r.height, r.error, tuple(done[r.id]), boxes.get(r.id, 0)
+            )
             for r in rows
         ]
 
