@@ -1,4 +1,5 @@
-"""Bootstrap the sample gallery's store for `./dev.sh`: every ViT, per head, pretrained when possible.
+"""Bootstrap the sample gallery's store for `./dev.sh`: every ViT, per head, scored against the
+sample boxes (`--metrics`), pretrained when possible.
 
     python -m precompute.samples
 
@@ -56,10 +57,10 @@ def main() -> int:
                     )
                     os.environ["HF_HUB_OFFLINE"] = "1"
             weights = "pretrained" if online else "random"
-        code = precompute(["--models", key, "--per-head", "--weights", weights])
+        code = precompute(["--models", key, "--per-head", "--metrics", "--weights", weights])
         if code != 0 and weights == "pretrained":
             print(f"ssl-attention: falling back to --weights random for '{key}'", file=sys.stderr)
-            code = precompute(["--models", key, "--per-head", "--weights", "random"])
+            code = precompute(["--models", key, "--per-head", "--metrics", "--weights", "random"])
         status = status or code
     return status
 

@@ -196,6 +196,8 @@ def compute_metrics(
             report.values += len(values)
             if progress is not None:
                 progress(1)
+    if report.pairs_scored == 0 and catalog.metric_names():
+        return report  # nothing new: the summaries stand
     summaries = summarise(catalog.metric_values(), catalog.image_labels())
     catalog.replace_summaries(summaries)
     report.summaries = len(summaries)

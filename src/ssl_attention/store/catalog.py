@@ -300,6 +300,7 @@ class Catalog:
             if changed:
                 s.execute(update(EntryRow).where(EntryRow.image_id.in_(changed)).values(done=False))
                 s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
+                s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
 
     def record_image(self, image_id: str, *, sha256: str, width: int, height: int) -> None:
         with self.session.begin() as s:
@@ -409,6 +410,7 @@ class Catalog:
         with self.session.begin() as s:
             s.execute(delete(EntryRow).where(EntryRow.model == model))
             s.execute(delete(MetricRow).where(MetricRow.model == model))
+            s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
 
     def row_of(self, image_id: str, model: str) -> int | None:
         """The image's row for a model, only when its maps are complete."""
@@ -502,6 +504,7 @@ class Catalog:
             changed = [i for i in set(before) | set(after) if before.get(i) != after.get(i)]
             if changed:
                 s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
+                s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
             s.execute(delete(AnnotationRow).where(AnnotationRow.source == source))
             for box in wanted:
                 s.add(

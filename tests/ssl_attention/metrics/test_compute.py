@@ -130,3 +130,19 @@ def test_metrics_without_annotations_score_nothing(tmp_path: Path, tiny_checkpoi
     )
     run(options)
     assert compute_metrics(options.store, catalog).pairs_scored == 0
+
+
+def test_summaries_are_refreshed_only_when_scores_change(scored: tuple[RunOptions, Catalog]) -> None:
+    options, catalog = scored
+    before = catalog.summaries(metric="energy", model="clip", method="cls", layer=2, head=-1)
+    again = run(options)
+    assert again.metrics is not None and again.metrics.summaries == 0  # nothing new: kept as they were
+    assert [
+        (r.mean, r.count)
+        for r in catalog.summaries(metric="energy", model="clip", method="cls", layer=2, head=-1)
+    ] == [(r.mean, r.count) for r in before]
+    annotate(options.images, {"img_0": [0, 0, 20, 15]})  # img_1 loses its box
+    changed = run(options)
+    assert changed.metrics is not None and changed.metrics.summaries > 0
+    (summary,) = catalog.summaries(metric="energy", model="clip", method="cls", layer=2, head=-1)
+    assert summary.count == 1  # img_1 no longer counts
