@@ -265,16 +265,9 @@ def run_model(
         autocast_dtype=dtype,
         query_chunk_bytes=options.query_chunk_mb * 2**20,
     )
-    attrs = model_attrs(model, extractor, options)
-    if not options.force:
-        store.check_compatible(attrs)
-    rebuild = options.force or store.existing_attrs(key) is None
-    if rebuild:
-        catalog.reset_model(key)
-    rows = catalog.assign_rows(key, [f.id for f in files])
-    bytes_before = 0 if rebuild else (store.group_bytes(key) or 0)
-    store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild)
-
+    rows, bytes_before = _prepare_group(
+        model_attrs(model, extractor, options), files, options, store, catalog
+    )
     done = catalog.done_ids(key)
     pending = sorted((rows[f.id], f) for f in files if f.id not in done)
     summary.already_done = len(files) - len(pending)
@@ -348,6 +341,26 @@ def run_model(
             error=failure,
         )
     return summary
+
+
+def _prepare_group(
+    attrs: ModelAttrs,
+    files: list[DiscoveredFile],
+    options: RunOptions,
+    store: AttentionStoreWriter,
+    catalog: Catalog,
+) -> tuple[dict[str, int], int]:
+    """Give every image a row and make the model's group hold them; returns the rows and the
+    group's bytes before this run. A new group (or --force) starts the model's rows afresh."""
+    if not options.force:
+        store.check_compatible(attrs)
+    rebuild = options.force or store.existing_attrs(attrs.key) is None
+    if rebuild:
+        catalog.reset_model(attrs.key)
+    rows = catalog.assign_rows(attrs.key, [f.id for f in files])
+    bytes_before = 0 if rebuild else (store.group_bytes(attrs.key) or 0)
+    store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild)
+    return rows, bytes_before
 
 
 def _nothing_to_do(
