@@ -107,6 +107,35 @@ serve() {
     --reload-dir app --reload-dir src
 }
 
+as_postgres() {
+  # initdb and the server refuse to run as root
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- sh -c "$1"; else sh -c "$1"; fi
+}
+
+# A throwaway PostgreSQL for the catalog tests, where the server is installed (apt-get install postgresql):
+# the catalog must work on any SQLAlchemy URL, not only SQLite. Without it those tests run on SQLite alone.
+start_test_postgres() {
+  local initdb bin dir port
+  initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$initdb" ] || { [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; }; then
+    say "PostgreSQL is not installed: the catalog tests run on SQLite only"
+    return 0
+  fi
+  bin=$(dirname "$initdb")
+  dir=$(mktemp -d)
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+  port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  if as_postgres "$initdb -D $dir/data -A trust -U postgres >/dev/null" &&
+    as_postgres "$bin/pg_ctl -D $dir/data -o '-p $port -k $dir -c listen_addresses=127.0.0.1' -l $dir/log -w start >/dev/null"; then
+    export SSL_ATTENTION_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+    # shellcheck disable=SC2064
+    trap "as_postgres '$bin/pg_ctl -D $dir/data -m immediate stop' >/dev/null 2>&1; rm -rf '$dir'" EXIT
+    say "catalog tests also run on a throwaway PostgreSQL (port $port)"
+  else
+    say "PostgreSQL did not start: the catalog tests run on SQLite only"
+  fi
+}
+
 run_tests() {
   say "ruff"
   ruff check .
@@ -114,6 +143,7 @@ run_tests() {
   say "mypy"
   mypy
   say "pytest"
+  start_test_postgres
   python -m pytest -q -p no:cacheprovider
 }
 

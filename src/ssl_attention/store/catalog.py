@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -55,8 +56,8 @@ class ImageRow(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
-    file_size: Mapped[int | None] = mapped_column(Integer)
-    file_mtime_ns: Mapped[int | None] = mapped_column(Integer)
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    file_mtime_ns: Mapped[int | None] = mapped_column(BigInteger)  # ~1.7e18: beyond 32-bit INTEGER
     error: Mapped[str | None] = mapped_column(Text)  # why the file could not be used, if it could not
     added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
 
@@ -75,7 +76,7 @@ class RunRow(Base):
     images_done: Mapped[int] = mapped_column(Integer, default=0)
     images_failed: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
-    bytes_written: Mapped[int | None] = mapped_column(Integer)
+    bytes_written: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -1,30 +1,76 @@
-"""The SQL catalog: migrations, stable rows, done marks, changed files, search."""
+"""The SQL catalog: migrations, stable rows, done marks, changed files, search.
+
+Every test runs on SQLite and, when `SSL_ATTENTION_TEST_POSTGRES_URL` points at a server
+(`./dev.sh test` starts a throwaway one where PostgreSQL is installed), on PostgreSQL too.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect, text
 
 from ssl_attention.store.catalog import Catalog, DiscoveredFile
 
+POSTGRES = os.environ.get("SSL_ATTENTION_TEST_POSTGRES_URL")
+MTIME_NS = 1_763_800_000_123_456_789  # a real file's st_mtime_ns: beyond a 32-bit INTEGER
+
+
+def catalog_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of `backend`, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'catalog.db'}"
+        return
+    if not POSTGRES:
+        pytest.skip(
+            "PostgreSQL: set SSL_ATTENTION_TEST_POSTGRES_URL (./dev.sh test does where it is installed)"
+        )
+    name = f"catalog_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from catalog_url(request.param, tmp_path)
+
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> Catalog:
-    return Catalog.open(f"sqlite:///{tmp_path / 'nested' / 'catalog.db'}")
+def catalog(url: str) -> Iterator[Catalog]:
+    opened = Catalog.open(url)
+    yield opened
+    opened.close()
 
 
 def files(*ids: str, size: int = 10) -> list[DiscoveredFile]:
-    return [DiscoveredFile(i, f"{i}.jpg", size, 1) for i in ids]
+    return [DiscoveredFile(i, f"{i}.jpg", size, MTIME_NS) for i in ids]
 
 
-def test_migrations_create_every_table_and_are_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
+def test_migrations_create_every_table_and_are_idempotent(url: str) -> None:
     Catalog.open(url).close()
     again = Catalog.open(url)  # upgrading an up-to-date database is a no-op
     tables = set(inspect(again.engine).get_table_names())
-    assert {"images", "runs", "entries", "annotations", "metrics", "alembic_version"} <= tables
+    again.close()
+    assert {
+        "images",
+        "runs",
+        "entries",
+        "annotations",
+        "metrics",
+        "metric_summaries",
+        "alembic_version",
+    } <= tables
 
 
 def test_rows_are_stable_and_new_images_append(catalog: Catalog) -> None:

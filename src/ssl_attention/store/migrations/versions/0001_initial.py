@@ -21,8 +21,8 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64)),
         sa.Column("width", sa.Integer()),
         sa.Column("height", sa.Integer()),
-        sa.Column("file_size", sa.Integer()),
-        sa.Column("file_mtime_ns", sa.Integer()),
+        sa.Column("file_size", sa.BigInteger()),
+        sa.Column("file_mtime_ns", sa.BigInteger()),
         sa.Column("error", sa.Text()),
         sa.Column("added_at", sa.DateTime(), nullable=False),
     )
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("images_done", sa.Integer(), nullable=False),
         sa.Column("images_failed", sa.Integer(), nullable=False),
         sa.Column("seconds", sa.Float()),
-        sa.Column("bytes_written", sa.Integer()),
+        sa.Column("bytes_written", sa.BigInteger()),
         sa.Column("error", sa.Text()),
     )
     op.create_table(
