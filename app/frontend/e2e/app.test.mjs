@@ -399,6 +399,9 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
       [...document.querySelectorAll('[data-testid="leaderboard-bar"]')].every((b) => b.getAttribute('data-count') === '1'),
     );
     assert.match(await page.getByTestId('leaderboard').innerText(), /images with a “dog” box/);
+    // the best and worst images narrow to the same image
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="best-image"]').length === 1);
+    assert.equal(await page.getByTestId('worst-image').count(), 0);
     await page.fill('[data-testid="dash-label"]', 'zebra');
     await page.getByTestId('leaderboard-empty').waitFor();
 

@@ -30,6 +30,13 @@ describe('metrics urls', () => {
       '/metrics/model/clip/images?metric=energy&method=mean&layer=3&head=0',
     );
     expect(urls.metrics.image('sub__a b')).toBe('/metrics/sub__a%20b?heads=true');
+    // a label narrows the layer progression and the image ranking; '' means all images
+    expect(urls.metrics.layers({ model: 'clip', metric: 'energy', method: 'cls', label: 'cat' })).toBe(
+      '/metrics/model/clip/layers?metric=energy&method=cls&label=cat',
+    );
+    expect(urls.metrics.images({ model: 'clip', metric: 'energy', method: null, layer: null, head: null, label: '' })).toBe(
+      '/metrics/model/clip/images?metric=energy',
+    );
   });
 
   it('builds heatmap.png thumbnails with the boxes', () => {

@@ -110,10 +110,12 @@ export const urls = {
   metrics: {
     leaderboard: (q: LeaderboardQuery) =>
       `${BASE}/metrics/leaderboard` + query({ metric: q.metric, method: q.method, layer: q.layer, label: q.label }),
-    layers: (q: ModelMetricQuery) => `${BASE}/metrics/model/${id(q.model)}/layers` + query({ metric: q.metric, method: q.method }),
+    layers: (q: ModelMetricQuery) =>
+      `${BASE}/metrics/model/${id(q.model)}/layers` + query({ metric: q.metric, method: q.method, label: q.label || null }),
     heads: (q: ModelMetricQuery) => `${BASE}/metrics/model/${id(q.model)}/heads` + query({ metric: q.metric, method: q.method }),
     images: (q: ImageRankingQuery) =>
-      `${BASE}/metrics/model/${id(q.model)}/images` + query({ metric: q.metric, method: q.method, layer: q.layer, head: q.head }),
+      `${BASE}/metrics/model/${id(q.model)}/images` +
+      query({ metric: q.metric, method: q.method, layer: q.layer, head: q.head, label: q.label || null }),
     image: (imageId: string, heads = true) => `${BASE}/metrics/${id(imageId)}` + query({ heads: heads ? 'true' : null }),
   },
 };

@@ -14,9 +14,9 @@ export const keys = {
   map: (q: MapQuery) => ['map', q.imageId, q.model, q.method, q.layer, q.head, q.head === null ? q.fusion : null] as const,
   heads: (q: HeadsQuery) => ['heads', q.imageId, q.model, q.method, q.layer] as const,
   leaderboard: (q: LeaderboardQuery) => ['metrics', 'leaderboard', q.metric, q.method, q.layer, q.label] as const,
-  layerProgression: (q: ModelMetricQuery) => ['metrics', 'layers', q.model, q.metric, q.method] as const,
+  layerProgression: (q: ModelMetricQuery) => ['metrics', 'layers', q.model, q.metric, q.method, q.label ?? ''] as const,
   headRanking: (q: ModelMetricQuery) => ['metrics', 'heads', q.model, q.metric, q.method] as const,
-  imageRanking: (q: ImageRankingQuery) => ['metrics', 'images', q.model, q.metric, q.method, q.layer, q.head] as const,
+  imageRanking: (q: ImageRankingQuery) => ['metrics', 'images', q.model, q.metric, q.method, q.layer, q.head, q.label ?? ''] as const,
   imageMetrics: (imageId: string) => ['metrics', 'image', imageId] as const,
 };
 

@@ -202,6 +202,8 @@ export interface ModelMetricQuery {
   model: string;
   metric: string | null;
   method: string | null;
+  /** only images with a box of this label ('' = all); the heads table ignores it (per-head results are not split by label) */
+  label?: string;
 }
 
 export interface ImageRankingQuery extends ModelMetricQuery {

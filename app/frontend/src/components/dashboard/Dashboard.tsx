@@ -223,15 +223,17 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
     for (const model of models) {
       const method = panelMethod(model, params.method);
       if (method === null) continue;
-      progressionQueries.push({ model: model.key, metric, method });
+      progressionQueries.push({ model: model.key, metric, method, label: params.label });
       lineModels.push({ model, method });
     }
   }
   const progressions = useLayerProgressions(progressionQueries);
   const panelQuery = panels !== null && metric !== null ? { model: panels.model.key, metric, method: panels.method } : null;
-  const [panelProgression] = useLayerProgressions(panelQuery ? [panelQuery] : []);
-  const headRanking = useHeadRanking(panelQuery);
-  const ranking = useImageRanking(panelQuery && panels ? { ...panelQuery, layer: panels.layer, head: null } : null);
+  const [panelProgression] = useLayerProgressions(panelQuery ? [{ ...panelQuery, label: params.label }] : []);
+  const headRanking = useHeadRanking(panelQuery); // per-head results are not split by label
+  const ranking = useImageRanking(
+    panelQuery && panels ? { ...panelQuery, layer: panels.layer, head: null, label: params.label } : null,
+  );
 
   const shownIds = useMemo(() => {
     const { best, worst } = bestAndWorst(ranking.data?.images ?? [], RANKED_SHOWN);
@@ -355,7 +357,10 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
         <Panel
           title={
             <>
-              Layer progression <span className="panel-sub">{params.method ?? "each model's first method"} · fused · all images</span>
+              Layer progression{' '}
+              <span className="panel-sub">
+                {params.method ?? "each model's first method"} · fused · {params.label ? `images with a “${params.label}” box` : 'all images'}
+              </span>
             </>
           }
           testId="progression"
@@ -461,6 +466,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
             <span className="panel-sub">
               {panels ? `${panels.model.key} · ${panels.method} · layer ${panels.layer} · fused` : ''}
               {ranking.data ? ` · ${ranking.data.images.length} scored image${ranking.data.images.length === 1 ? '' : 's'}` : ''}
+              {params.label ? ` with a “${params.label}” box` : ''}
             </span>
           </>
         }
