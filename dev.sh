@@ -26,7 +26,10 @@ setup_python() {
     say "installing Python packages (torch==$TORCH_VERSION first)"
     python -m pip install -q --upgrade pip
     if ! python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
-      python -m pip install -q "torch==$TORCH_VERSION"
+      # A machine that keeps the CPU wheel in /opt/wheels (these dev machines do) installs it from there.
+      local wheels=()
+      if [ -d /opt/wheels ]; then wheels=(--find-links /opt/wheels); fi
+      python -m pip install -q "${wheels[@]}" "torch==$TORCH_VERSION"
     fi
     python -m pip install -q -e ".[models,api,test,dev]"
     rm -f "$VENV"/.installed-*
