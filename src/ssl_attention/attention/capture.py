@@ -1,6 +1,6 @@
 """Attention capture through a custom transformers attention backend.
 
-transformers 5 returns no attention weights under sdpa, and eager `output_attentions=True`
+transformers 5 returns no attention weights under sdpa, and eager attention with `output_attentions`
 keeps L×B×H×N×N probabilities alive. Instead we register one more attention implementation,
 `ssl_capture`: it lets sdpa compute the layer's output exactly as before, then recomputes
 softmax(q·kᵀ·scale) from the same q and k (after RoPE, with the same mask) in query chunks and
