@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,8 +72,6 @@ def decode(path: str | Path) -> DecodedImage:
         raise ImageDecodeError(f"cannot read file: {error.strerror or error}") from error
     digest = hashlib.sha256(data).hexdigest()
     try:
-        import io
-
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()  # raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)
             image = opened.convert("RGB")
