@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,12 +135,6 @@ class AttentionStoreWriter:
         if not _is_local(self.url):
             return None
         return directory_bytes(_local_path(self.url) / key)
-
-    def remove_model(self, key: str) -> None:
-        if key in self.root:
-            del self.root[key]
-            if _is_local(self.url):
-                shutil.rmtree(_local_path(self.url) / key, ignore_errors=True)
 
 
 def directory_bytes(path: Path) -> int:
