@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from precompute.runner import DEVICES, DTYPES, RunError, RunOptions, RunReport, run
 from ssl_attention.data.annotations import AnnotationError
+from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
     REGISTRY,
     WEIGHTS,
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models = ", ".join(REGISTRY)
     parser.add_argument(
-        "--models", default="all", help=f"all, a group (vit) or keys: {models} (default: all)"
+        "--models", default="all", help=f"all, a group (vit, vlm) or keys: {models} (default: all)"
     )
     parser.add_argument("--images", default=settings.images, help="gallery folder (env SSL_ATTENTION_IMAGES)")
     parser.add_argument(
@@ -86,6 +87,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="ground-truth boxes: COCO-style JSON or WikiChurches building_parts.json "
         "(default: annotations.json in the image folder, if any)",
     )
+    vlm = parser.add_argument_group("VLMs (qwen2_5_vl, qwen3_vl)")
+    vlm.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help=f"a prompt to run on every image; repeatable (default: '{DEFAULT_PROMPT}')",
+    )
+    vlm.add_argument("--prompts", type=Path, default=None, metavar="FILE", help="prompts, one per line")
+    vlm.add_argument(
+        "--max-new-tokens", type=int, default=64, help="answer length bound, greedy decoding (default 64)"
+    )
+    vlm.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"resize bound for dynamic resolution, in pixels (default {DEFAULT_MAX_PIXELS} = 448²)",
+    )
+    vlm.add_argument(
+        "--min-pixels",
+        type=int,
+        default=DEFAULT_MIN_PIXELS,
+        help=f"lower resize bound (default {DEFAULT_MIN_PIXELS})",
+    )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -120,9 +145,12 @@ def print_summary(report: RunReport) -> None:
         print(f"annotations: {report.annotations} ground-truth boxes loaded")
     total_done = total_seconds = total_bytes = 0.0
     for model in report.models:
+        rate = f"{model.images_per_second:.2f} img/s"
+        if model.unit == "tok":
+            rate += f", {model.tokens} text tokens, {model.tokens_per_second:.1f} tok/s"
         line = (
             f"{model.key}: {model.done} images in {model.seconds:.1f} s "
-            f"({model.images_per_second:.2f} img/s after {model.load_seconds:.1f} s loading), "
+            f"({rate} after {model.load_seconds:.1f} s loading), "
             f"{model.already_done} already done, {len(model.failed)} failed, {_size(model.bytes_written)} written"
         )
         if model.known_unreadable:
@@ -153,6 +181,23 @@ def _quiet_transformers() -> None:
     logging.disable_progress_bar()
 
 
+def read_prompts(inline: list[str], path: Path | None) -> tuple[str, ...]:
+    """--prompt values, then the non-blank lines of --prompts; the default prompt when neither is given."""
+    prompts = list(inline)
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise RunError(
+                f"cannot read --prompts {path} ({error}); give a UTF-8 text file, one prompt per line"
+            ) from None
+        prompts += [line.strip() for line in text.splitlines() if line.strip()]
+        if not prompts:
+            raise RunError(f"--prompts {path} has no prompt; write one prompt per line")
+    unique = tuple(dict.fromkeys(prompts))  # a prompt given twice runs once
+    return unique or (DEFAULT_PROMPT,)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -175,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             metrics=args.metrics,
             annotations=args.annotations,
+            prompts=read_prompts(args.prompt, args.prompts),
+            max_new_tokens=args.max_new_tokens,
+            min_pixels=args.min_pixels,
+            max_pixels=args.max_pixels,
         )
         report = run(options, progress=_progress(args.quiet))
     except (RunError, ModelLoadError, StoreError, AnnotationError, FileNotFoundError) as error:

@@ -31,6 +31,7 @@ from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, d
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.base import Normalization
 from ssl_attention.models.preprocess import to_pixels
+from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import ResolvedModel, resolve_model
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import AnnotationBox, Catalog, DiscoveredFile
@@ -67,6 +68,11 @@ class RunOptions:
     query_chunk_mb: int = 16
     metrics: bool = False
     annotations: Path | None = None  # COCO JSON; default: the gallery's annotations.json
+    # VLMs only
+    prompts: tuple[str, ...] = (DEFAULT_PROMPT,)
+    max_new_tokens: int = 64
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
 
 @dataclass
@@ -79,12 +85,19 @@ class ModelSummary:
     seconds: float = 0.0
     load_seconds: float = 0.0
     bytes_written: int | None = None
+    unit: str = "img"  # VLMs also count text tokens stored
+    tokens: int = 0
 
     @property
     def images_per_second(self) -> float:
         """Throughput of the pipeline once the model is loaded."""
         busy = self.seconds - self.load_seconds
         return self.done / busy if busy > 0 else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        busy = self.seconds - self.load_seconds
+        return self.tokens / busy if busy > 0 else 0.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -123,7 +136,11 @@ def validate(options: RunOptions) -> list[ResolvedModel]:
     if options.limit is not None and options.limit < 1:
         raise RunError(f"--limit must be at least 1, got {options.limit}")
     resolved = [resolve_model(k, options.checkpoints.get(k), options.weights) for k in options.models]
+    if any(model.spec.is_vlm for model in resolved):
+        _validate_vlm_options(options, [m for m in resolved if m.spec.is_vlm])
     for model in resolved:
+        if model.spec.is_vlm:
+            continue  # dynamic resolution: --image-size does not apply
         patch = model.patch_size
         if options.image_size % patch:
             lower = options.image_size // patch * patch
@@ -136,7 +153,27 @@ def validate(options: RunOptions) -> list[ResolvedModel]:
     return resolved
 
 
-def _fault(point: str, batch_index: int) -> None:
+def _validate_vlm_options(options: RunOptions, models: list[ResolvedModel]) -> None:
+    if not options.prompts:
+        raise RunError("no prompt given; pass --prompt TEXT (repeatable) or --prompts FILE")
+    if any(not p.strip() for p in options.prompts):
+        raise RunError("a prompt is empty; every --prompt (and every line of --prompts) needs text")
+    if options.max_new_tokens < 0:
+        raise RunError(f"--max-new-tokens must be 0 or more, got {options.max_new_tokens}")
+    for model in models:
+        side = model.patch_size * int(model.config.vision_config.spatial_merge_size)
+        if options.max_pixels < side * side:
+            raise RunError(
+                f"--max-pixels {options.max_pixels} is below one image token of {model.spec.key} "
+                f"({side}×{side} = {side * side} pixels); use at least {side * side}"
+            )
+    if options.min_pixels < 1 or options.min_pixels > options.max_pixels:
+        raise RunError(
+            f"--min-pixels must be between 1 and --max-pixels ({options.max_pixels}), got {options.min_pixels}"
+        )
+
+
+def fault(point: str, batch_index: int) -> None:
     spec = os.environ.get(FAULT_ENV)
     if spec and spec == f"{point}:{batch_index}":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -184,7 +221,7 @@ class _Writer(threading.Thread):
             batch_index, items, data = job
             try:
                 self.store.write_rows(self.key, [item.row for item in items], data)
-                _fault("kill-after-write", batch_index)
+                fault("kill-after-write", batch_index)
                 for item in items:
                     assert item.decoded is not None
                     self.catalog.record_image(
@@ -194,7 +231,7 @@ class _Writer(threading.Thread):
                         height=item.decoded.height,
                     )
                 self.catalog.mark_done(self.key, [item.image_id for item in items], self.run_id)
-                _fault("kill-after-commit", batch_index)
+                fault("kill-after-commit", batch_index)
                 self.on_done(len(items))
             except BaseException as error:  # surfaced on the main thread
                 self.error = error
@@ -272,7 +309,7 @@ def run_model(
     pending = sorted((rows[f.id], f) for f in files if f.id not in done)
     summary.already_done = len(files) - len(pending)
     catalog.close_stale_runs(key)
-    run_id = catalog.start_run(key, model.checkpoint, model.weights, _params(options, device, dtype))
+    run_id = catalog.start_run(key, model.checkpoint, model.weights, run_params(options, device, dtype))
     status, failure = "failed", None
     writer = _Writer(store, catalog, key, run_id)
     bar = progress(key, len(pending)) if progress else None
@@ -372,7 +409,7 @@ def _nothing_to_do(
 ) -> bool:
     """Every image is done with these settings: skip without loading the weights."""
     existing = store.existing_attrs(model.spec.key)
-    if existing is None:
+    if not isinstance(existing, ModelAttrs):
         return False
     same = (existing.checkpoint, existing.weights, existing.image_size, existing.per_head) == (
         model.checkpoint,
@@ -384,7 +421,7 @@ def _nothing_to_do(
     return same and settled >= {f.id for f in files}
 
 
-def _params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
+def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
     return {
         "image_size": options.image_size,
         "batch_size": options.batch_size,
@@ -394,6 +431,10 @@ def _params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> di
         "images": str(options.images),
         "limit": options.limit,
         "force": options.force,
+        "prompts": list(options.prompts),
+        "max_new_tokens": options.max_new_tokens,
+        "min_pixels": options.min_pixels,
+        "max_pixels": options.max_pixels,
     }
 
 
@@ -436,9 +477,13 @@ def run(options: RunOptions, progress: Callable[[str, int], Any] | None = None) 
             report.annotations = catalog.replace_annotations(boxes, source=source)
         for model in resolved:
             with store.model_lock(model.spec.key):
-                report.models.append(
-                    run_model(model, files, options, store, catalog, device, dtype, progress)
-                )
+                if model.spec.is_vlm:
+                    from precompute.vlm import run_vlm_model  # imports this module
+
+                    summary = run_vlm_model(model, files, options, store, catalog, device, dtype, progress)
+                else:
+                    summary = run_model(model, files, options, store, catalog, device, dtype, progress)
+                report.models.append(summary)
         if options.metrics:
             report.metrics = compute_metrics(options.store, catalog, models=options.models)
     finally:

@@ -45,6 +45,13 @@ def write_gallery(folder: Path, n_good: int = 6, seed: int = 0) -> dict[str, str
 
 
 @pytest.fixture(scope="session")
+def tiny_vlms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from tests.tiny_vlms import save_tiny_vlms
+
+    return save_tiny_vlms(tmp_path_factory.mktemp("vlms"))
+
+
+@pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return save_tiny_checkpoints(tmp_path_factory.mktemp("checkpoints"))
 

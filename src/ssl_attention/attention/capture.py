@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -27,7 +27,31 @@ from ssl_attention.models.layout import TokenLayout
 
 CAPTURE_IMPLEMENTATION = "ssl_capture"
 
-_active_recorder: ContextVar[AttentionRecorder | None] = ContextVar("ssl_attention_recorder", default=None)
+
+class AttentionObserver(Protocol):
+    """What the backend hands q and k to: a recorder of one forward pass."""
+
+    def observe(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> None: ...
+
+
+_active_recorder: ContextVar[AttentionObserver | None] = ContextVar("ssl_attention_recorder", default=None)
+
+
+@contextmanager
+def observing(observer: AttentionObserver) -> Iterator[None]:
+    """Route every `ssl_capture` attention call in this context to `observer`."""
+    token = _active_recorder.set(observer)
+    try:
+        yield
+    finally:
+        _active_recorder.reset(token)
 
 
 def capture_attention_forward(
@@ -98,11 +122,10 @@ class AttentionRecorder:
     @contextmanager
     def recording(self) -> Iterator[AttentionRecorder]:
         self.reset()
-        token = _active_recorder.set(self)
         try:
-            yield self
+            with observing(self):
+                yield self
         finally:
-            _active_recorder.reset(token)
             self._product = None
 
     def _query_chunk(self, batch: int, heads: int, tokens: int) -> int:
@@ -127,15 +150,14 @@ class AttentionRecorder:
         self._next_layer += 1
 
         batch, heads, tokens, head_dim = query.shape
-        if key.shape[1] != heads:  # grouped-query attention: expand key heads to match query heads
-            key = key.repeat_interleave(heads // key.shape[1], dim=1)
+        key = expand_kv_heads(key, heads)
         layout = self.layout
         if tokens != layout.n_tokens:
             raise RuntimeError(f"layer {layer} saw {tokens} tokens, the token layout says {layout.n_tokens}")
         scale = scaling if scaling is not None else head_dim**-0.5
         q = query.float() * scale  # scaling q (B·H·N·d) is cheaper than scaling the scores (B·H·N·N)
         k_t = key.float().transpose(-1, -2)
-        mask = _additive_mask(attention_mask, q.dtype)
+        mask = additive_mask(attention_mask, q.dtype)
 
         first_layer = self._product is None
         last_layer = layer == self.n_layers - 1
@@ -238,7 +260,14 @@ class AttentionRecorder:
         return out
 
 
-def _additive_mask(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+def expand_kv_heads(key: torch.Tensor, heads: int) -> torch.Tensor:
+    """Grouped-query attention: repeat each key head for the query heads that share it."""
+    if key.shape[1] == heads:
+        return key
+    return key.repeat_interleave(heads // key.shape[1], dim=1)
+
+
+def additive_mask(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
     """transformers hands us a boolean (True = attend) or an additive float mask, or None."""
     if mask is None:
         return None

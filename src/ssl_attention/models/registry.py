@@ -14,6 +14,16 @@ from ssl_attention.models.clip import ClipAdapter
 from ssl_attention.models.dinov2 import Dinov2Adapter
 from ssl_attention.models.dinov3 import Dinov3Adapter
 from ssl_attention.models.mae import MaeAdapter
+from ssl_attention.models.qwen_vl import (
+    QWEN_SPECIAL_TOKENS,
+    Qwen3VLAdapter,
+    Qwen25VLAdapter,
+    QwenVLAdapter,
+    byte_level_tokenizer,
+    check_tokenizer,
+    load_image_processor,
+    load_tokenizer,
+)
 from ssl_attention.models.siglip import SiglipAdapter
 
 SHIPPED_CONFIGS = Path(__file__).parent / "configs"
@@ -24,8 +34,12 @@ WEIGHTS = ("pretrained", "random")
 class ModelSpec:
     key: str
     default_checkpoint: str
-    adapter: type[VisionAdapter]
+    adapter: type[VisionAdapter] | type[QwenVLAdapter]
     group: str  # "vit" or "vlm"
+
+    @property
+    def is_vlm(self) -> bool:
+        return self.group == "vlm"
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -37,6 +51,8 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("clip", "openai/clip-vit-base-patch16", ClipAdapter, "vit"),
         ModelSpec("siglip", "google/siglip-base-patch16-224", SiglipAdapter, "vit"),
         ModelSpec("siglip2", "google/siglip2-base-patch16-224", SiglipAdapter, "vit"),
+        ModelSpec("qwen2_5_vl", "Qwen/Qwen2.5-VL-3B-Instruct", Qwen25VLAdapter, "vlm"),
+        ModelSpec("qwen3_vl", "Qwen/Qwen3-VL-2B-Instruct", Qwen3VLAdapter, "vlm"),
     )
 }
 
@@ -92,13 +108,19 @@ class ResolvedModel:
     weights: str
     config: PretrainedConfig
     normalization: Normalization
+    config_source: str  # folder or hub id the config (and a VLM's processor files) come from
 
     @property
     def patch_size(self) -> int:
-        return int(self.spec.adapter.vision_config(self.config).patch_size)
+        if self.spec.is_vlm:
+            return int(self.config.vision_config.patch_size)
+        adapter = self.spec.adapter
+        assert issubclass(adapter, VisionAdapter)
+        return int(adapter.vision_config(self.config).patch_size)
 
     def load(self, **from_pretrained_kwargs: Any) -> VisionAdapter:
         adapter = self.spec.adapter
+        assert issubclass(adapter, VisionAdapter), f"{self.spec.key} is a VLM: use load_vlm()"
         if self.weights == "random":
             return adapter.random(self.config, self.normalization)
         try:
@@ -107,6 +129,48 @@ class ResolvedModel:
             )
         except (OSError, ValueError) as error:
             raise ModelLoadError(_unreachable(self.spec.key, self.checkpoint, error)) from error
+
+    def load_vlm(self, **from_pretrained_kwargs: Any) -> QwenVLAdapter:
+        """A VLM with its image processor and tokenizer. Random weights without a reachable
+        tokenizer get a byte-level stand-in (the maps of a random model carry no meaning anyway)."""
+        adapter = self.spec.adapter
+        assert issubclass(adapter, QwenVLAdapter), f"{self.spec.key} is not a VLM: use load()"
+        key, source = self.spec.key, self.config_source
+        try:
+            image_processor = load_image_processor(source)
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(_unreachable(key, self.checkpoint, error)) from error
+        try:
+            # Random weights never wait on the network for a tokenizer: the local copy or the cache.
+            tokenizer = load_tokenizer(self.checkpoint, local_files_only=self.weights == "random")
+            check_tokenizer(tokenizer)
+        except (OSError, ValueError) as error:
+            if self.weights != "random":
+                raise ModelLoadError(_unreachable(key, self.checkpoint, error)) from error
+            tokenizer = byte_level_tokenizer(_special_tokens(self.config))
+        try:
+            if self.weights == "random":
+                return adapter.random(self.config, image_processor, tokenizer)
+            return adapter.pretrained(
+                self.checkpoint, self.config, image_processor, tokenizer, **from_pretrained_kwargs
+            )
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(_unreachable(key, self.checkpoint, error)) from error
+
+
+def _special_tokens(config: PretrainedConfig) -> dict[str, int]:
+    """The chat markers at the ids this config uses (image and vision markers come from the config)."""
+    tokens = {
+        "<|image_pad|>": int(config.image_token_id),
+        "<|vision_start|>": int(config.vision_start_token_id),
+        "<|vision_end|>": int(config.vision_end_token_id),
+    }
+    vocab = int(config.get_text_config().vocab_size)
+    free = (i for i in range(vocab - 1, 255, -1) if i not in tokens.values())
+    for name, default in QWEN_SPECIAL_TOKENS.items():
+        if name not in tokens:  # Qwen's own id where the vocabulary has it, else a free id at its top
+            tokens[name] = default if default < vocab else next(free)
+    return tokens
 
 
 def _unreachable(key: str, checkpoint: str, error: Exception) -> str:
@@ -174,9 +238,18 @@ def resolve_model(key: str, checkpoint: str | None = None, weights: str = "pretr
             _read_normalization(shipped) if target == spec.default_checkpoint else None
         )
     adapter = spec.adapter
-    model_type = adapter.vision_config(config).model_type
+    if issubclass(adapter, VisionAdapter):
+        model_type = adapter.vision_config(config).model_type
+        default_normalization = adapter.default_normalization
+    else:
+        model_type = config.model_type
+        default_normalization = Normalization(
+            (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+        )  # unused: the processor normalises
     if model_type not in adapter.model_classes:
         raise ModelLoadError(
             f"{target} is a '{config.model_type}' model; '{key}' takes {', '.join(adapter.model_classes)} checkpoints"
         )
-    return ResolvedModel(spec, target, weights, config, normalization or adapter.default_normalization)
+    return ResolvedModel(
+        spec, target, weights, config, normalization or default_normalization, str(config_folder)
+    )

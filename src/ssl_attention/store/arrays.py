@@ -13,7 +13,16 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, BloscShuffle
 
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import (
+    IMAGE_MASS,
+    AnyModelAttrs,
+    ModelAttrs,
+    VlmAttrs,
+    VlmPromptAttrs,
+    VlmSampleAttrs,
+    model_attrs_from,
+    vlm_chunks,
+)
 
 COMPRESSOR = BloscCodec(cname="zstd", clevel=5, shuffle=BloscShuffle.shuffle, typesize=2)
 
@@ -70,20 +79,21 @@ class AttentionStoreWriter:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def existing_attrs(self, key: str) -> ModelAttrs | None:
+    def existing_attrs(self, key: str) -> AnyModelAttrs | None:
         if key not in self.root:
             return None
         attrs = dict(self.root[key].attrs)
         if "checkpoint" not in attrs:
             return None
-        return ModelAttrs.from_attrs(attrs)
+        return model_attrs_from(attrs)
 
-    def check_compatible(self, attrs: ModelAttrs) -> None:
+    def check_compatible(self, attrs: AnyModelAttrs) -> None:
         """Raise when the store holds this model built with other settings (then only --force rebuilds it)."""
         existing = self.existing_attrs(attrs.key)
-        if existing is None or existing.identity() == attrs.identity():
+        if existing is None or (existing.kind == attrs.kind and existing.identity() == attrs.identity()):
             return
-        before, after = existing.identity(), attrs.identity()
+        before: dict[str, Any] = {"kind": existing.kind, **existing.identity()}
+        after: dict[str, Any] = {"kind": attrs.kind, **attrs.identity()}
         changes = ", ".join(
             f"{k}: {before[k]} -> {after[k]}" for k in sorted(after) if before.get(k) != after[k]
         )
@@ -130,6 +140,85 @@ class AttentionStoreWriter:
             for first, start, stop in _contiguous_runs(rows):
                 array[start:stop] = values[first : first + (stop - start)]
 
+    # --- VLM groups: one subgroup per image ------------------------------------------------------
+
+    def prepare_vlm(self, attrs: VlmAttrs, *, rebuild: bool) -> VlmAttrs:
+        """Create (or extend) a VLM group; returns its attrs with this run's prompts appended."""
+        existing = self.existing_attrs(attrs.key)
+        if rebuild or existing is None:
+            if attrs.key in self.root:
+                del self.root[attrs.key]
+            self.root.create_group(attrs.key, attributes=attrs.to_attrs())
+            return attrs
+        self.check_compatible(attrs)
+        assert isinstance(existing, VlmAttrs)
+        merged = existing.with_prompts(attrs.prompts)
+        merged = VlmAttrs(**{**attrs.__dict__, "prompts": merged.prompts})
+        group = self.root[attrs.key]
+        group.attrs.update(merged.to_attrs())
+        return merged
+
+    def write_vlm_image(
+        self, attrs: VlmAttrs, row: int, sample: VlmSampleAttrs, data: Mapping[str, np.ndarray]
+    ) -> None:
+        """(Re)write `samples/<row>` afresh: the vision-tower arrays and the image's attrs."""
+        group = self.root[attrs.key]
+        assert isinstance(group, zarr.Group)
+        path = attrs.sample_path(row)
+        if path in group:
+            del group[path]  # a killed run's leftovers, or a changed image
+        sample_group = group.create_group(path, attributes=sample.to_attrs())
+        for spec in attrs.vision_specs(sample.vision_grid):
+            self._write_array(
+                sample_group, spec.path, data[spec.path], vlm_chunks(spec), spec.dims, attrs.dtype
+            )
+
+    def write_vlm_prompt(
+        self,
+        attrs: VlmAttrs,
+        row: int,
+        prompt_index: int,
+        prompt: VlmPromptAttrs,
+        grid: tuple[int, int],
+        data: Mapping[str, np.ndarray],
+    ) -> None:
+        """(Re)write `samples/<row>/prompts/<k>`: text arrays, image mass and the tokens."""
+        group = self.root[attrs.key]
+        assert isinstance(group, zarr.Group)
+        path = attrs.prompt_path(row, prompt_index)
+        if path in group:
+            del group[path]
+        prompt_group = group.create_group(path, attributes=prompt.to_attrs())
+        n_tokens = len(prompt.tokens)
+        for spec in attrs.text_specs(n_tokens, grid):
+            self._write_array(
+                prompt_group, spec.path, data[spec.path], vlm_chunks(spec), spec.dims, attrs.dtype
+            )
+        mass = np.asarray(data[IMAGE_MASS], dtype=np.float32)
+        self._write_array(prompt_group, IMAGE_MASS, mass, mass.shape, ("token", "layer", "head"), "float32")
+
+    @staticmethod
+    def _write_array(
+        group: zarr.Group,
+        path: str,
+        values: np.ndarray,
+        chunks: tuple[int, ...],
+        dims: tuple[str, ...],
+        dtype: str,
+    ) -> None:
+        values = np.asarray(values, dtype=dtype)
+        array = group.create_array(
+            path,
+            shape=values.shape,
+            chunks=tuple(max(1, c) for c in chunks),
+            dtype=dtype,
+            compressors=COMPRESSOR if dtype == "float16" else BloscCodec(cname="zstd", clevel=5),
+            fill_value=0,
+            dimension_names=dims,
+        )
+        if values.size:
+            array[...] = values
+
     def group_bytes(self, key: str) -> int | None:
         """Bytes on disk of one model group (local stores only)."""
         if not _is_local(self.url):
@@ -158,14 +247,14 @@ class AttentionStoreReader:
         self.root = zarr.open_group(store=url, mode="r", zarr_format=3)
         self._arrays: dict[tuple[str, str], zarr.Array] = {}
 
-    def models(self) -> dict[str, ModelAttrs]:
+    def models(self) -> dict[str, AnyModelAttrs]:
         """Model groups in the store, freshly read (a running precompute may add one)."""
-        found: dict[str, ModelAttrs] = {}
+        found: dict[str, AnyModelAttrs] = {}
         root = zarr.open_group(store=self.url, mode="r", zarr_format=3)
         for name, group in sorted(root.groups()):
             attrs: dict[str, Any] = dict(group.attrs)
             if "checkpoint" in attrs:
-                found[name] = ModelAttrs.from_attrs(attrs)
+                found[name] = model_attrs_from(attrs)
         return found
 
     def read_row(self, key: str, path: str, row: int) -> np.ndarray:
@@ -179,6 +268,21 @@ class AttentionStoreReader:
         if not 0 <= row < array.shape[0]:
             raise StoreError(f"row {row} is outside {key}/{path} (rows: {array.shape[0]})")
         return np.asarray(array[row])
+
+    def read_array(self, key: str, path: str, index: int | None = None) -> np.ndarray:
+        """A VLM sample's array `key/path` (e.g. `qwen2_5_vl/samples/3/prompts/0/text/fused`):
+        the whole array, or its `index`-th entry along the first axis (one token's chunk)."""
+        node = zarr.open_array(store=self.url, path=f"{key}/{path}", mode="r", zarr_format=3)
+        if index is None:
+            return np.asarray(node[...])
+        if not 0 <= index < node.shape[0]:
+            raise StoreError(f"index {index} is outside {key}/{path} (length {node.shape[0]})")
+        return np.asarray(node[index])
+
+    def group_attrs(self, key: str, path: str) -> dict[str, Any]:
+        """The attrs of a subgroup of a model group (a VLM sample or prompt)."""
+        node = zarr.open_group(store=self.url, path=f"{key}/{path}", mode="r", zarr_format=3)
+        return dict(node.attrs)
 
     def forget(self, key: str | None = None) -> None:
         """Drop cached array handles (after a model group was rebuilt)."""

@@ -162,6 +162,31 @@ class MetricSummaryRow(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class VlmSampleRow(Base):
+    """One image × VLM × prompt whose maps are written (a row exists only once they are)."""
+
+    __tablename__ = "vlm_samples"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prompt_index: Mapped[int] = mapped_column(Integer, primary_key=True)  # index in the group's prompts
+    prompt: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    n_tokens: Mapped[int] = mapped_column(Integer)  # text tokens stored (those after the image)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+@dataclass(frozen=True)
+class VlmSample:
+    image_id: str
+    model: str
+    prompt_index: int
+    prompt: str
+    answer: str
+    n_tokens: int
+
+
 @dataclass(frozen=True)
 class MetricValue:
     image_id: str
@@ -300,6 +325,7 @@ class Catalog:
                     changed.append(f.id)
             if changed:
                 s.execute(update(EntryRow).where(EntryRow.image_id.in_(changed)).values(done=False))
+                s.execute(delete(VlmSampleRow).where(VlmSampleRow.image_id.in_(changed)))
                 s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
                 s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
 
@@ -409,6 +435,7 @@ class Catalog:
     def reset_model(self, model: str) -> None:
         """Forget every row of a model (its store group is being rebuilt)."""
         with self.session.begin() as s:
+            s.execute(delete(VlmSampleRow).where(VlmSampleRow.model == model))
             s.execute(delete(EntryRow).where(EntryRow.model == model))
             s.execute(delete(MetricRow).where(MetricRow.model == model))
             s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
@@ -430,6 +457,62 @@ class Catalog:
             return None
         sha256, error, row = found
         return ImageEntry(image_id, sha256, error, row)
+
+    # --- VLM samples ------------------------------------------------------------------------
+
+    def done_samples(self, model: str) -> set[tuple[str, int]]:
+        """(image id, prompt index) pairs whose maps are written for a VLM."""
+        with self.session() as s:
+            return {
+                (image_id, index)
+                for image_id, index in s.execute(
+                    select(VlmSampleRow.image_id, VlmSampleRow.prompt_index).where(
+                        VlmSampleRow.model == model
+                    )
+                )
+            }
+
+    def mark_vlm_image_done(
+        self, model: str, image_id: str, samples: Sequence[VlmSample], run_id: int
+    ) -> None:
+        """After an image's arrays are written: its samples and its entry, in one transaction."""
+        with self.session.begin() as s:
+            for sample in samples:
+                s.merge(
+                    VlmSampleRow(
+                        image_id=image_id,
+                        model=model,
+                        prompt_index=sample.prompt_index,
+                        prompt=sample.prompt,
+                        answer=sample.answer,
+                        n_tokens=sample.n_tokens,
+                        run_id=run_id,
+                    )
+                )
+            was_done = s.scalar(
+                select(EntryRow.done).where(EntryRow.model == model, EntryRow.image_id == image_id)
+            )
+            s.execute(
+                update(EntryRow)
+                .where(EntryRow.model == model, EntryRow.image_id == image_id)
+                .values(done=True, run_id=run_id, updated_at=_now())
+            )
+            if not was_done:
+                s.execute(
+                    update(RunRow).where(RunRow.id == run_id).values(images_done=RunRow.images_done + 1)
+                )
+
+    def vlm_samples(self, image_id: str, model: str) -> list[VlmSample]:
+        """An image's finished prompts for a VLM, by prompt index."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(VlmSampleRow)
+                .where(VlmSampleRow.image_id == image_id, VlmSampleRow.model == model)
+                .order_by(VlmSampleRow.prompt_index)
+            )
+            return [
+                VlmSample(r.image_id, r.model, r.prompt_index, r.prompt, r.answer, r.n_tokens) for r in rows
+            ]
 
     # --- runs ---------------------------------------------------------------------------------
 

@@ -15,13 +15,16 @@ chunks and a reader decodes exactly one image per request.
         pool/heads    (n, 1, H, gh, gw)    per head (only with --per-head)
         prefix/heads  (n, L, H, n_prefix)  share of CLS (or mean-query) attention on each prefix token
 
+VLM groups (`kind: vlm`, attrs: VlmAttrs) have one subgroup per image, because token counts
+and grids differ from image to image (see `VlmAttrs` below).
+
 Nothing here imports torch: the API reads the same description.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
 
 SCHEMA_VERSION = 1
 STORE_DTYPE = "float16"
@@ -51,7 +54,9 @@ class ArraySpec:
 
 @dataclass(frozen=True)
 class ModelAttrs:
-    """The attributes of one model group: everything a reader needs to interpret its arrays."""
+    """The attributes of one ViT model group: everything a reader needs to interpret its arrays."""
+
+    kind: ClassVar[str] = "vit"
 
     key: str
     family: str
@@ -96,6 +101,9 @@ class ModelAttrs:
         """Number of layers a method's arrays have (the pooling head is a single layer)."""
         return 1 if method == "pool" else self.layers
 
+    def method_heads(self, method: str) -> int:
+        return self.heads
+
     def array_specs(self) -> list[ArraySpec]:
         gh, gw = self.grid
         specs: list[ArraySpec] = []
@@ -121,6 +129,7 @@ class ModelAttrs:
 
     def to_attrs(self) -> dict[str, Any]:
         attrs = asdict(self)
+        attrs["kind"] = self.kind
         attrs["grid"] = list(self.grid)
         attrs["prefix_tokens"] = list(self.prefix_tokens)
         attrs["methods"] = list(self.methods)
@@ -129,7 +138,7 @@ class ModelAttrs:
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any]) -> ModelAttrs:
-        known = {f for f in cls.__dataclass_fields__}
+        known = {f.name for f in fields(cls)}
         values = {k: v for k, v in attrs.items() if k in known}
         values["grid"] = tuple(values["grid"])
         values["prefix_tokens"] = tuple(values["prefix_tokens"])
@@ -148,3 +157,226 @@ class ModelAttrs:
             "per_head": self.per_head,
             "schema_version": self.schema_version,
         }
+
+
+# --- VLMs --------------------------------------------------------------------------------------
+#
+#     <store>/<model>/                          attrs: VlmAttrs (kind "vlm", prompts, ...)
+#       samples/<row>/                          attrs: VlmImageAttrs (image id, grids, resized size)
+#         mean/fused     (Lv, vgh, vgw)         vision tower: mean over query rows (pre-merge grid)
+#         mean/heads     (Lv, Hv, vgh, vgw)     per head (only with --per-head)
+#         rollout/fused  (Lv, vgh, vgw)         vision tower rollout (no CLS: mean over rows)
+#         prompts/<k>/                          attrs: VlmPromptAttrs (prompt, answer, tokens)
+#           text/fused   (T, L, gh, gw)         A[t, image tokens] on the merged grid, mean over heads
+#           text/heads   (T, L, H, gh, gw)      per head (only with --per-head)
+#           image_mass   (T, L, H)  float32     Σ over image tokens of A[t, ·]: the share on the image
+#
+# <row> is the catalog's row for the image, <k> the prompt's index in VlmAttrs.prompts. Text
+# arrays are chunked one token per chunk, so a map request decodes one token's layers; the
+# vision arrays are one chunk each. A writer owns a whole `samples/<row>` group.
+
+VLM_METHODS: tuple[str, ...] = ("text", "mean", "rollout")
+TOKEN_ROLES: tuple[str, ...] = ("template", "prompt", "answer")
+
+
+@dataclass(frozen=True)
+class VlmAttrs:
+    """The attributes of one VLM model group (language model + vision tower)."""
+
+    kind: ClassVar[str] = "vlm"
+
+    key: str
+    family: str
+    checkpoint: str
+    weights: str
+    layers: int  # language-model layers (method `text`)
+    heads: int  # language-model query heads
+    vision_layers: int  # vision-tower blocks (methods `mean`, `rollout`)
+    vision_heads: int
+    patch: int
+    merge: int  # spatial merge: one image token = merge × merge patches
+    min_pixels: int
+    max_pixels: int
+    max_new_tokens: int
+    per_head: bool
+    prompts: tuple[str, ...] = ()  # every prompt ever run for this group; index = `prompts/<k>`
+    revision: str | None = None
+    dtype: str = STORE_DTYPE
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return VLM_METHODS
+
+    @property
+    def per_head_methods(self) -> tuple[str, ...]:
+        return ("text", "mean") if self.per_head else ()
+
+    def method_layers(self, method: str) -> int:
+        return self.layers if method == "text" else self.vision_layers
+
+    def method_heads(self, method: str) -> int:
+        return self.heads if method == "text" else self.vision_heads
+
+    def with_prompts(self, prompts: tuple[str, ...]) -> VlmAttrs:
+        """These attrs with `prompts` appended to the known ones (order kept, no duplicates)."""
+        known = list(self.prompts)
+        known += [p for p in prompts if p not in known]
+        return VlmAttrs(**{**self.__dict__, "prompts": tuple(known)})
+
+    def prompt_index(self, prompt: str) -> int:
+        return self.prompts.index(prompt)
+
+    def to_attrs(self) -> dict[str, Any]:
+        attrs = asdict(self)
+        attrs["kind"] = self.kind
+        attrs["prompts"] = list(self.prompts)
+        attrs["methods"] = list(self.methods)
+        attrs["per_head_methods"] = list(self.per_head_methods)
+        return attrs
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> VlmAttrs:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in attrs.items() if k in known}
+        values["prompts"] = tuple(values.get("prompts", ()))
+        return cls(**values)
+
+    def identity(self) -> dict[str, Any]:
+        """What must match for a group to be extended (new images, new prompts) rather than rebuilt."""
+        return {
+            "family": self.family,
+            "checkpoint": self.checkpoint,
+            "weights": self.weights,
+            "layers": self.layers,
+            "heads": self.heads,
+            "min_pixels": self.min_pixels,
+            "max_pixels": self.max_pixels,
+            "max_new_tokens": self.max_new_tokens,
+            "per_head": self.per_head,
+            "schema_version": self.schema_version,
+        }
+
+    # --- where things are -------------------------------------------------------------------
+
+    @staticmethod
+    def sample_path(row: int) -> str:
+        return f"samples/{row}"
+
+    @staticmethod
+    def prompt_path(row: int, prompt_index: int) -> str:
+        return f"samples/{row}/prompts/{prompt_index}"
+
+    def vision_specs(self, vision_grid: tuple[int, int]) -> list[ArraySpec]:
+        """Arrays of `samples/<row>` (no image axis: the group is the image)."""
+        vgh, vgw = vision_grid
+        specs = [ArraySpec("mean", "fused", (self.vision_layers, vgh, vgw), ("layer", "y", "x"))]
+        if self.per_head:
+            specs.append(
+                ArraySpec(
+                    "mean",
+                    "heads",
+                    (self.vision_layers, self.vision_heads, vgh, vgw),
+                    ("layer", "head", "y", "x"),
+                )
+            )
+        specs.append(ArraySpec("rollout", "fused", (self.vision_layers, vgh, vgw), ("layer", "y", "x")))
+        return specs
+
+    def text_specs(self, n_tokens: int, grid: tuple[int, int]) -> list[ArraySpec]:
+        """Arrays of `samples/<row>/prompts/<k>`; the first axis is the token."""
+        gh, gw = grid
+        specs = [ArraySpec("text", "fused", (n_tokens, self.layers, gh, gw), ("token", "layer", "y", "x"))]
+        if self.per_head:
+            specs.append(
+                ArraySpec(
+                    "text",
+                    "heads",
+                    (n_tokens, self.layers, self.heads, gh, gw),
+                    ("token", "layer", "head", "y", "x"),
+                )
+            )
+        return specs
+
+
+def vlm_chunks(spec: ArraySpec) -> tuple[int, ...]:
+    """Text arrays: one token per chunk; vision arrays: one chunk."""
+    if spec.method == "text":
+        return (1, *spec.shape[1:])
+    return spec.shape
+
+
+IMAGE_MASS = "image_mass"  # (T, L, H) float32 beside the text arrays
+
+
+@dataclass(frozen=True)
+class VlmToken:
+    """One stored text token: its id, its text, its role and its position in the sequence."""
+
+    id: int
+    text: str
+    role: str  # "template" (chat scaffolding, markers), "prompt" or "answer"
+    position: int
+
+
+@dataclass(frozen=True)
+class VlmSampleAttrs:
+    """The attrs of `samples/<row>` (per image) and of `prompts/<k>` (per prompt) together."""
+
+    image_id: str
+    grid: tuple[int, int]  # merged grid of the text maps (image tokens in raster order)
+    vision_grid: tuple[int, int]  # patch grid of the vision-tower maps (= merge × grid)
+    resized: tuple[int, int]  # (height, width) in pixels the processor fed the model
+    image_tokens: tuple[int, int] = (0, 0)  # [start, stop) positions of the image tokens in the sequence
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "grid": list(self.grid),
+            "vision_grid": list(self.vision_grid),
+            "resized": list(self.resized),
+            "image_tokens": list(self.image_tokens),
+        }
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> VlmSampleAttrs:
+        return cls(
+            image_id=str(attrs["image_id"]),
+            grid=(int(attrs["grid"][0]), int(attrs["grid"][1])),
+            vision_grid=(int(attrs["vision_grid"][0]), int(attrs["vision_grid"][1])),
+            resized=(int(attrs["resized"][0]), int(attrs["resized"][1])),
+            image_tokens=(int(attrs["image_tokens"][0]), int(attrs["image_tokens"][1])),
+        )
+
+
+@dataclass(frozen=True)
+class VlmPromptAttrs:
+    prompt: str
+    answer: str
+    tokens: tuple[VlmToken, ...]
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "answer": self.answer,
+            "tokens": [asdict(t) for t in self.tokens],
+        }
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> VlmPromptAttrs:
+        return cls(
+            prompt=str(attrs["prompt"]),
+            answer=str(attrs["answer"]),
+            tokens=tuple(VlmToken(**t) for t in attrs["tokens"]),
+        )
+
+
+AnyModelAttrs = ModelAttrs | VlmAttrs
+
+
+def model_attrs_from(attrs: dict[str, Any]) -> AnyModelAttrs:
+    """A group's attrs as ModelAttrs (ViT) or VlmAttrs, by their `kind` (groups before VLMs: vit)."""
+    if attrs.get("kind") == VlmAttrs.kind:
+        return VlmAttrs.from_attrs(attrs)
+    return ModelAttrs.from_attrs(attrs)

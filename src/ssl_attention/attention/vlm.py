@@ -1,0 +1,337 @@
+"""Attention capture for VLMs: text→image rows of the language model, and the vision tower's maps.
+
+Both recorders see the q and k the `ssl_capture` backend hands over (after RoPE / M-RoPE) and
+recompute softmax(q·kᵀ·scale) in float32, keeping only what is stored:
+
+- `TextImageRecorder`, per language-model layer l and head h: A⁽ˡʰ⁾[t, image tokens] for the
+  text rows t after the image, computed for those rows only (T × S scores, never S × S) in
+  query chunks; plus the image mass Σ_image A⁽ˡʰ⁾[t, ·] in float32.
+- `VisionRecorder`, per vision block: the mean over query rows (per head) and the rollout
+  (mean over rows of R⁽ˡ⁾; the tower has no CLS). Qwen2.5-VL's windowed blocks call attention
+  once per window, so a layer arrives as consecutive diagonal blocks of A; block-diagonal
+  rollout is then Σ n_w²·N work instead of N³.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torch import nn
+
+from ssl_attention.attention.capture import additive_mask, expand_kv_heads, observing
+from ssl_attention.models.qwen_vl import QwenVLAdapter, VlmInputs
+from ssl_attention.store.layout import IMAGE_MASS, VlmToken
+
+DEFAULT_QUERY_CHUNK_BYTES = 16 * 2**20
+
+
+def _chunk_rows(query_chunk_bytes: int, heads: int, columns: int, rows: int) -> int:
+    # scores, probabilities and one temporary of shape (H, chunk, columns) in float32
+    per_row = heads * columns * 4 * 3
+    return max(1, min(rows, query_chunk_bytes // per_row))
+
+
+class TextImageRecorder:
+    """Language-model layers: attention of the text rows `rows` to the image columns."""
+
+    def __init__(
+        self,
+        attention_modules: Sequence[nn.Module],
+        rows: torch.Tensor,
+        image_tokens: tuple[int, int],
+        *,
+        query_chunk_bytes: int = DEFAULT_QUERY_CHUNK_BYTES,
+    ) -> None:
+        self.layer_of = {id(m): i for i, m in enumerate(attention_modules)}
+        self.n_layers = len(attention_modules)
+        self.rows = rows  # (T,) positions of the stored text tokens
+        self.image_tokens = image_tokens
+        self.query_chunk_bytes = query_chunk_bytes
+        self.maps: list[torch.Tensor] = []  # per layer (T, H, n_image) float32
+        self.mass: list[torch.Tensor] = []  # per layer (T, H) float32
+
+    def handles(self, module: nn.Module) -> bool:
+        return id(module) in self.layer_of
+
+    @torch.no_grad()
+    def observe(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> None:
+        layer = self.layer_of[id(module)]
+        if layer != len(self.maps):
+            raise RuntimeError(f"language layers ran out of order: got {layer}, expected {len(self.maps)}")
+        batch, heads, _tokens, head_dim = query.shape
+        if batch != 1:
+            raise RuntimeError(f"VLM capture runs one sequence at a time, got a batch of {batch}")
+        key = expand_kv_heads(key, heads)
+        scale = scaling if scaling is not None else head_dim**-0.5
+        rows = self.rows.to(query.device)
+        q = query[0, :, rows].float() * scale  # (H, T, d)
+        k_t = key[0].float().transpose(-1, -2)  # (H, d, S)
+        mask = additive_mask(attention_mask, torch.float32)
+        start, stop = self.image_tokens
+        key_positions = torch.arange(k_t.shape[-1], device=q.device)
+
+        maps, masses = [], []
+        chunk = _chunk_rows(self.query_chunk_bytes, heads, k_t.shape[-1], len(rows))
+        for first in range(0, len(rows), chunk):
+            chunk_rows = rows[first : first + chunk]
+            scores = torch.matmul(q[:, first : first + chunk], k_t)  # (H, c, S)
+            if mask is not None:
+                scores = scores + mask[0, :, chunk_rows]
+            else:  # sdpa ran with is_causal=True: no mask was built, causality is ours to apply
+                future = key_positions[None, :] > chunk_rows[:, None]
+                scores = scores.masked_fill(future, float("-inf"))
+            probs = torch.softmax(scores, dim=-1)
+            del scores
+            image = probs[:, :, start:stop]  # (H, c, n_image)
+            maps.append(image.transpose(0, 1).contiguous())
+            masses.append(image.sum(dim=-1).transpose(0, 1))
+            del probs
+        self.maps.append(torch.cat(maps))
+        self.mass.append(torch.cat(masses))
+
+    def results(self, grid: tuple[int, int]) -> dict[str, torch.Tensor]:
+        """`text/heads` (T, L, H, gh, gw), `text/fused` (T, L, gh, gw), `image_mass` (T, L, H)."""
+        if len(self.maps) != self.n_layers:
+            raise RuntimeError(f"recorded {len(self.maps)} of {self.n_layers} language layers")
+        heads = torch.stack(self.maps, dim=1).unflatten(-1, grid)
+        return {
+            "text/heads": heads,
+            "text/fused": heads.mean(dim=2),
+            IMAGE_MASS: torch.stack(self.mass, dim=1),
+        }
+
+
+class VisionRecorder:
+    """Vision-tower blocks: mean over rows per head and rollout, from one or several diagonal blocks."""
+
+    def __init__(
+        self,
+        attention_modules: Sequence[nn.Module],
+        n_tokens: int,
+        *,
+        query_chunk_bytes: int = DEFAULT_QUERY_CHUNK_BYTES,
+    ) -> None:
+        self.layer_of = {id(m): i for i, m in enumerate(attention_modules)}
+        self.n_layers = len(attention_modules)
+        self.n_tokens = n_tokens
+        self.query_chunk_bytes = query_chunk_bytes
+        self.mean_heads: list[torch.Tensor] = []  # per layer (H, N)
+        self.rollout: list[torch.Tensor] = []  # per layer (N,)
+        self._layer = -1
+        self._offset = 0
+        self._received: torch.Tensor | None = None  # (H, N) column sums of this layer
+        self._product: torch.Tensor | None = None  # R⁽ˡ⁻¹⁾ (N, N)
+        self._next: torch.Tensor | None = None  # R⁽ˡ⁾ being filled block by block
+
+    def handles(self, module: nn.Module) -> bool:
+        return id(module) in self.layer_of
+
+    @torch.no_grad()
+    def observe(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> None:
+        layer = self.layer_of[id(module)]
+        if layer != self._layer:
+            if layer != self._layer + 1:
+                raise RuntimeError(f"vision blocks ran out of order: got {layer} after {self._layer}")
+            self._finish_layer()
+            self._start_layer(layer, query)
+        _batch, heads, length, head_dim = query.shape
+        key = expand_kv_heads(key, heads)
+        scale = scaling if scaling is not None else head_dim**-0.5
+        q = query[0].float() * scale  # (H, n, d)
+        k_t = key[0].float().transpose(-1, -2)  # (H, d, n)
+        mask = additive_mask(attention_mask, torch.float32)
+        block = slice(self._offset, self._offset + length)
+        assert self._received is not None and self._product is not None and self._next is not None
+        previous = self._product[block]  # rows of R⁽ˡ⁻¹⁾ this block mixes: (n, N)
+        chunk = _chunk_rows(self.query_chunk_bytes, heads, length, length)
+        for first in range(0, length, chunk):
+            scores = torch.matmul(q[:, first : first + chunk], k_t)  # (H, c, n)
+            if mask is not None:
+                scores = scores + mask[0, :, first : first + chunk]
+            probs = torch.softmax(scores, dim=-1)
+            del scores
+            self._received[:, block] += probs.sum(dim=1)
+            head_mean = probs.mean(dim=0)  # (c, n)
+            del probs
+            rows = slice(self._offset + first, self._offset + first + head_mean.shape[0])
+            # R⁽ˡ⁾[rows] = ½·Ā⁽ˡ⁾[rows, block]·R⁽ˡ⁻¹⁾[block] + ½·R⁽ˡ⁻¹⁾[rows]
+            torch.addmm(self._product[rows], head_mean, previous, beta=0.5, alpha=0.5, out=self._next[rows])
+        self._offset += length
+
+    def _start_layer(self, layer: int, query: torch.Tensor) -> None:
+        n, heads = self.n_tokens, query.shape[1]
+        if self._product is None:
+            self._product = torch.eye(n, device=query.device, dtype=torch.float32)
+        self._next = torch.empty_like(self._product)
+        self._received = torch.zeros(heads, n, device=query.device, dtype=torch.float32)
+        self._layer = layer
+        self._offset = 0
+
+    def _finish_layer(self) -> None:
+        if self._layer < 0:
+            return
+        if self._offset != self.n_tokens:
+            raise RuntimeError(f"vision block {self._layer} covered {self._offset} of {self.n_tokens} tokens")
+        assert self._received is not None and self._next is not None
+        self.mean_heads.append(self._received / self.n_tokens)
+        self._product, self._next = self._next, None
+        self.rollout.append(self._product.mean(dim=0))
+
+    def results(self, raster_order: torch.Tensor, vision_grid: tuple[int, int]) -> dict[str, torch.Tensor]:
+        """`mean/heads` (Lv, Hv, vgh, vgw), `mean/fused`, `rollout/fused` (Lv, vgh, vgw), raster order."""
+        self._finish_layer()
+        self._layer = self.n_layers  # finished
+        self._product = None
+        if len(self.mean_heads) != self.n_layers:
+            raise RuntimeError(f"recorded {len(self.mean_heads)} of {self.n_layers} vision blocks")
+        order = raster_order.to(self.mean_heads[0].device)
+
+        def to_raster(values: torch.Tensor) -> torch.Tensor:
+            out = torch.empty_like(values)
+            out[..., order] = values
+            return out.unflatten(-1, vision_grid)
+
+        heads = to_raster(torch.stack(self.mean_heads))
+        return {
+            "mean/heads": heads,
+            "mean/fused": heads.mean(dim=1),
+            "rollout/fused": to_raster(torch.stack(self.rollout)),
+        }
+
+
+class VlmRecorder:
+    """Routes each attention call to the vision or the text recorder (other modules are ignored)."""
+
+    def __init__(self, text: TextImageRecorder, vision: VisionRecorder | None) -> None:
+        self.text = text
+        self.vision = vision
+
+    def observe(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> None:
+        if self.text.handles(module):
+            self.text.observe(module, query, key, attention_mask, scaling)
+        elif self.vision is not None and self.vision.handles(module):
+            self.vision.observe(module, query, key, attention_mask, scaling)
+
+    @contextmanager
+    def recording(self) -> Iterator[VlmRecorder]:
+        with observing(self):
+            yield self
+
+
+@dataclass
+class PromptMaps:
+    """One prompt's answer, its stored tokens and their maps (float32 on the model's device)."""
+
+    prompt: str
+    answer: str
+    tokens: list[VlmToken]
+    arrays: dict[str, torch.Tensor]
+
+
+@dataclass
+class ImageMaps:
+    inputs: VlmInputs  # of the first prompt: grids and resized size are the same for every prompt
+    vision: dict[str, torch.Tensor] | None
+    prompts: list[PromptMaps]
+
+
+class VlmMapExtractor:
+    """Image + prompts in; per prompt: generate, then one recorded pass over prompt + answer."""
+
+    def __init__(
+        self,
+        adapter: QwenVLAdapter,
+        *,
+        min_pixels: int,
+        max_pixels: int,
+        max_new_tokens: int,
+        per_head: bool,
+        query_chunk_bytes: int = DEFAULT_QUERY_CHUNK_BYTES,
+    ) -> None:
+        self.adapter = adapter
+        self.min_pixels = min_pixels
+        self.max_pixels = max_pixels
+        self.max_new_tokens = max_new_tokens
+        self.per_head = per_head
+        self.query_chunk_bytes = query_chunk_bytes
+
+    @torch.inference_mode()
+    def __call__(self, image: Image.Image, prompts: Sequence[str], *, with_vision: bool) -> ImageMaps:
+        adapter = self.adapter
+        first: VlmInputs | None = None
+        vision_maps: dict[str, torch.Tensor] | None = None
+        results: list[PromptMaps] = []
+        for prompt in prompts:
+            inputs = adapter.prepare(image, prompt, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            first = first or inputs
+            answer = adapter.generate(inputs, self.max_new_tokens)
+            ids = inputs.input_ids[0].tolist() + answer
+            rows = torch.arange(inputs.image_tokens[1], len(ids))
+            text = TextImageRecorder(
+                adapter.language_attention_modules(),
+                rows,
+                inputs.image_tokens,
+                query_chunk_bytes=self.query_chunk_bytes,
+            )
+            vision = None
+            if with_vision and vision_maps is None:
+                vision = VisionRecorder(
+                    adapter.vision_attention_modules(),
+                    inputs.pixel_values.shape[0],
+                    query_chunk_bytes=self.query_chunk_bytes,
+                )
+            with VlmRecorder(text, vision).recording():
+                adapter.forward(inputs, answer)
+            if vision is not None:
+                vision_maps = vision.results(
+                    adapter.vision_raster_order(inputs.image_grid_thw), inputs.vision_grid
+                )
+            arrays = text.results(inputs.grid)
+            if not self.per_head:
+                del arrays["text/heads"]
+            answer_text = str(adapter.tokenizer.decode(answer, skip_special_tokens=True))
+            results.append(PromptMaps(prompt, answer_text, self._tokens(inputs, ids), arrays))
+        if vision_maps is not None and not self.per_head:
+            del vision_maps["mean/heads"]
+        assert first is not None
+        return ImageMaps(first, vision_maps, results)
+
+    def _tokens(self, inputs: VlmInputs, ids: list[int]) -> list[VlmToken]:
+        prompt_start, prompt_stop = inputs.prompt_tokens
+        answer_start = inputs.length
+        tokens = []
+        for position in range(inputs.image_tokens[1], len(ids)):
+            if position >= answer_start:
+                role = "answer"
+            elif prompt_start <= position < prompt_stop:
+                role = "prompt"
+            else:
+                role = "template"
+            token_id = ids[position]
+            tokens.append(VlmToken(token_id, self.adapter.token_text(token_id), role, position))
+        return tokens
