@@ -1,7 +1,9 @@
 """Bootstrap the sample gallery's store for `./dev.sh`: every ViT, per head, scored against the
-sample boxes (`--metrics`), pretrained when possible.
+sample boxes (`--metrics`), pretrained when possible. The VLMs (billions of parameters: slow on
+a CPU, gigabytes to download) only with SSL_ATTENTION_SAMPLE_VLMS=1.
 
     python -m precompute.samples
+    SSL_ATTENTION_SAMPLE_VLMS=1 python -m precompute.samples
 
 For each model whose maps are not complete yet: keep the weights it was started with; otherwise
 take pretrained weights when the Hugging Face hub (or its cache) has them, and fall back to
@@ -20,6 +22,7 @@ from ssl_attention.settings import Settings
 from ssl_attention.store.arrays import AttentionStoreWriter
 
 HUB_PROBE_SECONDS = 5.0
+VLMS_ENV = "SSL_ATTENTION_SAMPLE_VLMS"
 
 
 def hub_reachable() -> bool:
@@ -36,7 +39,8 @@ def hub_reachable() -> bool:
 
 def main() -> int:
     settings = Settings.from_env()
-    keys = [k for k, spec in REGISTRY.items() if spec.group == "vit"]
+    with_vlms = os.environ.get(VLMS_ENV) == "1"
+    keys = [k for k, spec in REGISTRY.items() if spec.group == "vit" or with_vlms]
     existing = {}
     if os.path.exists(os.path.join(settings.store, "zarr.json")):
         writer = AttentionStoreWriter(settings.store)
@@ -62,6 +66,12 @@ def main() -> int:
             print(f"ssl-attention: falling back to --weights random for '{key}'", file=sys.stderr)
             code = precompute(["--models", key, "--per-head", "--metrics", "--weights", "random"])
         status = status or code
+    if not with_vlms:
+        print(
+            "ssl-attention: VLM maps (qwen2_5_vl, qwen3_vl) are not in the sample store; add them with "
+            f"`precompute --models vlm --per-head` or {VLMS_ENV}=1 ./dev.sh (a GPU is advised)",
+            file=sys.stderr,
+        )
     return status
 
 
