@@ -19,8 +19,9 @@ GZIP_MINIMUM_BYTES = 1000
 GZIP_LEVEL = 5
 
 DESCRIPTION = """
-Raw attention maps of vision transformers, precomputed by `precompute` into a Zarr store
-and an SQL catalog, served as JSON, float16 bytes or PNG. Maps are the stored attention
+Raw attention maps of vision transformers and vision-language models (text→image maps per
+prompt and token), precomputed by `precompute` into a Zarr store and an SQL catalog, served as
+JSON, float16 bytes or PNG. Maps are the stored attention
 probabilities on the patch grid (no upsampling, no min-max) unless a request asks otherwise.
 """
 

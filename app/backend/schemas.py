@@ -49,20 +49,40 @@ class Health(BaseModel):
 
 class ModelInfo(BaseModel):
     key: str
+    kind: Literal["vit", "vlm"] = Field(
+        description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)"
+    )
     family: str
     checkpoint: str
     revision: str | None
     weights: Weights = Field(
         description="pretrained | random: which weights produced every map of this model"
     )
-    image_size: int
+    image_size: int | None = Field(description="input side in pixels; null for VLMs (dynamic resolution)")
     patch: int
-    grid: list[int] = Field(description="[gh, gw]: the patch grid every map lives on")
-    layers: int
-    heads: int
+    grid: list[int] | None = Field(
+        description="[gh, gw]: the patch grid every map lives on; null for VLMs, whose grid differs "
+        "from image to image (every map response carries its shape)"
+    )
+    layers: int = Field(description="transformer layers (of the language model for VLMs)")
+    heads: int = Field(description="attention heads (of the language model for VLMs)")
     methods: list[str] = Field(description="map methods, in display order")
     per_head_methods: list[str] = Field(description="methods with per-head maps (head=..., fusion=max|min)")
-    method_layers: dict[str, int] = Field(description="layers per method (the pooling head has one)")
+    method_layers: dict[str, int] = Field(
+        description="layers per method (the pooling head has one; a VLM's mean and rollout: the vision tower's)"
+    )
+    method_heads: dict[str, int] = Field(
+        description="heads per method (a VLM's text: the language model's; mean, rollout: the vision tower's)"
+    )
+    prompts: list[str] = Field(
+        description="VLM prompts ever run, index = the `prompt` parameter; [] for ViTs"
+    )
+    merge: int | None = Field(
+        description="VLM spatial merge (one image token = merge×merge patches); null for ViTs"
+    )
+    min_pixels: int | None = Field(description="VLM processor's smallest image area in pixels; null for ViTs")
+    max_pixels: int | None = Field(description="VLM processor's largest image area in pixels; null for ViTs")
+    max_new_tokens: int | None = Field(description="VLM answer length limit; null for ViTs")
     has_cls: bool
     has_pool: bool
     registers: int
@@ -124,6 +144,10 @@ class MapSlice(BaseModel):
     data: list[float] = Field(description="gh*gw values, row-major, float16 precision")
     min: float = Field(description="smallest stored value of this map (before normalize)")
     max: float = Field(description="largest stored value of this map (before normalize)")
+    prompt: int | None = Field(None, description="method=text: the VLM prompt index; else null")
+    token: str | None = Field(
+        None, description="method=text: the token `t` or inclusive range `a-b` averaged; else null"
+    )
 
 
 class HeadMaps(BaseModel):
@@ -141,6 +165,48 @@ class HeadMaps(BaseModel):
     max: float = Field(description="largest stored value over all heads (before normalize)")
     head_min: list[float] = Field(description="smallest stored value of each head")
     head_max: list[float] = Field(description="largest stored value of each head")
+    prompt: int | None = Field(None, description="method=text: the VLM prompt index; else null")
+    token: str | None = Field(
+        None, description="method=text: the token `t` or inclusive range `a-b` averaged; else null"
+    )
+
+
+class PromptRef(BaseModel):
+    index: int = Field(description="the `prompt` parameter")
+    text: str
+
+
+class TextToken(BaseModel):
+    index: int = Field(description="the `token` parameter: 0-based among the stored text tokens")
+    id: int = Field(description="the tokenizer's id")
+    text: str
+    role: str = Field(description="template (chat scaffolding, markers), prompt (the user's text) or answer")
+    position: int = Field(description="position in the model's input sequence")
+
+
+class TokenList(BaseModel):
+    """The text tokens of one VLM prompt on one image, with each token's share of attention on the image."""
+
+    image_id: str
+    model: str
+    weights: Weights
+    prompt: int
+    prompt_text: str
+    answer: str = Field(description="the generated answer")
+    prompts: list[PromptRef] = Field(description="the prompts done for this image")
+    grid: list[int] = Field(
+        description="[gh, gw] of the text maps: the merged grid, one cell per image token"
+    )
+    vision_grid: list[int] = Field(description="[gh, gw] of the vision tower's maps (mean, rollout)")
+    resized: list[int] = Field(description="[height, width] in pixels the model saw")
+    image_tokens: list[int] = Field(description="[start, stop) positions of the image tokens in the sequence")
+    layers: int
+    heads: int
+    head: int | None = Field(description="null: image_mass is the mean over heads")
+    tokens: list[TextToken] = Field(description="the text tokens after the image, in sequence order")
+    image_mass: list[list[float]] = Field(
+        description="[token][layer]: Σ over image tokens of the token's attention (mean over heads, or `head`)"
+    )
 
 
 class PrefixShares(BaseModel):

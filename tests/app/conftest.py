@@ -1,4 +1,5 @@
-"""Fixtures of the API suites: an app over the precomputed tiny store, with annotation boxes."""
+"""Fixtures of the API suites: an app over the precomputed tiny store, with annotation boxes,
+and one over a copy of it with a synthetic VLM group added (`vlm_api`, `vlm_client`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from app.backend.main import create_app
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import Catalog, DiscoveredFile
 from tests.conftest import Precomputed
+from tests.factories import VlmFixture, write_vlm_fixture
 
 SECRET = "TOP-SECRET-MARKER-7f3a"
 GOOD_IDS = ("img_0", "img_1", "img_2", "img_3", "img_4", "sub__nested_5")
 BAD_IDS = ("not_an_image", "truncated")
 ESCAPES = {"sub__link_out": "sub/link_out.png", "dotdot": "../secret.txt", "absolute": "/etc/hostname"}
+VLM = "qwen2_5_vl"
+VLM_IDS = ("img_0", "img_1", "img_2")  # img_0 has both prompts; img_1, img_2 only prompt 0
+VLM_PENDING = ("img_3",)  # a row, but not done: 409
 BOXES = [
     ("img_0", "cat", 0.1, 0.2, 0.6, 0.9),
     ("img_0", "dog", 0.5, 0.1, 0.95, 0.5),
@@ -82,4 +87,34 @@ def app(api: Api) -> FastAPI:
 @pytest.fixture(scope="session")
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class VlmApi:
+    """A copy of the precomputed store and catalog with a synthetic VLM group (`VLM`) added."""
+
+    settings: ApiSettings
+    fixture: VlmFixture
+
+
+@pytest.fixture(scope="session")
+def vlm_api(api: Api, tmp_path_factory: pytest.TempPathFactory) -> VlmApi:
+    root = tmp_path_factory.mktemp("vlm_api")
+    store = root / "attention.zarr"
+    shutil.copytree(api.settings.store, store)
+    db = copy_sqlite(api.settings.db, root / "catalog.db")
+    fixture = write_vlm_fixture(str(store), db, VLM_IDS, key=VLM, pending=VLM_PENDING)
+    settings = ApiSettings(**{**api.settings.__dict__, "store": str(store), "db": db})
+    return VlmApi(settings, fixture)
+
+
+@pytest.fixture(scope="session")
+def vlm_app(vlm_api: VlmApi) -> FastAPI:
+    return create_app(vlm_api.settings)
+
+
+@pytest.fixture(scope="session")
+def vlm_client(vlm_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(vlm_app) as test_client:
         yield test_client

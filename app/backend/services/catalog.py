@@ -17,6 +17,7 @@ from ssl_attention.store.catalog import (
     ImageInfo,
     MetricSummaryRow,
     MetricValue,
+    VlmSample,
 )
 
 
@@ -77,6 +78,10 @@ class CatalogReader:
 
     def entry(self, image_id: str, model: str) -> ImageEntry | None:
         return self._get().entry(image_id, model)
+
+    def vlm_samples(self, image_id: str, model: str) -> list[VlmSample]:
+        """The prompts whose maps are written for an image and a VLM, by prompt index."""
+        return self._get().vlm_samples(image_id, model)
 
     def annotations(self, image_id: str) -> list[AnnotationRow]:
         return self._get().annotations(image_id)

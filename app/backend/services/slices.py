@@ -13,13 +13,13 @@ from typing import Literal, get_args
 import numpy as np
 
 from app.backend.services.errors import InvalidParameter
-from ssl_attention.store.layout import MAP_METHODS, ModelAttrs
+from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, AnyModelAttrs, ModelAttrs, VlmAttrs
 
-MapMethod = Literal["cls", "mean", "rollout", "pool"]
+MapMethod = Literal["cls", "mean", "rollout", "pool", "text"]
 Fusion = Literal["mean", "max", "min"]
 Normalize = Literal["none", "minmax"]
 
-assert set(get_args(MapMethod)) == set(MAP_METHODS), "MapMethod must list the store's map methods"
+assert set(get_args(MapMethod)) == {*MAP_METHODS, *VLM_METHODS}, "MapMethod must list the store's map methods"
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,17 @@ class SliceSpec:
         return f"{self.method}/{kind}"
 
 
-def _layer_range(attrs: ModelAttrs, method: str) -> dict[str, int]:
+def _layer_range(attrs: AnyModelAttrs, method: str) -> dict[str, int]:
     return {"min": 0, "max": attrs.method_layers(method) - 1}
 
 
-def check_method(attrs: ModelAttrs, method: str) -> None:
+def check_method(attrs: AnyModelAttrs, method: str) -> None:
     if method in attrs.methods:
         return
     why = {
         "cls": f"{attrs.key} has no CLS token",
         "pool": f"{attrs.key} has no attention-pooling head",
+        "text": f"{attrs.key} is a vision transformer (text-to-image maps exist for VLMs only)",
     }.get(method, f"{attrs.key} has no '{method}' maps")
     raise InvalidParameter(
         "method",
@@ -56,7 +57,7 @@ def check_method(attrs: ModelAttrs, method: str) -> None:
     )
 
 
-def resolve_layer(attrs: ModelAttrs, method: str, layer: int | None) -> int:
+def resolve_layer(attrs: AnyModelAttrs, method: str, layer: int | None) -> int:
     """The requested layer, or the last one; raises when out of range."""
     n_layers = attrs.method_layers(method)
     if layer is None:
@@ -71,7 +72,7 @@ def resolve_layer(attrs: ModelAttrs, method: str, layer: int | None) -> int:
     return layer
 
 
-def require_per_head(attrs: ModelAttrs, method: str, parameter: str, asked: str) -> None:
+def require_per_head(attrs: AnyModelAttrs, method: str, parameter: str, asked: str) -> None:
     """Raise unless `method` has per-head arrays; `asked` says what needed them."""
     if method in attrs.per_head_methods:
         return
@@ -93,7 +94,7 @@ def require_per_head(attrs: ModelAttrs, method: str, parameter: str, asked: str)
 
 
 def resolve_slice(
-    attrs: ModelAttrs, method: str, layer: int | None, head: int | None, fusion: Fusion | None
+    attrs: AnyModelAttrs, method: str, layer: int | None, head: int | None, fusion: Fusion | None
 ) -> SliceSpec:
     """Validate a map request against the model and fill in the defaults."""
     check_method(attrs, method)
@@ -111,17 +112,23 @@ def resolve_slice(
             ["mean"],
         )
     require_per_head(attrs, method, "head", f"head={head}")
-    if not 0 <= head < attrs.heads:
-        raise InvalidParameter(
-            "head",
-            f"head {head} is out of range for {attrs.key} ({attrs.heads} heads): "
-            f"allowed 0..{attrs.heads - 1}",
-            {"min": 0, "max": attrs.heads - 1},
-        )
+    check_head(attrs, method, head)
     return SliceSpec(method, resolved_layer, head, None)
 
 
-def resolve_heads(attrs: ModelAttrs, method: str, layer: int | None) -> SliceSpec:
+def check_head(attrs: AnyModelAttrs, method: str, head: int) -> None:
+    """Raise unless `head` is one of the heads of `method`'s arrays."""
+    n_heads = attrs.method_heads(method)
+    if not 0 <= head < n_heads:
+        where = f"{attrs.key}/{method}" if isinstance(attrs, VlmAttrs) else attrs.key
+        raise InvalidParameter(
+            "head",
+            f"head {head} is out of range for {where} ({n_heads} heads): allowed 0..{n_heads - 1}",
+            {"min": 0, "max": n_heads - 1},
+        )
+
+
+def resolve_heads(attrs: AnyModelAttrs, method: str, layer: int | None) -> SliceSpec:
     """Validate a request for every head of one layer."""
     check_method(attrs, method)
     resolved_layer = resolve_layer(attrs, method, layer)
@@ -129,23 +136,34 @@ def resolve_heads(attrs: ModelAttrs, method: str, layer: int | None) -> SliceSpe
     return SliceSpec(method, resolved_layer, None, None)
 
 
-def require_prefix(attrs: ModelAttrs) -> None:
+def require_prefix(attrs: AnyModelAttrs) -> ModelAttrs:
+    """The attrs of a ViT with prefix tokens (CLS, registers), else 400."""
+    if not isinstance(attrs, ModelAttrs):
+        raise InvalidParameter(
+            "model", f"{attrs.key} is a VLM: it has no prefix tokens, so no prefix shares", []
+        )
     if not attrs.prefix_tokens:
         raise InvalidParameter(
             "model",
             f"{attrs.key} has no prefix tokens (no CLS token, no registers), so no prefix shares",
             [],
         )
+    return attrs
 
 
 def select_slice(chunk: np.ndarray, spec: SliceSpec) -> np.ndarray:
     """The (gh, gw) map of `spec` from the chunk of `spec.array_path`, as float16."""
+    return fuse_layer(chunk[spec.layer], spec)
+
+
+def fuse_layer(values: np.ndarray, spec: SliceSpec) -> np.ndarray:
+    """The (gh, gw) map of `spec` from one layer of `spec.array_path`: (gh, gw) for the stored
+    fused array, (H, gh, gw) for the heads array."""
     if spec.head is not None:
-        return chunk[spec.layer, spec.head]
+        return values[spec.head]
     if spec.fusion == "mean":
-        return chunk[spec.layer]
-    heads = chunk[spec.layer]
-    fused = heads.max(axis=0) if spec.fusion == "max" else heads.min(axis=0)
+        return values
+    fused = values.max(axis=0) if spec.fusion == "max" else values.min(axis=0)
     return fused.astype(np.float16, copy=False)
 
 
@@ -174,6 +192,12 @@ def json_floats(values: np.ndarray) -> list[float]:
     """
     bits = np.ascontiguousarray(values, dtype=np.float16).view(np.uint16)
     floats: list[float] = _shortest_floats()[bits.ravel()].tolist()
+    return floats
+
+
+def json_float32s(values: np.ndarray) -> list[float]:
+    """Float32 values as the shortest decimals that parse back to the same float32."""
+    floats: list[float] = np.asarray(values, dtype=np.float32).astype(str).astype(np.float64).tolist()
     return floats
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import zarr.errors
@@ -21,23 +22,24 @@ import zarr.errors
 from app.backend.services.cache import ByteLRUCache, CacheStats
 from app.backend.services.errors import Unavailable
 from ssl_attention.store.arrays import AttentionStoreReader, StoreError
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import AnyModelAttrs
 
 # Lock files of running precompute jobs sit beside the model groups; zarr warns about them.
 warnings.filterwarnings("ignore", message=r"Object at \..* is not recognized", category=UserWarning)
 
 READ_ERRORS = (StoreError, OSError, ValueError, KeyError, zarr.errors.BaseZarrError)
+ATTRS_CACHE_BYTES = 4 * 1024 * 1024  # JSON attrs of VLM samples and prompts (tokens): small
 
 
 @dataclass(frozen=True)
 class StoredModel:
     """A model group's attributes and a fingerprint that changes whenever they do."""
 
-    attrs: ModelAttrs
+    attrs: AnyModelAttrs
     fingerprint: str
 
 
-def fingerprint(attrs: ModelAttrs) -> str:
+def fingerprint(attrs: AnyModelAttrs) -> str:
     blob = json.dumps(attrs.to_attrs(), sort_keys=True, default=str).encode()
     return hashlib.blake2b(blob, digest_size=8).hexdigest()
 
@@ -49,6 +51,7 @@ class AttentionStore:
         self.url = url
         self.models_ttl = models_ttl
         self.chunks: ByteLRUCache[np.ndarray] = ByteLRUCache(cache_bytes)
+        self.attrs: ByteLRUCache[bytes] = ByteLRUCache(min(cache_bytes, ATTRS_CACHE_BYTES))
         self._reader: AttentionStoreReader | None = None
         self._models: dict[str, StoredModel] = {}
         self._models_read_at = -float("inf")
@@ -74,7 +77,7 @@ class AttentionStore:
             reader = self._open()
             try:
                 fresh = reader.models()
-            except READ_ERRORS as error:
+            except (*READ_ERRORS, TypeError) as error:  # TypeError: a group's attrs lack a field
                 self._reader = None  # the store may have been deleted: open it again next time
                 raise Unavailable(
                     f"the attention store at {self.url} cannot be read ({type(error).__name__})"
@@ -85,6 +88,7 @@ class AttentionStore:
                 reader.forget(key)  # rebuilt or removed: its array handles are stale
             if stale:
                 self.chunks.discard(lambda cached: isinstance(cached, tuple) and cached[0] in stale)
+                self.attrs.discard(lambda cached: isinstance(cached, tuple) and cached[0] in stale)
             self._models = models
             self._models_read_at = time.monotonic()
             return models
@@ -107,6 +111,42 @@ class AttentionStore:
             raise Unavailable(
                 f"the attention store cannot be read for {key}/{path} row {row} "
                 f"({type(error).__name__}; is a precompute run rebuilding it?)"
+            ) from None
+
+    def read_array(
+        self, model: StoredModel, path: str, row: int, content_id: str, index: int | None = None
+    ) -> np.ndarray:
+        """A VLM sample's array `model/path` (e.g. `samples/3/prompts/0/text/fused`): the whole
+        array, or its `index`-th entry along the first axis (one token's chunk), from the cache
+        when possible. `row` and `content_id` identify the image, as in `read_chunk`."""
+        key = (model.attrs.key, model.fingerprint, path, row, content_id, index)
+        return self.chunks.get_or_load(key, lambda: self._decode_array(model.attrs.key, path, index))
+
+    def _decode_array(self, key: str, path: str, index: int | None) -> np.ndarray:
+        reader = self._open()
+        try:
+            return reader.read_array(key, path, index)
+        except READ_ERRORS as error:
+            raise Unavailable(
+                f"the attention store cannot be read for {key}/{path} "
+                f"({type(error).__name__}; is a precompute run rewriting it?)"
+            ) from None
+
+    def group_attrs(self, model: StoredModel, path: str, row: int, content_id: str) -> dict[str, Any]:
+        """The attrs of a VLM sample's subgroup `model/path` (e.g. `samples/3/prompts/0`), cached."""
+        key = (model.attrs.key, model.fingerprint, path, row, content_id)
+        blob = self.attrs.get_or_load(key, lambda: self._read_attrs(model.attrs.key, path))
+        found: dict[str, Any] = json.loads(blob)
+        return found
+
+    def _read_attrs(self, key: str, path: str) -> bytes:
+        reader = self._open()
+        try:
+            return json.dumps(reader.group_attrs(key, path)).encode()
+        except READ_ERRORS as error:
+            raise Unavailable(
+                f"the attention store cannot be read for {key}/{path} "
+                f"({type(error).__name__}; is a precompute run rewriting it?)"
             ) from None
 
     def check(self) -> int:

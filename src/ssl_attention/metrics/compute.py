@@ -160,7 +160,8 @@ def compute_metrics(
     (they are dropped automatically when their maps are recomputed or their boxes change)."""
     settings = settings or MetricSettings()
     reader = AttentionStoreReader(store_url)
-    stored = reader.models()
+    # ViT groups only: VLM groups have per-image grids and no metrics yet.
+    stored = {k: attrs for k, attrs in reader.models().items() if isinstance(attrs, ModelAttrs)}
     wanted = [k for k in stored if models is None or k in set(models)]
     done = catalog.metric_pairs()
     report = MetricsReport()

@@ -86,6 +86,7 @@ def test_openapi_documents_every_endpoint() -> None:
         "/attention/{image_id}/heads",
         "/attention/{image_id}/prefix",
         "/attention/{image_id}/heatmap.png",
+        "/attention/{image_id}/tokens",
         "/metrics/leaderboard",
         "/metrics/model/{model}/layers",
         "/metrics/model/{model}/heads",

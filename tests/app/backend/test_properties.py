@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.app.conftest import ESCAPES, GOOD_IDS, SECRET, Api
+from tests.app.conftest import BAD_IDS, ESCAPES, GOOD_IDS, SECRET, VLM, VLM_IDS, VLM_PENDING, Api, VlmApi
 
 MODELS = ["clip", "dinov2", "dinov3", "mae", "siglip", "siglip2"]
 TEMPLATES = [
@@ -161,3 +161,106 @@ def test_valid_looking_slices_are_200_or_400(
         assert response.json()["allowed"] is not None
     else:
         assert len(response.json()["data"]) == 36
+
+
+# --- with a VLM in the store ------------------------------------------------------------------
+
+VLM_MODELS = [VLM, "dinov2", "siglip"]
+VLM_TEMPLATES = [
+    "/models/{id}",
+    "/attention/{id}/raw",
+    "/attention/{id}/heads",
+    "/attention/{id}/tokens",
+    "/attention/{id}/prefix",
+    "/attention/{id}/heatmap.png",
+]
+token_values = st.one_of(
+    st.integers(-3, 20).map(str),
+    st.tuples(st.integers(0, 20), st.integers(0, 20)).map(lambda ab: f"{ab[0]}-{ab[1]}"),
+    st.sampled_from(["a-", "1-", "-1", "1-2-3", "", " ", "1.5", "٣", "0x1", "1 - 2", "99999999999"]),
+    st.text(max_size=12),
+)
+vlm_values = st.one_of(
+    st.sampled_from([*VLM_MODELS, "text", "mean", "rollout", "cls", "pool", "max", "min", "f16", "minmax"]),
+    st.integers(-2, 20).map(str),
+    token_values,
+)
+vlm_keys = st.sampled_from(
+    [
+        "model",
+        "method",
+        "layer",
+        "head",
+        "fusion",
+        "format",
+        "normalize",
+        "prompt",
+        "token",
+        "colormap",
+        "overlay",
+    ]
+)
+vlm_ids = st.one_of(st.sampled_from([*VLM_IDS, *VLM_PENDING, *GOOD_IDS, *BAD_IDS]), st.sampled_from(TRICKS))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    template=st.sampled_from(VLM_TEMPLATES),
+    image_id=vlm_ids,
+    query=st.dictionaries(vlm_keys, vlm_values, max_size=6),
+    vlm=st.booleans(),
+)
+def test_vlm_requests_never_500(
+    vlm_client: TestClient, template: str, image_id: str, query: dict[str, str], vlm: bool
+) -> None:
+    if vlm:
+        query.setdefault("model", VLM)
+    url = template.format(id=quote(image_id, safe=""))
+    if template.endswith("heatmap.png"):
+        query["size"] = "16"
+    response = vlm_client.get(url + ("?" + urlencode(query) if query else ""))
+    assert response.status_code < 500, (url, query, response.text)
+    assert SECRET.encode() not in response.content
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/json" and response.json()["message"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    image_id=st.sampled_from(VLM_IDS),
+    method=st.sampled_from([None, "text", "mean", "rollout"]),
+    prompt=st.one_of(st.none(), st.integers(0, 2)),
+    token=st.one_of(st.none(), token_values),
+    layer=st.one_of(st.none(), st.integers(0, 3)),
+    head=st.one_of(st.none(), st.integers(0, 3)),
+    fusion=st.sampled_from([None, "mean", "max", "min"]),
+)
+def test_valid_looking_vlm_maps_are_200_or_400(
+    vlm_client: TestClient,
+    vlm_api: VlmApi,
+    image_id: str,
+    method: str | None,
+    prompt: int | None,
+    token: str | None,
+    layer: int | None,
+    head: int | None,
+    fusion: str | None,
+) -> None:
+    given_params = {"method": method, "prompt": prompt, "token": token, "layer": layer, "head": head}
+    params = {"model": VLM, "fusion": fusion, **given_params}
+    response = vlm_client.get(
+        f"/attention/{image_id}/raw", params={k: v for k, v in params.items() if v is not None}
+    )
+    assert response.status_code in (200, 400, 422), response.text
+    if response.status_code == 400:
+        assert response.json()["allowed"] is not None
+    elif response.status_code == 422:
+        assert response.json()["parameter"] == "token"  # only a token over 40 characters
+    else:
+        body = response.json()
+        sample = vlm_api.fixture.images[image_id].sample
+        text = (method or "text") == "text"
+        assert body["shape"] == list(sample.grid if text else sample.vision_grid)
+        assert (body["token"] is not None) == text and len(body["data"]) == body["shape"][0] * body["shape"][
+            1
+        ]

@@ -126,7 +126,7 @@ def test_pool_has_a_single_layer(client: TestClient) -> None:
         ({"model": "dinov2", "method": "rollout", "head": 0}, 400, "head", ["cls", "mean"]),
         ({"model": "dinov2", "method": "rollout", "fusion": "max"}, 400, "fusion", ["cls", "mean"]),
         ({"model": "dinov2", "head": 0, "fusion": "max"}, 400, "fusion", ["mean"]),
-        ({"model": "dinov2", "method": "text"}, 422, "method", None),
+        ({"model": "dinov2", "method": "text"}, 400, "method", ["cls", "mean", "rollout"]),  # VLMs only
         ({"model": "dinov2", "method": "prefix"}, 422, "method", None),
         ({"model": "dinov2", "layer": -1}, 422, "layer", None),
         ({"model": "dinov2", "head": "one"}, 422, "head", None),

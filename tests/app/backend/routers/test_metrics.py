@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.backend.main import create_app
 from ssl_attention.metrics.compute import compute_metrics
 from ssl_attention.store.catalog import Catalog
-from tests.app.conftest import Api, copy_sqlite
+from tests.app.conftest import VLM, Api, VlmApi, copy_sqlite
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,23 @@ def test_label_and_model_filters_on_per_model_and_image_endpoints(scored: tuple[
     assert heads.status_code == 400 and heads.json()["parameter"] == "label"
     values = client.get("/metrics/img_0", params={"model": "clip", "method": "mean"}).json()["values"]
     assert values and {(v["model"], v["method"]) for v in values} == {("clip", "mean")}
+
+
+def test_vlm_groups_are_skipped_by_scoring_and_answered_empty(vlm_api: VlmApi, tmp_path: Path) -> None:
+    db = copy_sqlite(vlm_api.settings.db, tmp_path / "catalog.db")
+    catalog = Catalog.open(db)
+    report = compute_metrics(vlm_api.settings.store, catalog)  # a VLM group in the store: no crash
+    assert report.pairs_scored == 2 * 7  # the ViTs and the baselines, as without the VLM
+    assert catalog.metric_values(model=VLM) == []
+    catalog.close()
+    with TestClient(create_app(replace(vlm_api.settings, db=db))) as client:
+        board = client.get("/metrics/leaderboard", params={"metric": "energy"}).json()
+        assert board["rows"] and VLM not in {row["model"] for row in board["rows"]}
+        for path in ("layers", "heads", "images"):
+            response = client.get(
+                f"/metrics/model/{VLM}/{path}", params={"metric": "energy", "method": "text"}
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()[path] == []
+        assert client.get(f"/metrics/model/{VLM}/layers", params={"method": "cls"}).status_code == 400
+        assert client.get("/metrics/img_0", params={"model": VLM}).json()["values"] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.app.conftest import Api
+from tests.app.conftest import VLM, Api, VlmApi
 
 
 def test_lists_every_model_with_its_layout(client: TestClient, api: Api) -> None:
@@ -40,3 +40,34 @@ def test_unknown_model_is_404_listing_the_available_ones(client: TestClient) -> 
     body = response.json()
     assert "gpt5" in body["message"] and "dinov2" in body["message"]
     assert body["allowed"] == ["clip", "dinov2", "dinov3", "mae", "siglip", "siglip2"]
+
+
+def test_vits_say_their_kind_and_heads_per_method(client: TestClient, api: Api) -> None:
+    models = {m["key"]: m for m in client.get("/models").json()["models"]}
+    for info in models.values():
+        assert info["kind"] == "vit" and info["prompts"] == []
+        assert info["method_heads"] == {method: info["heads"] for method in info["methods"]}
+        assert info["merge"] is None and info["max_pixels"] is None and info["max_new_tokens"] is None
+        assert info["image_size"] == api.data.image_size
+
+
+def test_a_vlm_has_no_fixed_grid_and_lists_its_prompts(vlm_client: TestClient, vlm_api: VlmApi) -> None:
+    models = {m["key"]: m for m in vlm_client.get("/models").json()["models"]}
+    assert set(models) == {"clip", "dinov2", "dinov3", "mae", "siglip", "siglip2", VLM}
+    vlm = models[VLM]
+    assert vlm == vlm_client.get(f"/models/{VLM}").json()
+    attrs = vlm_api.fixture.attrs
+    assert (vlm["kind"], vlm["grid"], vlm["image_size"]) == ("vlm", None, None)
+    assert vlm["methods"] == ["text", "mean", "rollout"] and vlm["per_head_methods"] == ["text", "mean"]
+    assert vlm["method_layers"] == {"text": 3, "mean": 2, "rollout": 2}
+    assert vlm["method_heads"] == {"text": 2, "mean": 3, "rollout": 3}
+    assert (vlm["layers"], vlm["heads"], vlm["patch"], vlm["merge"]) == (3, 2, 14, 2)
+    assert vlm["prompts"] == ["Describe this image.", "Where is the flag?"]
+    assert (vlm["max_pixels"], vlm["min_pixels"], vlm["max_new_tokens"]) == (
+        attrs.max_pixels,
+        attrs.min_pixels,
+        attrs.max_new_tokens,
+    )
+    assert (vlm["has_cls"], vlm["has_pool"], vlm["registers"], vlm["prefix_tokens"]) == (False, False, 0, [])
+    assert (vlm["weights"], vlm["checkpoint"], vlm["per_head"]) == ("random", attrs.checkpoint, True)
+    assert models["dinov2"]["kind"] == "vit" and models["dinov2"]["grid"] == [6, 6]

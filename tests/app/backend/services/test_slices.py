@@ -11,13 +11,14 @@ from app.backend.services.errors import InvalidParameter
 from app.backend.services.slices import (
     SliceSpec,
     f16_bytes,
+    fuse_layer,
     json_floats,
     normalize,
     resolve_heads,
     resolve_slice,
     select_slice,
 )
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import ModelAttrs, VlmAttrs
 from tests.factories import model_attrs
 
 
@@ -113,3 +114,51 @@ def test_f16_bytes_are_little_endian_row_major() -> None:
     values = np.arange(6, dtype=np.float16).reshape(2, 3)
     assert np.frombuffer(f16_bytes(values), dtype="<f2").reshape(2, 3).tolist() == values.tolist()
     assert f16_bytes(np.array([1.0], dtype=">f2")) == b"\x00\x3c"
+
+
+def vlm_attrs(**changes: object) -> VlmAttrs:
+    values: dict[str, object] = dict(
+        key="qwen",
+        family="qwen2_5_vl",
+        checkpoint="toy",
+        weights="random",
+        layers=4,
+        heads=2,
+        vision_layers=3,
+        vision_heads=5,
+        patch=14,
+        merge=2,
+        min_pixels=1,
+        max_pixels=10_000,
+        max_new_tokens=8,
+        per_head=True,
+    )
+    values.update(changes)
+    return VlmAttrs(**values)  # type: ignore[arg-type]
+
+
+def test_vlm_ranges_follow_the_method() -> None:
+    vlm = vlm_attrs()
+    assert resolve_slice(vlm, "text", None, 1, None) == SliceSpec("text", 3, 1, None)
+    assert resolve_slice(vlm, "mean", None, 4, None) == SliceSpec("mean", 2, 4, None)
+    with pytest.raises(InvalidParameter) as error:
+        resolve_slice(vlm, "text", None, 2, None)
+    assert error.value.allowed == {"min": 0, "max": 1} and "qwen/text" in error.value.message
+    with pytest.raises(InvalidParameter) as error:
+        resolve_slice(vlm, "mean", 3, None, None)
+    assert error.value.allowed == {"min": 0, "max": 2}
+    with pytest.raises(InvalidParameter) as error:
+        resolve_heads(vlm_attrs(per_head=False), "text", None)
+    assert error.value.allowed == []
+
+
+def test_text_is_for_vlms_only() -> None:
+    with pytest.raises(InvalidParameter, match="VLMs only") as error:
+        resolve_slice(attrs(), "text", None, None, None)
+    assert error.value.allowed == ["cls", "mean", "rollout"]
+
+
+def test_fuse_layer_is_select_slice_on_one_layer() -> None:
+    heads = np.random.default_rng(1).random((2, 3, 4, 5)).astype(np.float16)
+    for spec in (SliceSpec("text", 1, 2, None), SliceSpec("text", 1, None, "max")):
+        assert np.array_equal(fuse_layer(heads[1], spec), select_slice(heads, spec))
