@@ -3,7 +3,9 @@
  * Browser tests: the built app served by the real FastAPI server over a store precomputed with
  * tiny random checkpoints of every family (6×6 grid, 3 layers, 2 heads; SigLIP 4 heads; `mae`
  * with --weights random over the first three images; three images annotated and scored with
- * --metrics). Screenshots go to test-results/.
+ * --metrics), plus a synthetic VLM `qwen2_5_vl` (random weights) on img_0 (two prompts), img_1 and
+ * img_3: text maps on a 3×4 / 4×3 merged grid (3 layers × 2 heads), the vision tower's on 6×8 / 8×6
+ * (2 layers × 3 heads). Screenshots go to test-results/.
  *
  *   npm run test:e2e      (after `npm run build`; ./dev.sh test does both)
  */
@@ -70,6 +72,50 @@ async function pixelsChange(/** @type {Page} */ page, /** @type {string} */ befo
 }
 
 const search = (/** @type {Page} */ page) => new URL(page.url()).searchParams;
+
+/** A VLM's heatmap: a canvas of its own (non-square) grid, every cell painted, with structure. */
+async function gridHeatmap(/** @type {Page} */ page, /** @type {number} */ gh, /** @type {number} */ gw, selector = '[data-testid="heatmap"]') {
+  await page.waitForSelector(selector);
+  await page.waitForFunction(
+    ([sel, want]) => document.querySelector(sel)?.getAttribute('data-grid') === want,
+    /** @type {[string, string]} */ ([selector, `${gh}x${gw}`]),
+  );
+  const pixels = await canvasPixels(page, selector);
+  assert.equal(pixels.width, gw);
+  assert.equal(pixels.height, gh);
+  assert.equal(pixels.opaque, gh * gw, 'every cell is painted');
+  assert.ok(pixels.colours > 1, `the map has structure (${pixels.colours} colours)`);
+  return pixels;
+}
+
+/** Wait for the heatmap's label (what the map is) to become `label`. */
+async function heatmapLabel(/** @type {Page} */ page, /** @type {string} */ label) {
+  await page.waitForFunction((want) => document.querySelector('[data-testid="heatmap"]')?.getAttribute('data-map') === want, label);
+}
+
+/** The indices of the tokens shown as selected. */
+function selectedTokens(/** @type {Page} */ page) {
+  return page.$$eval('[data-testid="token"][aria-selected="true"]', (tokens) => tokens.map((t) => Number(t.getAttribute('data-index'))));
+}
+
+/** Press the mouse on token `from`, move over to token `to`, release. */
+async function dragTokens(/** @type {Page} */ page, /** @type {number} */ from, /** @type {number} */ to) {
+  const a = await page.locator(`[data-testid="token"][data-index="${from}"]`).boundingBox();
+  const b = await page.locator(`[data-testid="token"][data-index="${to}"]`).boundingBox();
+  assert.ok(a && b);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+/** Wait for a map request (`/raw`) whose query has `token` = `token` (null: none). */
+function mapRequest(/** @type {Page} */ page, /** @type {string | null} */ token) {
+  return page.waitForRequest((r) => {
+    const url = new URL(r.url());
+    return url.pathname.endsWith('/raw') && url.searchParams.get('model') === 'qwen2_5_vl' && url.searchParams.get('token') === token;
+  });
+}
 
 /** The leaderboard's bars as drawn: model, method, layer, mean and image count. */
 function leaderboardBars(/** @type {Page} */ page) {
@@ -309,6 +355,170 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     const text = png.bytes.toString('latin1');
     assert.ok(text.includes('tEXtssl-attention\0'), 'the PNG carries its provenance');
     assert.match(text, /"weights":"random"/);
+    await page.close();
+  });
+
+  it("shows a VLM's prompt and answer tokens; a click, a drag and the keys choose the map's tokens; back restores", async () => {
+    const page = await open('/view/img_0?model=qwen2_5_vl');
+    // the resolved view is written into the URL: text → image, the first prompt (once checked), the last layer
+    await page.waitForURL((url) => url.searchParams.get('prompt') === '0');
+    assert.deepEqual(Object.fromEntries(search(page)), { model: 'qwen2_5_vl', method: 'text', prompt: '0', layer: '2' });
+    let pixels = await gridHeatmap(page, 3, 4); // the merged grid of img_0: 3×4, stretched over the frame
+    assert.equal(pixels.label, 'qwen2_5_vl · text · prompt 0 · answer · layer 2 · fused (mean)');
+    const frame = await page.getByTestId('image-frame').boundingBox();
+    const canvas = await page.getByTestId('heatmap').boundingBox();
+    assert.ok(frame && canvas);
+    assert.deepEqual([canvas.width, canvas.height], [frame.width, frame.height], 'the 3×4 map covers the whole frame');
+    await page.getByTestId('random-weights-badge').first().waitFor();
+    assert.deepEqual(
+      await page.$$eval('[data-testid="method-select"] option', (o) => o.map((e) => e.textContent)),
+      ['Text → image', 'Vision mean', 'Vision rollout'],
+    );
+    assert.equal(await page.locator('[data-testid="head-select"] option').count(), 3, 'fused + the language model’s 2 heads');
+
+    // the strip: the prompt and the answer (template tokens folded), the whole answer selected, tinted by image mass
+    const strip = page.getByTestId('token-strip');
+    await strip.getByTestId('token').first().waitFor();
+    assert.deepEqual(
+      await page.$$eval('.token-group', (groups) => groups.map((g) => g.getAttribute('data-role'))),
+      ['prompt', 'answer'],
+    );
+    assert.match(await strip.innerText(), /Describe this image\.[\s\S]*A red square on a grey field\./);
+    assert.deepEqual(await selectedTokens(page), [9, 10, 11, 12, 13, 14, 15]);
+    assert.equal(await page.getByTestId('whole-answer').getAttribute('aria-pressed'), 'true');
+    assert.match(await page.getByTestId('mass-legend').innerText(), /image mass, layer 2: 0 – \d+%/);
+    const tints = await page.$$eval('[data-testid="token"]', (tokens) => tokens.map((t) => getComputedStyle(t).backgroundColor));
+    assert.ok(new Set(tints).size > 1, 'tokens are tinted by their image mass');
+    await page.click('[data-testid="toggle-template"]');
+    assert.equal(await strip.getByTestId('token').count(), 17, '3 prompt + 7 answer + 7 template tokens');
+    await page.click('[data-testid="toggle-template"]');
+    assert.equal(await strip.getByTestId('token').count(), 10);
+    await screenshot(page, '13-vlm-tokens');
+
+    // a click: that token's map
+    let request = mapRequest(page, '10');
+    await page.click('[data-testid="token"][data-index="10"]');
+    await request;
+    await page.waitForURL((url) => url.searchParams.get('token') === '10');
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · token 10 · layer 2 · fused (mean)');
+    pixels = await pixelsChange(page, pixels.signature);
+    assert.deepEqual(await selectedTokens(page), [10]);
+    assert.match(await page.getByTestId('token-selection').innerText(), /token 10 “red”/);
+
+    // a drag: the mean over the range
+    await page.waitForTimeout(COALESCE_MS); // a separate history entry
+    request = mapRequest(page, '11-14');
+    await dragTokens(page, 11, 14);
+    await request;
+    await page.waitForURL((url) => url.searchParams.get('token') === '11-14');
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · tokens 11–14 · layer 2 · fused (mean)');
+    pixels = await pixelsChange(page, pixels.signature);
+    assert.deepEqual(await selectedTokens(page), [11, 12, 13, 14]);
+    await screenshot(page, '14-vlm-token-range');
+
+    // a drag from right to left gives the same kind of range
+    await page.waitForTimeout(COALESCE_MS);
+    await dragTokens(page, 14, 12);
+    await page.waitForURL((url) => url.searchParams.get('token') === '12-14');
+    pixels = await pixelsChange(page, pixels.signature);
+
+    // back and forward restore the tokens, the map and the highlight
+    await page.goBack();
+    await page.waitForURL((url) => url.searchParams.get('token') === '11-14');
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · tokens 11–14 · layer 2 · fused (mean)');
+    await page.goBack();
+    await page.waitForURL((url) => url.searchParams.get('token') === '10');
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · token 10 · layer 2 · fused (mean)');
+    assert.deepEqual(await selectedTokens(page), [10]);
+    await page.goForward();
+    await page.waitForURL((url) => url.searchParams.get('token') === '11-14');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="token"][aria-selected="true"]').length === 4);
+    await page.goForward();
+    await page.waitForURL((url) => url.searchParams.get('token') === '12-14');
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · tokens 12–14 · layer 2 · fused (mean)');
+
+    // keys in the strip move the selection (not the layer); shift extends it; , and . work anywhere
+    await page.focus('[data-testid="token-list"]');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL((url) => url.searchParams.get('token') === '15');
+    assert.equal(search(page).get('layer'), '2');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await page.waitForURL((url) => url.searchParams.get('token') === '14-15');
+    await page.getByTestId('image-title').click(); // focus leaves the strip
+    await page.keyboard.press(',');
+    await page.waitForURL((url) => url.searchParams.get('token') === '13');
+    await page.keyboard.press('ArrowLeft'); // outside the strip: the layer
+    await page.waitForURL((url) => url.searchParams.get('layer') === '1' && url.searchParams.get('token') === '13');
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · token 13 · layer 1 · fused (mean)');
+    assert.match(await page.getByTestId('mass-legend').innerText(), /layer 1/);
+
+    // the whole answer again: no token parameter (the API's default)
+    await page.click('[data-testid="whole-answer"]');
+    await page.waitForURL((url) => !url.searchParams.has('token'));
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · answer · layer 1 · fused (mean)');
+    assert.deepEqual(await selectedTokens(page), [9, 10, 11, 12, 13, 14, 15]);
+
+    // another prompt: its own tokens, the whole answer
+    await page.selectOption('[data-testid="prompt-select"]', '1');
+    await page.waitForURL((url) => url.searchParams.get('prompt') === '1');
+    await page.waitForFunction(() => document.querySelector('[data-testid="token-strip"]')?.textContent?.includes('In the top left corner.'));
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 1 · answer · layer 1 · fused (mean)');
+    await page.close();
+  });
+
+  it('follows a VLM deep link, clamps a token range past the end, and shows heads, vision maps, compare and exports', async () => {
+    // img_1 has one prompt (no selector) and a 4×3 merged grid; 17 tokens (0–16)
+    const page = await open('/view/img_1?model=qwen2_5_vl&method=text&prompt=0&token=12-40&layer=1&head=1');
+    await page.waitForURL((url) => url.searchParams.get('token') === '12-16');
+    assert.match(await page.getByTestId('notice').innerText(), /run past the last token \(16\); showing 12-16/);
+    const head1 = await gridHeatmap(page, 4, 3);
+    assert.equal(head1.label, 'qwen2_5_vl · text · prompt 0 · tokens 12–16 · layer 1 · head 1');
+    assert.equal(await page.getByTestId('prompt-select').count(), 0);
+    assert.match(await page.getByTestId('prompt-text').innerText(), /Prompt 0/);
+
+    // every head of the layer for these tokens
+    const heads = page.waitForRequest((r) => r.url().includes('/heads?') && new URL(r.url()).searchParams.get('token') === '12-16');
+    await page.click('[data-testid="tab-heads"]');
+    await heads;
+    for (const cell of ['head-cell-fused', 'head-cell-0', 'head-cell-1']) await gridHeatmap(page, 4, 3, `[data-testid="${cell}"] [data-testid="heatmap"]`);
+    assert.match(await page.locator('.heads-header h2').innerText(), /prompt 0 · tokens 12–16 · layer 1: 2 heads/);
+    await page.click('[data-testid="tab-map"]');
+
+    // export: the prompt and tokens are in the provenance and the file name
+    await gridHeatmap(page, 4, 3);
+    await page.click('[data-testid="export-button"]');
+    const [file] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+    assert.equal(file.suggestedFilename(), 'img_1_qwen2_5_vl_text_P0_T12-16_L1_H1_random.json');
+    const path = join(RESULTS, `export-${file.suggestedFilename()}`);
+    await file.saveAs(path);
+    const body = JSON.parse(readFileSync(path, 'utf8'));
+    assert.deepEqual(
+      [body.provenance.prompt, body.provenance.prompt_text, body.provenance.token, body.provenance.shape, body.token, body.shape],
+      [0, 'Describe this image.', '12-16', [4, 3], '12-16', [4, 3]],
+    );
+
+    // the vision tower's maps: its own grid (8×6), layers and heads
+    await page.selectOption('[data-testid="method-select"]', 'mean');
+    await page.waitForURL((url) => url.searchParams.get('method') === 'mean' && !url.searchParams.has('token') && !url.searchParams.has('prompt'));
+    const mean = await gridHeatmap(page, 8, 6);
+    assert.equal(mean.label, 'qwen2_5_vl · mean · layer 1 · head 1');
+    assert.equal(await page.getByTestId('layer-value').innerText(), '1 / 1');
+    assert.equal(await page.locator('[data-testid="head-select"] option').count(), 4, 'fused + the vision tower’s 3 heads');
+    assert.equal(await page.getByTestId('token-strip').count(), 0);
+    await page.getByTestId('image-title').click(); // focus leaves the method selector
+    await page.keyboard.press('ArrowDown'); // head 1 → 2: a head the language model does not have
+    await page.waitForURL((url) => url.searchParams.get('head') === '2');
+    await gridHeatmap(page, 8, 6);
+
+    // compare: the VLM beside ViTs, at the same depth; a ViT has no text maps and says so
+    await page.goto(`${server.url}/view/img_1?model=qwen2_5_vl&method=text&mode=compare&models=qwen2_5_vl,clip`);
+    await gridHeatmap(page, 4, 3, '[data-testid="compare-cell-qwen2_5_vl"] [data-testid="heatmap"]');
+    assert.match(await page.locator('[data-testid="compare-cell-clip"]').innerText(), /not a VLM/);
+    await page.selectOption('[data-testid="method-select"]', 'mean');
+    await page.waitForURL((url) => url.searchParams.get('method') === 'mean');
+    await gridHeatmap(page, 8, 6, '[data-testid="compare-cell-qwen2_5_vl"] [data-testid="heatmap"]');
+    await drawnHeatmap(page, '[data-testid="compare-cell-clip"] [data-testid="heatmap"]');
+    await screenshot(page, '15-vlm-compare');
     await page.close();
   });
 

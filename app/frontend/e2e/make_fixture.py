@@ -13,6 +13,11 @@ a copy without any metrics, for the dashboard's empty state). Every family's tin
 COCO `annotations.json` in the gallery (as a user would ship them), and every run scores the maps
 against them (`RunOptions.metrics`, i.e. `precompute --metrics`) for the dashboard.
 
+A synthetic VLM group (`qwen2_5_vl`, random weights) is written through the real store writer and
+catalog by `tests.factories.write_vlm_fixture` over img_0 (both prompts), img_1 and img_3 (prompt 0):
+merged grids 3×4 and 4×3 (never square), text maps on 3 layers × 2 heads, the vision tower's
+mean/rollout on its 6×8 / 8×6 grid with 2 layers × 3 heads, per-head maps and image mass.
+
 It reuses the Python suites' fixtures (tests/tiny_models.py, tests/conftest.py::write_gallery),
 so the browser tests see exactly the store layout the API tests see.
 """
@@ -41,6 +46,10 @@ BOXES = [
 RANDOM_MODEL = "mae"
 RANDOM_LIMIT = 3
 MANY = 10_000
+VLM_MODEL = "qwen2_5_vl"
+VLM_IMAGES = ("img_0", "img_1", "img_3")  # img_0 gets both prompts
+VLM_ANSWERS = ("A red square on a grey field.", "In the top left corner.")
+VLM_GRIDS = ((3, 4), (4, 3))
 
 
 def write_coco(images: Path) -> None:
@@ -79,8 +88,10 @@ def write_coco(images: Path) -> None:
 
 def main(out: Path) -> dict[str, str]:
     from precompute.runner import RunOptions, run
+    from ssl_attention.metrics.compute import compute_metrics
     from ssl_attention.store.catalog import Catalog, DiscoveredFile
     from tests.conftest import write_gallery
+    from tests.factories import write_vlm_fixture
     from tests.tiny_models import IMAGE_SIZE, save_tiny_checkpoints
 
     out.mkdir(parents=True, exist_ok=True)
@@ -109,6 +120,11 @@ def main(out: Path) -> dict[str, str]:
 
     run(options([key for key in checkpoints if key != RANDOM_MODEL]))
     run(options([RANDOM_MODEL], weights="random", limit=RANDOM_LIMIT))
+    write_vlm_fixture(store, db, VLM_IMAGES, key=VLM_MODEL, answers=VLM_ANSWERS, grids=VLM_GRIDS)
+    # a rebuilt group makes the metric summaries stale; scoring again refreshes them (VLMs are not scored)
+    catalog = Catalog.open(db, migrate=False)
+    compute_metrics(store, catalog)
+    catalog.close()
     # the same store before `--metrics`: the dashboard's empty state
     bare = out / "catalog_nometrics.db"
     with sqlite3.connect(out / "catalog.db") as source, sqlite3.connect(bare) as copy:

@@ -4,6 +4,8 @@
 //   node scripts/screenshot.mjs http://127.0.0.1:8000 '/dashboard?metric=energy' ../../docs/images/dashboard.png
 //
 // defaults: http://127.0.0.1:8000, the chelsea_cat viewer, ../../docs/images/web-app.png.
+// docs/images/vlm-view.png: over the e2e fixture (make_fixture.py), the view
+//   '/view/img_0?model=qwen2_5_vl&method=text&prompt=0&token=10-13&layer=2&interp=crisp'.
 // A /dashboard path is taken as a full-page screenshot once its charts and thumbnails are drawn.
 // Uses Debian's Chromium (CHROMIUM_PATH, default /usr/bin/chromium).
 import { mkdirSync } from 'node:fs';

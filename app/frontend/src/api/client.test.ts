@@ -18,6 +18,40 @@ describe('urls', () => {
   });
 });
 
+describe('VLM urls', () => {
+  const q = { imageId: 'astronaut', model: 'qwen2_5_vl', method: 'text', layer: 20, head: 3, fusion: 'mean' as const, prompt: 0, token: '12-30' };
+
+  it('sends prompt and token with method text', () => {
+    expect(urls.raw(q, 'f16')).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&head=3&format=f16');
+    expect(urls.raw({ ...q, token: '7', head: null, fusion: 'max' })).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=text&prompt=0&token=7&layer=20&fusion=max');
+    // no token: the API's default, every answer token
+    expect(urls.raw({ ...q, token: null, prompt: 1 })).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=text&prompt=1&layer=20&head=3');
+    expect(urls.heads({ ...q }, 'f16')).toBe('/attention/astronaut/heads?model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&format=f16');
+    expect(urls.heatmapPng({ ...q, size: 256, colormap: 'viridis', boxes: false })).toBe(
+      '/attention/astronaut/heatmap.png?model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&head=3&size=256',
+    );
+  });
+
+  it('never sends them with other methods (the API refuses them there)', () => {
+    expect(urls.raw({ ...q, method: 'mean' })).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=mean&layer=20&head=3');
+    expect(urls.heads({ ...q, method: 'mean' })).toBe('/attention/astronaut/heads?model=qwen2_5_vl&method=mean&layer=20');
+    const vit = { imageId: 'a', model: 'clip', method: 'cls', layer: 1, head: null, fusion: 'mean' as const };
+    expect(urls.raw(vit)).toBe('/attention/a/raw?model=clip&method=cls&layer=1');
+  });
+
+  it('builds the token list URL: prompt, and a head for per-head image mass', () => {
+    expect(urls.tokens({ imageId: 'sub__a b', model: 'qwen3_vl', prompt: 0, head: null })).toBe('/attention/sub__a%20b/tokens?model=qwen3_vl&prompt=0');
+    expect(urls.tokens({ imageId: 'a', model: 'qwen3_vl', prompt: 2, head: 5 })).toBe('/attention/a/tokens?model=qwen3_vl&prompt=2&head=5');
+  });
+
+  it('fetches the token list', async () => {
+    const body = { image_id: 'a', model: 'qwen3_vl', tokens: [], image_mass: [] };
+    respond(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+    await expect(api.tokens({ imageId: 'a', model: 'qwen3_vl', prompt: 0, head: null })).resolves.toEqual(body);
+    expect(vi.mocked(fetch).mock.calls[0]?.[0]).toBe('/attention/a/tokens?model=qwen3_vl&prompt=0');
+  });
+});
+
 describe('metrics urls', () => {
   it('builds the /metrics URLs, leaving out what is not chosen', () => {
     expect(urls.metrics.leaderboard({ metric: null, method: null, layer: null, label: '' })).toBe('/metrics/leaderboard');
@@ -67,6 +101,14 @@ describe('api.map', () => {
     expect(map).toMatchObject({ gh: 2, gw: 3, min: 0, max: 1, weights: 'random' });
     expect(Array.from(map.values)).toEqual([0, 0.25, 0.5, 1, 0.125, 0.75]);
     expect(map.bytes).toHaveLength(12);
+  });
+
+  it('decodes a non-square VLM grid (12×16)', async () => {
+    const values = Array.from({ length: 12 * 16 }, (_, i) => i / 256);
+    respond(encodeFloat16(values) as BodyInit, { headers: { 'X-Shape': '12,16', 'X-Weights': 'pretrained' } });
+    const map = await api.map({ ...q, model: 'qwen2_5_vl', method: 'text', prompt: 0, token: '3-5' });
+    expect(map).toMatchObject({ gh: 12, gw: 16, weights: 'pretrained' });
+    expect(map.values[16]).toBeCloseTo(16 / 256, 3); // row 1, column 0
   });
 
   it('refuses a body that does not match the shape', async () => {

@@ -19,6 +19,9 @@ import type {
   MapQuery,
   ModelList,
   ModelMetricQuery,
+  TextSelection,
+  TokensBody,
+  TokensQuery,
 } from './types';
 
 /** A non-2xx answer: `message` is the API's readable line; `status` 0 means no answer at all. */
@@ -78,6 +81,12 @@ function query(params: Record<string, string | number | null | undefined>): stri
 
 const id = (imageId: string) => encodeURIComponent(imageId);
 
+/** `prompt` and `token` for method `text` (a VLM's text→image maps); other methods take neither. */
+export function textParams(method: string, q: TextSelection): { prompt: number | null; token: string | null } {
+  if (method !== 'text') return { prompt: null, token: null };
+  return { prompt: q.prompt ?? null, token: q.token ?? null };
+}
+
 export const urls = {
   imageFile: (imageId: string) => `${BASE}/images/${id(imageId)}/file`,
   thumbnail: (imageId: string, size = 320) => `${BASE}/images/${id(imageId)}/thumbnail?size=${size}`,
@@ -87,6 +96,7 @@ export const urls = {
     query({
       model: q.model,
       method: q.method,
+      ...textParams(q.method, q),
       layer: q.layer,
       head: q.head,
       fusion: q.head === null && q.fusion !== 'mean' ? q.fusion : null,
@@ -94,13 +104,16 @@ export const urls = {
     }),
   heads: (q: HeadsQuery, format: 'json' | 'f16' = 'json') =>
     `${BASE}/attention/${id(q.imageId)}/heads` +
-    query({ model: q.model, method: q.method, layer: q.layer, format: format === 'json' ? null : format }),
+    query({ model: q.model, method: q.method, ...textParams(q.method, q), layer: q.layer, format: format === 'json' ? null : format }),
+  /** A VLM's text tokens after the image (prompt and answer) and their image mass per layer. */
+  tokens: (q: TokensQuery) => `${BASE}/attention/${id(q.imageId)}/tokens` + query({ model: q.model, prompt: q.prompt, head: q.head }),
   /** The map drawn over the image by the API (a thumbnail for the dashboard's best/worst images). */
   heatmapPng: (q: HeatmapPngQuery) =>
     `${BASE}/attention/${id(q.imageId)}/heatmap.png` +
     query({
       model: q.model,
       method: q.method,
+      ...textParams(q.method, q),
       layer: q.layer,
       head: q.head,
       size: q.size,
@@ -139,6 +152,7 @@ export const api = {
   images: (params: { limit: number; offset: number; q?: string }, signal?: AbortSignal) =>
     getJson<ImagePage>(`/images${query({ limit: params.limit, offset: params.offset, q: params.q })}`, signal),
   image: (imageId: string, signal?: AbortSignal) => getJson<ImageDetail>(`/images/${id(imageId)}`, signal),
+  tokens: (q: TokensQuery, signal?: AbortSignal) => getJson<TokensBody>(urls.tokens(q), signal),
 
   /** One map as float16 bytes (`format=f16`), decoded. */
   async map(q: MapQuery, signal?: AbortSignal): Promise<GridMap> {

@@ -1,8 +1,8 @@
 /** react-query hooks: the server state of the app (models, images, maps), cached and prefetched. */
 import { keepPreviousData, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
-import { api, ApiError } from './client';
-import type { HeadsQuery, ImageRankingQuery, LeaderboardQuery, MapQuery, ModelMetricQuery } from './types';
+import { api, ApiError, textParams } from './client';
+import type { HeadsQuery, ImageRankingQuery, LeaderboardQuery, MapQuery, ModelMetricQuery, TokensQuery } from './types';
 
 /** Maps never change for a given store; a rerun of precompute is picked up within this time. */
 const MAP_STALE_MS = 5 * 60_000;
@@ -11,8 +11,15 @@ export const keys = {
   models: ['models'] as const,
   images: (q: string, page: number, pageSize: number) => ['images', q, page, pageSize] as const,
   image: (imageId: string) => ['image', imageId] as const,
-  map: (q: MapQuery) => ['map', q.imageId, q.model, q.method, q.layer, q.head, q.head === null ? q.fusion : null] as const,
-  heads: (q: HeadsQuery) => ['heads', q.imageId, q.model, q.method, q.layer] as const,
+  map: (q: MapQuery) => {
+    const text = textParams(q.method, q);
+    return ['map', q.imageId, q.model, q.method, q.layer, q.head, q.head === null ? q.fusion : null, text.prompt, text.token] as const;
+  },
+  heads: (q: HeadsQuery) => {
+    const text = textParams(q.method, q);
+    return ['heads', q.imageId, q.model, q.method, q.layer, text.prompt, text.token] as const;
+  },
+  tokens: (q: TokensQuery) => ['tokens', q.imageId, q.model, q.prompt, q.head] as const,
   leaderboard: (q: LeaderboardQuery) => ['metrics', 'leaderboard', q.metric, q.method, q.layer, q.label] as const,
   layerProgression: (q: ModelMetricQuery) => ['metrics', 'layers', q.model, q.metric, q.method, q.label ?? ''] as const,
   headRanking: (q: ModelMetricQuery) => ['metrics', 'heads', q.model, q.metric, q.method] as const,
@@ -60,6 +67,17 @@ export function useImage(imageId: string | null, enabled = true) {
   });
 }
 
+/** A VLM's text tokens and their image mass (per head, or fused); the previous stay while the next load. */
+export function useTokens(q: TokensQuery | null) {
+  return useQuery({
+    queryKey: keys.tokens(q ?? { imageId: '', model: '', prompt: 0, head: null }),
+    queryFn: ({ signal }) => api.tokens(q!, signal),
+    enabled: q !== null,
+    staleTime: MAP_STALE_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
 function mapOptions(q: MapQuery) {
   return {
     queryKey: keys.map(q),
@@ -95,14 +113,16 @@ export function useHeads(q: HeadsQuery | null) {
 
 /**
  * Prefetch what the next key press will show: the neighbouring layers (±1, ±2) and heads of this
- * map and, with `wholeDepth`, every layer (for play). Cached maps re-render in the same frame.
+ * map, with `wholeDepth` every layer (for play), and with `tokens` (a VLM text map of one token:
+ * the token count) the neighbouring tokens. Cached maps re-render in the same frame.
  */
 export function usePrefetchNeighbours(
   q: MapQuery | null,
-  opts: { layers: number; heads: number | null; wholeDepth: boolean; headsOfLayer: boolean },
+  opts: { layers: number; heads: number | null; wholeDepth: boolean; headsOfLayer: boolean; tokens?: number | null },
 ) {
   const client = useQueryClient();
   const { layers, heads, wholeDepth, headsOfLayer } = opts;
+  const tokens = opts.tokens ?? null;
   // by value: a new object with the same fields must not prefetch again
   const key = q === null ? null : JSON.stringify(q);
   useEffect(() => {
@@ -121,13 +141,17 @@ export function usePrefetchNeighbours(
         if (next === -1) wanted.push({ ...q, head: null });
       }
     }
+    const token = q.method === 'text' && q.token != null && /^\d+$/.test(q.token) ? Number(q.token) : null;
+    if (token !== null && tokens !== null) {
+      for (const next of [token + 1, token - 1]) if (next >= 0 && next < tokens) wanted.push({ ...q, token: String(next) });
+    }
     for (const item of wanted) void client.prefetchQuery(mapOptions(item));
     if (headsOfLayer) {
       for (const layer of [q.layer, q.layer + 1, q.layer - 1]) {
         if (layer >= 0 && layer < layers) void client.prefetchQuery(headsOptions({ ...q, layer }));
       }
     }
-  }, [client, key, layers, heads, wholeDepth, headsOfLayer]);
+  }, [client, key, layers, heads, wholeDepth, headsOfLayer, tokens]);
 }
 
 /* ---------- metrics ---------- */

@@ -4,22 +4,37 @@ export type Weights = 'pretrained' | 'random' | (string & {});
 export type Fusion = 'mean' | 'max' | 'min';
 export const FUSIONS: readonly Fusion[] = ['mean', 'max', 'min'];
 
+/** `vit`: one fixed patch grid; `vlm`: a vision-language model (grids vary per image, text→image maps). */
+export type ModelKind = 'vit' | 'vlm';
+
 export interface ModelInfo {
   key: string;
   family: string;
   checkpoint: string;
   revision: string | null;
   weights: Weights;
-  image_size: number;
+  /** absent from stores written before VLMs: `vit` */
+  kind?: ModelKind;
+  /** null for VLMs (dynamic resolution: each map response carries its shape) */
+  image_size: number | null;
   patch: number;
-  /** [gh, gw] */
-  grid: [number, number];
+  /** [gh, gw]; null for VLMs (the grid varies from image to image) */
+  grid: [number, number] | null;
+  /** the language model's for VLMs */
   layers: number;
   heads: number;
   methods: string[];
   per_head_methods: string[];
-  /** layers per method (the pooling head `pool` has 1) */
+  /** layers per method (the pooling head `pool` has 1; a VLM's vision tower has its own depth) */
   method_layers: Record<string, number>;
+  /** heads per method (VLMs: `text` has the language model's, `mean`/`rollout` the vision tower's) */
+  method_heads?: Record<string, number>;
+  /** VLMs: the prompts ever run (index = the `prompt` parameter); ViTs: [] */
+  prompts?: string[];
+  /** VLMs: one image token = merge × merge patches */
+  merge?: number | null;
+  max_pixels?: number | null;
+  max_new_tokens?: number | null;
   has_cls: boolean;
   has_pool: boolean;
   registers: number;
@@ -77,8 +92,18 @@ export interface Health {
   catalog: { ok: boolean; detail?: string | null };
 }
 
+/**
+ * Which text tokens a VLM `text` map is of: `prompt` indexes the model's prompts, `token` is the
+ * API's `t` or `a-b` (inclusive; the mean of those tokens' maps), null = every answer token.
+ * Both are only sent with method `text`.
+ */
+export interface TextSelection {
+  prompt?: number | null;
+  token?: string | null;
+}
+
 /** What identifies one map: `head` null = fused over heads with `fusion`. */
-export interface MapQuery {
+export interface MapQuery extends TextSelection {
   imageId: string;
   model: string;
   method: string;
@@ -87,11 +112,61 @@ export interface MapQuery {
   fusion: Fusion;
 }
 
-export interface HeadsQuery {
+export interface HeadsQuery extends TextSelection {
   imageId: string;
   model: string;
   method: string;
   layer: number;
+}
+
+/* ---------- VLM text tokens (/attention/{id}/tokens) ---------- */
+
+export type TokenRole = 'template' | 'prompt' | 'answer' | (string & {});
+
+export interface TextToken {
+  /** index among the text tokens after the image (the `token` parameter) */
+  index: number;
+  id: number;
+  text: string;
+  role: TokenRole;
+  /** position in the whole sequence */
+  position: number;
+}
+
+export interface TokensQuery {
+  imageId: string;
+  model: string;
+  prompt: number;
+  /** null: image mass fused (mean over heads) */
+  head: number | null;
+}
+
+export interface PromptDone {
+  index: number;
+  text: string;
+}
+
+export interface TokensBody {
+  image_id: string;
+  model: string;
+  weights: Weights;
+  prompt: number;
+  prompt_text: string;
+  answer: string;
+  /** the prompts done for this image */
+  prompts: PromptDone[];
+  /** merged grid of the text maps, [gh, gw] */
+  grid: [number, number];
+  /** the vision tower's patch grid (mean, rollout) */
+  vision_grid: [number, number];
+  /** [height, width] the image was resized to */
+  resized: [number, number];
+  layers: number;
+  heads: number;
+  head: number | null;
+  tokens: TextToken[];
+  /** image_mass[t][l]: the share of token t's attention on the image tokens at layer l */
+  image_mass: number[][];
 }
 
 /** One map on the patch grid, decoded from the API's float16 bytes. */
@@ -212,7 +287,7 @@ export interface ImageRankingQuery extends ModelMetricQuery {
 }
 
 /** `/attention/{id}/heatmap.png`: the map rendered over the image by the API. */
-export interface HeatmapPngQuery {
+export interface HeatmapPngQuery extends TextSelection {
   imageId: string;
   model: string;
   method: string;

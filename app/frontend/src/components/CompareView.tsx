@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { urls } from '../api/client';
 import type { Fusion, ImageDetail, ModelInfo } from '../api/types';
 import { layerAtFraction, layerFraction, cellAt } from '../lib/render';
+import { formatTokenParam, type TokenRange } from '../lib/tokens';
 import { formatValue } from '../lib/normalise';
 import { hasPerHead, methodLayers, type ResolvedView } from '../state/resolveView';
 import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from '../state/viewParams';
@@ -9,9 +10,24 @@ import { AnnotationBoxes } from './AnnotationBoxes';
 import { ColorBar } from './ColorBar';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ImageFrame, type FramePoint } from './ImageFrame';
+import { textLabel } from './MapView';
 import { RandomWeightsBadge } from './RandomWeightsBadge';
 import { ErrorState, Loading } from './StatusViews';
 import { useMapDisplay } from './useMapDisplay';
+
+/**
+ * The prompt and tokens of a text map in a compare panel: the reference's own; another VLM shows
+ * the same prompt (by its text, else its first) and its whole answer (token indices differ between tokenizers).
+ */
+export function compareText(
+  model: ModelInfo,
+  reference: Pick<ResolvedView, 'model' | 'prompt' | 'token'>,
+): { prompt: number | null; token: TokenRange | null } {
+  if (model.key === reference.model.key) return { prompt: reference.prompt, token: reference.token };
+  const text = reference.prompt !== null ? reference.model.prompts?.[reference.prompt] : undefined;
+  const index = text === undefined ? -1 : (model.prompts ?? []).indexOf(text);
+  return { prompt: index >= 0 ? index : 0, token: null };
+}
 
 function CompareCell({
   model,
@@ -23,6 +39,7 @@ function CompareCell({
   hover,
   onHover,
   reference,
+  view,
 }: {
   model: ModelInfo;
   image: ImageDetail;
@@ -33,14 +50,18 @@ function CompareCell({
   hover: FramePoint | null;
   onHover: (point: FramePoint | null) => void;
   reference: boolean;
+  view: ResolvedView;
 }) {
   const available = model.methods.includes(method);
   const perHead = available && hasPerHead(model, method);
   const layers = available ? methodLayers(model, method) : 0;
   const layer = layerAtFraction(fraction, layers);
   const cellFusion: Fusion = perHead ? fusion : 'mean';
+  const text = method === 'text' ? compareText(model, view) : { prompt: null, token: null };
   const display = useMapDisplay(
-    available ? { imageId: image.id, model: model.key, method, layer, head: null, fusion: cellFusion } : null,
+    available
+      ? { imageId: image.id, model: model.key, method, layer, head: null, fusion: cellFusion, prompt: text.prompt, token: formatTokenParam(text.token) }
+      : null,
     { norm: params.norm, perHead },
   );
   const { map, range } = display;
@@ -56,6 +77,7 @@ function CompareCell({
         <span className="muted" data-testid="compare-layer">
           {available ? `layer ${layer} / ${layers - 1}` : '—'}
           {cellFusion !== fusion ? ' · mean' : ''}
+          {available && method === 'text' ? ` · ${textLabel(text.prompt, text.token)}` : ''}
         </span>
       </figcaption>
       <ImageFrame src={urls.imageFile(image.id)} width={image.width ?? 1} height={image.height ?? 1} onHover={onHover} hover={hover}>
@@ -65,7 +87,11 @@ function CompareCell({
         {params.boxes && <AnnotationBoxes annotations={image.annotations} labels={false} />}
         {!available && (
           <div className="frame-overlay frame-note" data-testid="compare-unavailable">
-            {method === 'cls' && !model.has_cls ? `${model.key} has no CLS token` : `${model.key} has no ${method} maps`}
+            {method === 'cls' && !model.has_cls
+              ? `${model.key} has no CLS token`
+              : method === 'text'
+                ? `${model.key} is not a VLM: no text → image maps`
+                : `${model.key} has no ${method} maps`}
             <span className="muted">methods: {model.methods.join(', ')}</span>
           </div>
         )}
@@ -145,6 +171,7 @@ export function CompareView({
             hover={hover}
             onHover={setHover}
             reference={i === 0}
+            view={view}
           />
         ))}
       </div>

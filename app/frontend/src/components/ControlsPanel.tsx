@@ -3,7 +3,7 @@ import { FUSIONS, type Fusion, type ModelInfo } from '../api/types';
 import { COLORMAPS, cssGradient } from '../lib/colormaps';
 import { NORM_HELP, NORM_LABELS, NORM_MODES } from '../lib/normalise';
 import { layerAtFraction, layerFraction } from '../lib/render';
-import { hasPerHead, methodLayers, type ResolvedView } from '../state/resolveView';
+import { hasPerHead, isVlm, methodHeads, methodLayers, type ResolvedView } from '../state/resolveView';
 import type { ViewParams } from '../state/viewParams';
 import type { HistoryMode } from '../state/viewStore';
 import { HeadSelect } from './HeadSelect';
@@ -16,6 +16,37 @@ const METHOD_HELP: Record<string, string> = {
   rollout: 'attention rollout (Abnar & Zuidema 2020) up to this layer; fused only',
   pool: "the pooling head's probe query (SigLIP): one layer",
 };
+
+/** A VLM's methods, named for what they show: the language model's text → image attention, or the vision tower's maps. */
+const VLM_METHOD_LABELS: Record<string, string> = {
+  text: 'Text → image',
+  mean: 'Vision mean',
+  rollout: 'Vision rollout',
+};
+
+const VLM_METHOD_HELP: Record<string, string> = {
+  text: "the chosen text tokens' attention to the image tokens (language model), on the merged grid: pick tokens under the image",
+  mean: "the vision tower's mean over all queries: the attention each patch receives, on the finer pre-merge patch grid",
+  rollout: "attention rollout through the vision tower up to this layer, on the pre-merge patch grid; fused only",
+};
+
+/** The method's name in the method selector (a VLM's are spelled out). */
+export function methodLabel(model: ModelInfo, method: string): string {
+  return isVlm(model) ? (VLM_METHOD_LABELS[method] ?? method) : method;
+}
+
+export function methodHelp(model: ModelInfo, method: string): string | undefined {
+  return isVlm(model) ? VLM_METHOD_HELP[method] : METHOD_HELP[method];
+}
+
+/** The line under the model selector: checkpoint, grid, depth and heads. */
+export function modelSummary(model: ModelInfo, view?: Pick<ResolvedView, 'layers' | 'heads'>): string {
+  const layers = view?.layers ?? model.layers;
+  const heads = view?.heads ?? model.heads;
+  const grid = model.grid !== null ? `${model.grid[0]}×${model.grid[1]} grid` : 'grid per image';
+  const vlm = isVlm(model) ? ` · VLM, patch ${model.patch}${model.merge ? `, ${model.merge}×${model.merge} merge` : ''}` : '';
+  return `${model.checkpoint}${vlm} · ${grid} · ${layers} layers · ${heads} heads`;
+}
 
 const FUSION_HELP: Record<Fusion, string> = {
   mean: 'mean over heads (the stored fused map)',
@@ -34,20 +65,30 @@ export interface ControlsProps {
   children?: ReactNode;
 }
 
-/** Choose a model, keeping the depth (layer fraction), the method and the head where possible. */
+/**
+ * Choose a model, keeping the depth (layer fraction), the method and the head where possible; a
+ * VLM's prompt is kept by its text (token indices differ between tokenizers: the answer is shown).
+ */
 export function switchModel(view: ResolvedView, next: ModelInfo): Partial<ViewParams> {
   const method = next.methods.includes(view.method) ? view.method : next.methods[0]!;
   const layers = methodLayers(next, method);
   const layer = layerAtFraction(layerFraction(view.layer, view.layers), layers);
-  const head = view.head !== null && hasPerHead(next, method) && view.head < next.heads ? view.head : null;
-  return { model: next.key, method, layer, head };
+  const head = view.head !== null && hasPerHead(next, method) && view.head < methodHeads(next, method) ? view.head : null;
+  let prompt: number | null = null;
+  if (method === 'text' && view.prompt !== null) {
+    const text = view.model.prompts?.[view.prompt];
+    const index = text === undefined ? -1 : (next.prompts ?? []).indexOf(text);
+    prompt = index >= 0 ? index : null;
+  }
+  return { model: next.key, method, prompt, token: null, layer, head };
 }
 
 export function switchMethod(view: ResolvedView, method: string): Partial<ViewParams> {
   const layers = methodLayers(view.model, method);
   const layer = layerAtFraction(layerFraction(view.layer, view.layers), layers);
-  const head = view.head !== null && hasPerHead(view.model, method) ? view.head : null;
-  return { method, layer, head, fusion: hasPerHead(view.model, method) ? view.fusion : 'mean' };
+  const perHead = hasPerHead(view.model, method);
+  const head = view.head !== null && perHead && view.head < methodHeads(view.model, method) ? view.head : null;
+  return { method, prompt: null, token: null, layer, head, fusion: perHead ? view.fusion : 'mean' };
 }
 
 export function ControlsPanel({ view, params, update, playing, onTogglePlay, annotations, children }: ControlsProps) {
@@ -83,8 +124,8 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
               </option>
             ))}
           </select>
-          <p className="hint" title={model.checkpoint}>
-            {model.checkpoint} · {model.grid[0]}×{model.grid[1]} grid · {model.layers} layers · {model.heads} heads
+          <p className="hint" title={model.checkpoint} data-testid="model-summary">
+            {modelSummary(model, view)}
           </p>
         </div>
 
@@ -99,12 +140,12 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
             data-testid="method-select"
           >
             {model.methods.map((m) => (
-              <option key={m} value={m} title={METHOD_HELP[m]}>
-                {m}
+              <option key={m} value={m} title={methodHelp(model, m)}>
+                {methodLabel(model, m)}
               </option>
             ))}
           </select>
-          {METHOD_HELP[view.method] && <p className="hint">{METHOD_HELP[view.method]}</p>}
+          {methodHelp(model, view.method) && <p className="hint">{methodHelp(model, view.method)}</p>}
         </div>
 
         <LayerSlider
@@ -116,7 +157,7 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
           label={compare ? `Layer of ${model.key}` : 'Layer'}
         />
 
-        {showHead && <HeadSelect head={view.head} heads={model.heads} onChange={(head) => update({ head })} />}
+        {showHead && <HeadSelect head={view.head} heads={view.heads} onChange={(head) => update({ head })} />}
         {!view.perHead && (
           <p className="hint" data-testid="no-heads-hint">
             {view.method === 'rollout'
@@ -261,7 +302,13 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
         <h3>Keys</h3>
         <dl>
           <dt>← →</dt>
-          <dd>layer</dd>
+          <dd>layer{view.method === 'text' ? ' (in the token strip: token)' : ''}</dd>
+          {view.method === 'text' && (
+            <>
+              <dt>, .</dt>
+              <dd>previous / next token (shift: extend)</dd>
+            </>
+          )}
           <dt>↑ ↓</dt>
           <dd>head (fused, 0, 1, …)</dd>
           <dt>space</dt>

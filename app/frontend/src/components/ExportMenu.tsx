@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, urls } from '../api/client';
-import type { ImageDetail } from '../api/types';
+import type { ImageDetail, TokensBody } from '../api/types';
 import { downloadBytes, renderViewPng } from '../lib/exportView';
 import { encodeNpy } from '../lib/npy';
 import { asciiJson, exportBaseName, makeProvenance } from '../lib/provenance';
+import { formatTokenParam, selectionText } from '../lib/tokens';
 import type { ResolvedView } from '../state/resolveView';
 import type { ViewParams } from '../state/viewParams';
 import type { MapDisplay } from './useMapDisplay';
@@ -28,11 +29,14 @@ export function ExportMenu({
   params,
   image,
   display,
+  tokens,
 }: {
   view: ResolvedView;
   params: ViewParams;
   image: ImageDetail;
   display: MapDisplay;
+  /** a VLM's token list (method text): the prompt's and the tokens' text go into the provenance */
+  tokens?: TokensBody | undefined;
 }) {
   const [open, setOpen] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
@@ -63,6 +67,15 @@ export function ExportMenu({
       model: view.model,
       weights: data.weights,
       method: view.method,
+      text:
+        view.method === 'text'
+          ? {
+              prompt: view.prompt ?? 0,
+              promptText: tokens?.prompt === view.prompt ? tokens.prompt_text : (view.model.prompts?.[view.prompt ?? 0] ?? null),
+              token: formatTokenParam(view.token),
+              tokenText: tokens?.prompt === view.prompt ? selectionText(view.token, tokens.tokens) : null,
+            }
+          : undefined,
       layer: view.layer,
       head: allHeads ? 'all' : view.head,
       fusion: view.fusion,

@@ -7,6 +7,7 @@ import type { ViewParams } from '../state/viewParams';
 import { ColorBar } from './ColorBar';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ImageFrame } from './ImageFrame';
+import { textLabel } from './MapView';
 import { EmptyState, ErrorState, Loading } from './StatusViews';
 import type { MapDisplay } from './useMapDisplay';
 
@@ -31,7 +32,7 @@ export function HeadsGrid({
     return (
       <EmptyState title="No per-head maps here">
         {view.method === 'rollout'
-          ? 'Rollout is defined on the mean over heads, so it has no per-head maps. Choose cls, mean or pool.'
+          ? `Rollout is defined on the mean over heads, so it has no per-head maps. Choose ${view.model.per_head_methods.join(', ') || 'another method'}.`
           : `Per-head maps of ${view.model.key}/${view.method} were not precomputed; rerun with --per-head.`}
       </EmptyState>
     );
@@ -52,7 +53,8 @@ export function HeadsGrid({
     <div className="heads-view">
       <div className="heads-header">
         <h2>
-          {view.model.key} · {view.method} · layer {view.layer}: {heads.heads} heads
+          {view.model.key} · {view.method}
+          {view.method === 'text' ? ` · ${textLabel(view.prompt, view.token)}` : ''} · layer {view.layer}: {heads.heads} heads
         </h2>
         {params.norm !== 'map' && <ColorBar cmap={params.cmap} range={sharedRange} compact />}
       </div>

@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 import { useImageMetrics } from '../api/hooks';
 import type { ImageDetail } from '../api/types';
 import { formatScore, hasModelMetrics, mapMetricRows, METRIC_HELP } from '../lib/metrics';
-import type { ResolvedView } from '../state/resolveView';
+import { isVlm, type ResolvedView } from '../state/resolveView';
 import { dashboardPath } from '../state/dashboardParams';
 
 const VALUE_HELP: Record<string, string> = {
@@ -45,7 +45,9 @@ export function ImageMetricsSection({ image, view, compare }: { image: ImageDeta
           <span className="metric-dash">—</span>{' '}
           {hasModelMetrics(metrics.data.values, view.model.key)
             ? `No scores for ${where} (per-head maps are scored only where they were precomputed).`
-            : `Not scored yet: run precompute --metrics.`}
+            : isVlm(view.model)
+              ? `VLM maps are not scored (metrics cover the vision transformers' maps).`
+              : `Not scored yet: run precompute --metrics.`}
         </p>
       );
     } else {

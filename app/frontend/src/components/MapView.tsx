@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { urls } from '../api/client';
 import type { ImageDetail } from '../api/types';
 import { cellAt } from '../lib/render';
+import type { TokenRange } from '../lib/tokens';
 import type { ResolvedView } from '../state/resolveView';
 import type { ViewParams } from '../state/viewParams';
 import { AnnotationBoxes } from './AnnotationBoxes';
@@ -12,9 +13,16 @@ import { ErrorState, Loading } from './StatusViews';
 import type { MapDisplay } from './useMapDisplay';
 import { ValueReadout } from './ValueReadout';
 
-export function mapLabel(view: ResolvedView): string {
+/** Which tokens a text map is of, in words: `prompt 0 · tokens 12–30`, `prompt 0 · answer`. */
+export function textLabel(prompt: number | null, token: TokenRange | null): string {
+  const tokens = token === null ? 'answer' : token.start === token.end ? `token ${token.start}` : `tokens ${token.start}–${token.end}`;
+  return `prompt ${prompt ?? 0} · ${tokens}`;
+}
+
+export function mapLabel(view: Pick<ResolvedView, 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'prompt' | 'token'>): string {
   const heads = view.head !== null ? `head ${view.head}` : `fused (${view.fusion})`;
-  return `${view.model.key} · ${view.method} · layer ${view.layer} · ${heads}`;
+  const text = view.method === 'text' ? ` · ${textLabel(view.prompt, view.token)}` : '';
+  return `${view.model.key} · ${view.method}${text} · layer ${view.layer} · ${heads}`;
 }
 
 /** One map over the image, with its colour bar and the value under the cursor. */

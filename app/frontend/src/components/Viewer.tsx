@@ -1,8 +1,10 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { usePrefetchNeighbours } from '../api/hooks';
-import type { ImageDetail, ModelList } from '../api/types';
-import { canonicalParams, isResolved, resolveView, type ResolvedView } from '../state/resolveView';
+import { usePrefetchNeighbours, useTokens } from '../api/hooks';
+import type { ImageDetail, ModelList, TokensBody, TokensQuery } from '../api/types';
+import { isTyping } from '../lib/keys';
+import { formatTokenParam, type TokenRange } from '../lib/tokens';
+import { canonicalParams, isResolved, resolveView, textContextOf, type ResolvedView } from '../state/resolveView';
 import { sameParams, type Mode, type ViewParams } from '../state/viewParams';
 import { useViewStore } from '../state/viewStore';
 import { CompareView } from './CompareView';
@@ -13,26 +15,28 @@ import { ImageMetricsSection } from './ImageMetricsSection';
 import { MapView } from './MapView';
 import { RandomWeightsBadge } from './RandomWeightsBadge';
 import { EmptyState } from './StatusViews';
+import { TokenStrip } from './TokenStrip';
 import { useMapDisplay } from './useMapDisplay';
 import { ViewTabs } from './ViewTabs';
 
 const PLAY_INTERVAL_MS = 700;
 
-function isTyping(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT') return true;
-  return target.tagName === 'INPUT' && !['range', 'checkbox', 'radio', 'button'].includes((target as HTMLInputElement).type);
+/** The server state of a VLM's token list, as the viewer passes it on. */
+export interface TokensState {
+  data: TokensBody | undefined;
+  stale: boolean;
+  error: unknown;
+  refetch: () => void;
 }
 
-/** ←/→ layer, ↑/↓ head (fused, 0, 1, …), space play, m/g/c views, b boxes. */
+/** ←/→ layer, ↑/↓ head (fused, 0, 1, …), space play, m/g/c views, b boxes (the token strip adds , and .). */
 function useViewerKeys(view: ResolvedView, params: ViewParams) {
   const update = useViewStore((s) => s.update);
   const setPlaying = useViewStore((s) => s.setPlaying);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
-      const { layer, layers, perHead } = view;
-      const heads = view.model.heads;
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
+      const { layer, layers, perHead, heads } = view;
       let handled = true;
       switch (event.key) {
         case 'ArrowLeft':
@@ -87,7 +91,19 @@ function usePlayback(view: ResolvedView) {
   return playing;
 }
 
-function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params: ViewParams; image: ImageDetail; notes: string[] }) {
+function ViewerBody({
+  view,
+  params,
+  image,
+  notes,
+  tokens,
+}: {
+  view: ResolvedView;
+  params: ViewParams;
+  image: ImageDetail;
+  notes: string[];
+  tokens: TokensState;
+}) {
   const update = useViewStore((s) => s.update);
   const setPlaying = useViewStore((s) => s.setPlaying);
   const playing = usePlayback(view);
@@ -95,27 +111,44 @@ function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params
   const [dismissed, setDismissed] = useState<string[]>([]);
 
   const compare = params.mode === 'compare';
+  const text = view.method === 'text';
+  const token = formatTokenParam(view.token);
   const display = useMapDisplay(
-    compare ? null : { imageId: image.id, model: view.model.key, method: view.method, layer: view.layer, head: view.head, fusion: view.fusion },
+    compare
+      ? null
+      : {
+          imageId: image.id,
+          model: view.model.key,
+          method: view.method,
+          layer: view.layer,
+          head: view.head,
+          fusion: view.fusion,
+          prompt: view.prompt,
+          token,
+        },
     { norm: params.norm, perHead: view.perHead, wantHeads: params.mode === 'heads' },
   );
   usePrefetchNeighbours(compare ? null : display.query, {
     layers: view.layers,
-    heads: view.perHead ? view.model.heads : null,
+    heads: view.perHead ? view.heads : null,
     wholeDepth: playing,
     headsOfLayer: view.perHead && (params.mode === 'heads' || params.norm === 'layer'),
+    tokens: text ? (tokens.data?.tokens.length ?? null) : null,
   });
 
   const compareKeys = view.compare.map((m) => m.key).join(', ');
   useEffect(() => {
     const what = compare
       ? `compare ${compareKeys}`
-      : `${view.model.key} ${view.method} L${view.layer}${view.head !== null ? ` H${view.head}` : ''}`;
+      : `${view.model.key} ${view.method}${text ? ` P${view.prompt ?? 0} T${token ?? 'answer'}` : ''} L${view.layer}${view.head !== null ? ` H${view.head}` : ''}`;
     document.title = `${image.id} · ${what} — ssl-attention`;
     return () => {
       document.title = 'ssl-attention';
     };
-  }, [image.id, compare, compareKeys, view.model.key, view.method, view.layer, view.head]);
+  }, [image.id, compare, compareKeys, view.model.key, view.method, view.layer, view.head, text, view.prompt, token]);
+
+  const onToken = useCallback((next: TokenRange | null) => update({ token: next }), [update]);
+  const onPrompt = useCallback((prompt: number) => update({ prompt, token: null }), [update]);
 
   const shownNotes = notes.filter((n) => !dismissed.includes(n));
   const weights = display.map?.weights ?? view.model.weights;
@@ -133,7 +166,7 @@ function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params
           {!compare && <RandomWeightsBadge weights={weights} />}
         </div>
         <ViewTabs mode={params.mode} onChange={(mode: Mode) => update({ mode })} />
-        <ExportMenu view={view} params={params} image={image} display={display} />
+        <ExportMenu view={view} params={params} image={image} display={display} tokens={text ? tokens.data : undefined} />
       </div>
       {shownNotes.length > 0 && (
         <div className="notice" role="status" data-testid="notice">
@@ -148,12 +181,26 @@ function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params
         </div>
       )}
       <div className="viewer-body">
-        <main className="viewer-main">
+        <main className={`viewer-main${text && !compare ? ' with-tokens' : ''}`}>
           {params.mode === 'map' && <MapView view={view} params={params} image={image} display={display} />}
           {params.mode === 'heads' && (
             <HeadsGrid view={view} params={params} image={image} display={display} onSelect={(head) => update({ head, mode: 'map' })} />
           )}
           {compare && <CompareView view={view} params={params} image={image} onModels={(keys) => update({ compare: keys })} />}
+          {text && !compare && (
+            <TokenStrip
+              model={view.model}
+              prompt={view.prompt ?? 0}
+              token={view.token}
+              layer={view.layer}
+              data={tokens.data}
+              stale={tokens.stale}
+              error={tokens.error}
+              onRetry={tokens.refetch}
+              onSelect={onToken}
+              onPrompt={onPrompt}
+            />
+          )}
         </main>
         <ControlsPanel
           view={view}
@@ -174,7 +221,22 @@ function ViewerBody({ view, params, image, notes }: { view: ResolvedView; params
 export function Viewer({ image, models }: { image: ImageDetail; models: ModelList }) {
   const params = useViewStore((s) => s.params);
   const update = useViewStore((s) => s.update);
-  const view = useMemo(() => resolveView(params, models.models, image), [params, models, image]);
+  const base = useMemo(() => resolveView(params, models.models, image), [params, models, image]);
+  // a VLM's text maps: the token list says which prompts were run on this image and how many tokens there are
+  const text = isResolved(base) && base.method === 'text';
+  const modelKey = isResolved(base) ? base.model.key : '';
+  const prompt = isResolved(base) ? (base.prompt ?? 0) : 0;
+  const head = isResolved(base) && base.perHead ? base.head : null;
+  const tokensQuery = useMemo<TokensQuery | null>(
+    () => (text ? { imageId: image.id, model: modelKey, prompt, head } : null),
+    [text, image.id, modelKey, prompt, head],
+  );
+  const tokens = useTokens(tokensQuery);
+  const context = useMemo(() => textContextOf(tokensQuery, tokens.data, tokens.error), [tokensQuery, tokens.data, tokens.error]);
+  const view = useMemo(
+    () => (context === null ? base : resolveView(params, models.models, image, context)),
+    [base, context, params, models, image],
+  );
   const [notes, setNotes] = useState<string[]>([]);
 
   // Write the resolved choices into the URL (replacing it), so the link reproduces this view.
@@ -216,5 +278,11 @@ export function Viewer({ image, models }: { image: ImageDetail; models: ModelLis
       </EmptyState>
     );
   }
-  return <ViewerBody view={view} params={params} image={image} notes={notes} />;
+  const tokensState: TokensState = {
+    data: tokens.data,
+    stale: tokens.isPlaceholderData || (tokens.data !== undefined && tokens.data.prompt !== view.prompt),
+    error: tokens.error,
+    refetch: () => void tokens.refetch(),
+  };
+  return <ViewerBody view={view} params={params} image={image} notes={notes} tokens={tokensState} />;
 }

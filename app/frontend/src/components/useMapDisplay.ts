@@ -1,5 +1,5 @@
 import { useHeads, useMap } from '../api/hooks';
-import type { Fusion, GridMap, HeadMaps, MapQuery } from '../api/types';
+import type { GridMap, HeadMaps, MapQuery } from '../api/types';
 import { resolveRange, type NormMode, type ResolvedRange } from '../lib/normalise';
 
 export interface MapDisplay {
@@ -17,13 +17,17 @@ export interface MapDisplay {
 
 /** One map to draw, with the value range its normalisation asks for. */
 export function useMapDisplay(
-  spec: { imageId: string; model: string; method: string; layer: number; head: number | null; fusion: Fusion } | null,
+  spec: MapQuery | null,
   opts: { norm: NormMode; perHead: boolean; wantHeads?: boolean },
 ): MapDisplay {
   const query: MapQuery = spec ?? { imageId: '', model: '', method: '', layer: 0, head: null, fusion: 'mean' };
   const map = useMap(spec);
   const needHeads = spec !== null && opts.perHead && (opts.norm === 'layer' || opts.wantHeads === true);
-  const heads = useHeads(needHeads ? { imageId: query.imageId, model: query.model, method: query.method, layer: query.layer } : null);
+  const heads = useHeads(
+    needHeads
+      ? { imageId: query.imageId, model: query.model, method: query.method, layer: query.layer, prompt: query.prompt ?? null, token: query.token ?? null }
+      : null,
+  );
   const layerRange = needHeads && heads.data !== undefined ? { lo: heads.data.min, hi: heads.data.max } : null;
   const range = map.data === undefined ? null : resolveRange(opts.norm, { lo: map.data.min, hi: map.data.max }, layerRange);
   return {

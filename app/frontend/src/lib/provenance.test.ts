@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DINOV2 as DINO } from '../test/fixtures';
+import { DINOV2 as DINO, QWEN } from '../test/fixtures';
 import { asciiJson, captionOf, exportBaseName, makeProvenance } from './provenance';
 
 
@@ -43,6 +43,19 @@ describe('provenance', () => {
     expect(exportBaseName(fused)).toBe('chelsea_cat_dinov2_cls_L11_fused-max');
     const all = makeProvenance({ ...base, head: 'all', shape: [12, 16, 16] });
     expect(exportBaseName(all)).toBe('chelsea_cat_dinov2_cls_L11_heads_random');
+  });
+
+  it("records a VLM text map's prompt and tokens, in the file name and the caption too", () => {
+    const text = { prompt: 0, promptText: 'Describe this image.', token: '12-30', tokenText: ' an astronaut' };
+    const p = makeProvenance({ ...base, model: QWEN, method: 'text', layer: 20, head: 3, shape: [12, 16], text });
+    expect(p).toMatchObject({ model: 'qwen2_5_vl', method: 'text', prompt: 0, prompt_text: 'Describe this image.', token: '12-30', token_text: ' an astronaut', shape: [12, 16] });
+    expect(exportBaseName(p)).toBe('chelsea_cat_qwen2_5_vl_text_P0_T12-30_L20_H3');
+    expect(captionOf(p)).toContain('· text · prompt 0 · tokens 12-30 · layer 20 · head 3');
+    const answer = makeProvenance({ ...base, model: QWEN, method: 'text', layer: 20, head: null, text: { ...text, token: null } });
+    expect(exportBaseName(answer)).toBe('chelsea_cat_qwen2_5_vl_text_P0_Tanswer_L20_fused-mean');
+    expect(captionOf(answer)).toContain('prompt 0 · answer');
+    // other methods carry no prompt or token
+    expect(makeProvenance({ ...base, model: QWEN, method: 'mean', head: null })).not.toHaveProperty('prompt');
   });
 
   it('escapes non-ASCII characters in JSON (for PNG text)', () => {

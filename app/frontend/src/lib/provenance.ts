@@ -10,6 +10,12 @@ export interface Provenance {
   revision: string | null;
   weights: string;
   method: string;
+  /** VLM method `text`: the prompt's index and text */
+  prompt?: number;
+  prompt_text?: string | null;
+  /** VLM method `text`: the API's `token` (`12`, `12-30`), null = every answer token; and those tokens' text */
+  token?: string | null;
+  token_text?: string | null;
   layer: number;
   /** null: all heads, fused with `fusion`; "all": every head (shape [heads, gh, gw]) */
   head: number | null | 'all';
@@ -33,6 +39,8 @@ export function makeProvenance(args: {
   model: ModelInfo;
   weights?: string;
   method: string;
+  /** a VLM's text map: which prompt and tokens */
+  text?: { prompt: number; promptText: string | null; token: string | null; tokenText: string | null };
   layer: number;
   head: number | null | 'all';
   fusion: Fusion;
@@ -52,6 +60,9 @@ export function makeProvenance(args: {
     revision: args.model.revision,
     weights: args.weights ?? args.model.weights,
     method: args.method,
+    ...(args.text
+      ? { prompt: args.text.prompt, prompt_text: args.text.promptText, token: args.text.token, token_text: args.text.tokenText }
+      : {}),
     layer: args.layer,
     head: args.head,
     fusion: args.head === null ? args.fusion : null,
@@ -66,10 +77,16 @@ export function makeProvenance(args: {
   };
 }
 
-/** A file name that says what the file holds: img_model_method_L11_H3_random (no extension). */
-export function exportBaseName(p: Pick<Provenance, 'image_id' | 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'weights'>): string {
+/**
+ * A file name that says what the file holds: img_model_method_L11_H3_random (no extension); a
+ * VLM's text map adds its prompt and tokens: img_qwen2_5_vl_text_P0_T12-30_L20_H3.
+ */
+export function exportBaseName(
+  p: Pick<Provenance, 'image_id' | 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'weights' | 'prompt' | 'token'>,
+): string {
   const head = p.head === 'all' ? 'heads' : p.head === null ? `fused-${p.fusion ?? 'mean'}` : `H${p.head}`;
-  const parts = [p.image_id, p.model, p.method, `L${p.layer}`, head];
+  const text = p.prompt !== undefined ? [`P${p.prompt}`, `T${p.token ?? 'answer'}`] : [];
+  const parts = [p.image_id, p.model, p.method, ...text, `L${p.layer}`, head];
   if (p.weights === 'random') parts.push('random');
   return parts.join('_').replace(/[^A-Za-z0-9_.-]+/g, '-');
 }
@@ -83,5 +100,6 @@ export function asciiJson(value: unknown, indent?: number): string {
 export function captionOf(p: Provenance): string {
   const head = p.head === 'all' ? 'all heads' : p.head === null ? `fused (${p.fusion})` : `head ${p.head}`;
   const weights = p.weights === 'random' ? 'RANDOM WEIGHTS' : p.weights;
-  return `${p.image_id} · ${p.model} (${p.checkpoint}, ${weights}) · ${p.method} · layer ${p.layer} · ${head}`;
+  const text = p.prompt !== undefined ? ` · prompt ${p.prompt} · ${p.token == null ? 'answer' : `tokens ${p.token}`}` : '';
+  return `${p.image_id} · ${p.model} (${p.checkpoint}, ${weights}) · ${p.method}${text} · layer ${p.layer} · ${head}`;
 }

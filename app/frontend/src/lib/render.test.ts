@@ -85,6 +85,15 @@ describe('cellAt', () => {
     expect(cellAt(0.5, 0.5, grid)).toEqual({ row: 2, col: 4 });
     expect(cellAt(1, 1, grid)).toEqual({ row: 3, col: 7 }); // the far edge belongs to the last cell
   });
+  it('stretches a non-square grid (a VLM\'s 12×16) over the whole frame', () => {
+    const vlm = { gh: 12, gw: 16 };
+    expect(cellAt(0.999, 0.999, vlm)).toEqual({ row: 11, col: 15 });
+    expect(cellAt(0.5, 0.5, vlm)).toEqual({ row: 6, col: 8 });
+    expect(cellAt(1 / 16, 1 / 12, vlm)).toEqual({ row: 1, col: 1 });
+    const canvas = fakeCanvas();
+    drawHeatmap(canvas, new Float32Array(12 * 16), vlm, { lo: 0, hi: 1 }, 'gray');
+    expect([canvas.width, canvas.height]).toEqual([16, 12]);
+  });
   it('is null outside the frame', () => {
     expect(cellAt(-0.01, 0.5, grid)).toBeNull();
     expect(cellAt(0.5, 1.01, grid)).toBeNull();

@@ -3,7 +3,9 @@
  * defaults filled in and impossible requests turned into the nearest possible view (each such
  * change is reported in `notes`, and the URL is rewritten to the resolved view).
  */
-import type { Fusion, ModelInfo } from '../api/types';
+import { ApiError } from '../api/client';
+import type { Fusion, ModelInfo, TokensBody, TokensQuery } from '../api/types';
+import { clampRange, formatTokenParam, sameRange, type TokenRange } from '../lib/tokens';
 import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from './viewParams';
 
 export interface ResolvedView {
@@ -14,8 +16,16 @@ export interface ResolvedView {
   layer: number;
   /** whether this model/method has per-head maps */
   perHead: boolean;
+  /** heads of this method (a VLM's vision tower has its own) */
+  heads: number;
   head: number | null;
   fusion: Fusion;
+  /** method `text`: the prompt's index; null for other methods */
+  prompt: number | null;
+  /** whether `prompt` was checked against the prompts done for this image (the token list is loaded) */
+  promptChecked: boolean;
+  /** method `text`: the token or range; null = the whole answer (and for other methods) */
+  token: TokenRange | null;
   /** models whose maps for this image are complete, in the store's order */
   available: ModelInfo[];
   /** compare mode: the models side by side, reference first (2–6 when possible) */
@@ -37,12 +47,48 @@ export function hasPerHead(model: ModelInfo, method: string): boolean {
   return model.per_head_methods.includes(method);
 }
 
+/** Heads of `method`: a VLM's text maps have the language model's, its vision maps the vision tower's. */
+export function methodHeads(model: ModelInfo, method: string): number {
+  return model.method_heads?.[method] ?? model.heads;
+}
+
+export function isVlm(model: ModelInfo): boolean {
+  return model.kind === 'vlm';
+}
+
+/**
+ * What the image's token list says (VLM method `text`), once it is loaded: the prompts done for
+ * this image and the number of text tokens of the shown prompt (null while unknown).
+ */
+export interface TextContext {
+  prompts: readonly number[] | null;
+  count: number | null;
+}
+
+/**
+ * The text context of a `/tokens` answer for `q`: from its body (the image's prompts and the
+ * token count), or from a 400 for a prompt that was not run on this image (its `allowed` prompts);
+ * null while nothing is known — or while the body on hand is another prompt's.
+ */
+export function textContextOf(q: Pick<TokensQuery, 'imageId' | 'model' | 'prompt'> | null, data: TokensBody | undefined, error: unknown): TextContext | null {
+  if (q === null) return null;
+  if (data !== undefined && data.image_id === q.imageId && data.model === q.model && data.prompt === q.prompt) {
+    return { prompts: data.prompts.map((p) => p.index), count: data.tokens.length };
+  }
+  if (error instanceof ApiError && error.parameter === 'prompt' && Array.isArray(error.allowed)) {
+    const allowed = (error.allowed as unknown[]).filter((n): n is number => typeof n === 'number' && Number.isInteger(n));
+    if (allowed.length > 0) return { prompts: allowed, count: null };
+  }
+  return null;
+}
+
 const DEFAULT_COMPARE = 4;
 
 export function resolveView(
   params: ViewParams,
   models: readonly ModelInfo[],
   image: { models: readonly string[]; error: string | null },
+  text: TextContext | null = null,
 ): ResolvedView | Unresolved {
   if (image.error !== null) return { kind: 'unreadable', error: image.error };
   if (models.length === 0) return { kind: 'no-models' };
@@ -79,6 +125,7 @@ export function resolveView(
   }
 
   const perHead = hasPerHead(model, method);
+  const heads = methodHeads(model, method);
   let head = params.head;
   let fusion = params.fusion;
   if (!perHead) {
@@ -86,11 +133,43 @@ export function resolveView(
     if (fusion !== 'mean') notes.push(`fusion=${fusion} needs per-head maps; showing the mean over heads`);
     head = null;
     fusion = 'mean';
-  } else if (head !== null && head > model.heads - 1) {
-    notes.push(`head ${head} is out of range for ${model.key} (0–${model.heads - 1}); showing all heads fused`);
+  } else if (head !== null && head > heads - 1) {
+    const what = heads === model.heads ? model.key : `${model.key}/${method}`;
+    notes.push(`head ${head} is out of range for ${what} (0–${heads - 1}); showing all heads fused`);
     head = null;
   }
   if (head !== null) fusion = 'mean';
+
+  let prompt: number | null = null;
+  let promptChecked = false;
+  let token: TokenRange | null = null;
+  if (method === 'text') {
+    const known = model.prompts ?? [];
+    const done = text?.prompts != null && text.prompts.length > 0 ? text.prompts : null;
+    const first = done?.[0] ?? 0;
+    prompt = params.prompt ?? first;
+    if (known.length > 0 && prompt > known.length - 1) {
+      notes.push(`${model.key} has no prompt ${prompt} (0–${known.length - 1}); showing prompt ${first}`);
+      prompt = first;
+    } else if (done !== null && !done.includes(prompt)) {
+      notes.push(`prompt ${prompt} was not run on this image; showing prompt ${first}`);
+      prompt = first;
+    }
+    promptChecked = done !== null;
+    token = params.token;
+    const count = text?.count ?? null;
+    if (token !== null && count !== null) {
+      const clamped = clampRange(token, count);
+      if (clamped === null) {
+        notes.push(`token ${formatTokenParam(token)} is out of range (this prompt has tokens 0–${count - 1}); showing the whole answer`);
+      } else if (!sameRange(clamped, token)) {
+        notes.push(`tokens ${formatTokenParam(token)} run past the last token (${count - 1}); showing ${formatTokenParam(clamped)}`);
+      }
+      token = clamped;
+    }
+  } else if (params.prompt !== null || params.token !== null) {
+    notes.push(`prompt and token choose text tokens of a VLM's text → image maps; ${model.key}/${method} has none`);
+  }
 
   const compare: ModelInfo[] = [model];
   for (const key of params.compare) {
@@ -104,7 +183,7 @@ export function resolveView(
     }
   }
 
-  return { model, method, layers, layer, perHead, head, fusion, available, compare, notes };
+  return { model, method, layers, layer, perHead, heads, head, fusion, prompt, promptChecked, token, available, compare, notes };
 }
 
 export function isResolved(view: ResolvedView | Unresolved): view is ResolvedView {
@@ -117,6 +196,9 @@ export function canonicalParams(params: ViewParams, view: ResolvedView): ViewPar
     ...params,
     model: view.model.key,
     method: view.method,
+    // the prompt is written once checked against the image's prompts (or when the URL named one)
+    prompt: view.promptChecked || params.prompt !== null ? view.prompt : null,
+    token: view.token,
     layer: view.layer,
     head: view.head,
     fusion: view.fusion,

@@ -14,6 +14,8 @@ describe('parseViewParams', () => {
     expect(p).toEqual<ViewParams>({
       model: 'clip',
       method: 'mean',
+      prompt: null,
+      token: null,
       layer: 0,
       head: null,
       fusion: 'max',
@@ -83,5 +85,47 @@ describe('serializeViewParams', () => {
   it('builds viewer paths with the id escaped', () => {
     expect(viewPath('sub__nested 5', { model: 'clip', layer: 2 })).toBe('/view/sub__nested%205?model=clip&layer=2');
     expect(viewPath('img_0')).toBe('/view/img_0');
+  });
+});
+
+describe('VLM text tokens: prompt and token', () => {
+  it('reads the documented example', () => {
+    const p = parseViewParams('?model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&head=3');
+    expect(p).toEqual({ ...DEFAULT_PARAMS, model: 'qwen2_5_vl', method: 'text', prompt: 0, token: { start: 12, end: 30 }, layer: 20, head: 3 });
+    expect(parseViewParams('token=7').token).toEqual({ start: 7, end: 7 });
+  });
+
+  it('puts a reversed range in order', () => {
+    expect(parseViewParams('token=30-12').token).toEqual({ start: 12, end: 30 });
+    expect(serializeViewParams(parseViewParams('token=30-12'))).toBe('token=12-30');
+  });
+
+  it('drops bad values (no token = the whole answer)', () => {
+    for (const bad of ['abc', '-3', '1-2-3', '', '3-', '-', '1.5', '1e3', '1234567', '3,4']) {
+      expect(parseViewParams(`token=${encodeURIComponent(bad)}`).token).toBeNull();
+    }
+    for (const bad of ['x', '-1', '1.5', '']) expect(parseViewParams(`prompt=${bad}`).prompt).toBeNull();
+  });
+
+  it('writes model, method, prompt, token, layer, head in that order; a single token without a range', () => {
+    const p: ViewParams = { ...DEFAULT_PARAMS, head: 3, layer: 20, token: { start: 12, end: 30 }, prompt: 0, method: 'text', model: 'qwen2_5_vl' };
+    expect(serializeViewParams(p)).toBe('model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&head=3');
+    expect(serializeViewParams({ ...p, token: { start: 5, end: 5 } })).toBe('model=qwen2_5_vl&method=text&prompt=0&token=5&layer=20&head=3');
+    expect(serializeViewParams({ ...p, token: null, prompt: null })).toBe('model=qwen2_5_vl&method=text&layer=20&head=3');
+  });
+
+  it('round-trips', () => {
+    const states: ViewParams[] = [
+      { ...DEFAULT_PARAMS, model: 'qwen2_5_vl', method: 'text', prompt: 1, token: { start: 0, end: 0 }, layer: 0 },
+      { ...DEFAULT_PARAMS, model: 'qwen3_vl', method: 'text', prompt: 0, token: { start: 4, end: 19 }, mode: 'heads', norm: 'layer' },
+      { ...DEFAULT_PARAMS, model: 'qwen3_vl', method: 'text', prompt: 2, token: null, head: 15 },
+    ];
+    for (const state of states) {
+      const text = serializeViewParams(state);
+      expect(parseViewParams(text)).toEqual(state);
+      expect(serializeViewParams(parseViewParams(text))).toBe(text);
+    }
+    expect(sameParams(parseViewParams('token=3-4'), parseViewParams('token=4-3'))).toBe(true);
+    expect(sameParams(parseViewParams('token=3-4'), parseViewParams('token=3'))).toBe(false);
   });
 });

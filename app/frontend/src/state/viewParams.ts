@@ -1,12 +1,14 @@
 /**
  * The viewer's state as URL query parameters, both ways. Every view is a link:
  *   /view/<image id>?model=dinov2&method=cls&layer=11&head=3&cmap=magma
+ *   /view/<image id>?model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&head=3   (a VLM)
  * Parsing is forgiving (a bad or unknown value falls back to the default); serialising is
  * canonical (fixed order, defaults left out), so equal states give equal URLs.
  */
 import { FUSIONS, type Fusion } from '../api/types';
 import { COLORMAPS, isColormap, type ColormapName } from '../lib/colormaps';
 import { isNormMode, type NormMode } from '../lib/normalise';
+import { formatTokenParam, parseTokenParam, type TokenRange } from '../lib/tokens';
 
 export const MODES = ['map', 'heads', 'compare'] as const;
 export type Mode = (typeof MODES)[number];
@@ -18,8 +20,12 @@ export const MIN_COMPARE = 2;
 export interface ViewParams {
   /** model key; null = the first model with maps for this image */
   model: string | null;
-  /** map method; null = the model's first (cls, or mean without CLS) */
+  /** map method; null = the model's first (cls, or mean without CLS; text for a VLM) */
   method: string | null;
+  /** VLM method `text`: index of the model's prompt; null = the first done for this image */
+  prompt: number | null;
+  /** VLM method `text`: the token (`token=12`) or inclusive range (`token=12-30`); null = the whole answer */
+  token: TokenRange | null;
   /** 0-based layer; null = the last */
   layer: number | null;
   /** 0-based head; null = all heads fused with `fusion` */
@@ -40,6 +46,8 @@ export interface ViewParams {
 export const DEFAULT_PARAMS: Readonly<ViewParams> = Object.freeze({
   model: null,
   method: null,
+  prompt: null,
+  token: null,
   layer: null,
   head: null,
   fusion: 'mean',
@@ -91,6 +99,8 @@ export function parseViewParams(search: string | URLSearchParams): ViewParams {
   return {
     model: parseKey(q.get('model')),
     method: parseKey(q.get('method')),
+    prompt: parseIndex(q.get('prompt')),
+    token: parseTokenParam(q.get('token')),
     layer: parseIndex(q.get('layer')),
     head: parseIndex(q.get('head')),
     fusion: fusion !== null && (FUSIONS as readonly string[]).includes(fusion) ? (fusion as Fusion) : 'mean',
@@ -109,6 +119,8 @@ export function serializeViewParams(p: ViewParams): string {
   const q = new URLSearchParams();
   if (p.model !== null) q.set('model', p.model);
   if (p.method !== null) q.set('method', p.method);
+  if (p.prompt !== null) q.set('prompt', String(p.prompt));
+  if (p.token !== null) q.set('token', formatTokenParam(p.token)!);
   if (p.layer !== null) q.set('layer', String(p.layer));
   if (p.head !== null) q.set('head', String(p.head));
   else if (p.fusion !== 'mean') q.set('fusion', p.fusion);

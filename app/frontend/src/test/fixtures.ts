@@ -1,5 +1,5 @@
 /** Model descriptions shaped like the API's /models, for unit tests. */
-import type { ModelInfo } from '../api/types';
+import type { ModelInfo, TextToken, TokensBody } from '../api/types';
 
 function model(key: string, overrides: Partial<ModelInfo>): ModelInfo {
   return {
@@ -8,6 +8,7 @@ function model(key: string, overrides: Partial<ModelInfo>): ModelInfo {
     checkpoint: `hub/${key}`,
     revision: null,
     weights: 'pretrained',
+    kind: 'vit',
     image_size: 224,
     patch: 16,
     grid: [14, 14],
@@ -47,4 +48,77 @@ export const SIGLIP = model('siglip', {
 });
 export const FUSED_ONLY = model('fusedonly', { per_head: false, per_head_methods: [] });
 
+/** A VLM as /models describes it: no fixed grid, the text maps on the language model's 36 layers × 16 heads,
+ * the vision tower's maps on its own 32 layers × 16 heads (rollout fused only), two prompts. */
+export const QWEN = model('qwen2_5_vl', {
+  family: 'qwen2_5_vl',
+  checkpoint: 'Qwen/Qwen2.5-VL-3B-Instruct',
+  kind: 'vlm',
+  image_size: null,
+  patch: 14,
+  grid: null,
+  layers: 36,
+  heads: 16,
+  methods: ['text', 'mean', 'rollout'],
+  per_head_methods: ['text', 'mean'],
+  method_layers: { text: 36, mean: 32, rollout: 32 },
+  method_heads: { text: 16, mean: 12, rollout: 12 },
+  prompts: ['Describe this image.', 'Where is the flag?'],
+  merge: 2,
+  max_pixels: 200704,
+  max_new_tokens: 64,
+  has_cls: false,
+  registers: 0,
+  prefix_tokens: [],
+});
+
+/** Another VLM with the same first prompt (switching models keeps a prompt by its text). */
+export const QWEN3 = model('qwen3_vl', {
+  ...QWEN,
+  key: 'qwen3_vl',
+  family: 'qwen3_vl',
+  checkpoint: 'Qwen/Qwen3-VL-2B-Instruct',
+  layers: 28,
+  method_layers: { text: 28, mean: 24, rollout: 24 },
+  method_heads: { text: 16, mean: 16, rollout: 16 },
+  prompts: ['Where is the flag?', 'Describe this image.'],
+});
+
+const token = (index: number, text: string, role: TextToken['role']): TextToken => ({ index, id: 1000 + index, text, role, position: 200 + index });
+
+/** A /tokens answer: 3 template tokens, 3 prompt tokens, 2 template tokens, a 4-token answer; 4 layers. */
+export function tokensBody(overrides: Partial<TokensBody> = {}): TokensBody {
+  const tokens = [
+    token(0, '<|vision_end|>', 'template'),
+    token(1, 'Describe', 'prompt'),
+    token(2, ' this', 'prompt'),
+    token(3, ' image.', 'prompt'),
+    token(4, '<|im_end|>', 'template'),
+    token(5, '\n', 'template'),
+    token(6, 'An', 'answer'),
+    token(7, ' astronaut', 'answer'),
+    token(8, ' in', 'answer'),
+    token(9, ' space', 'answer'),
+  ];
+  return {
+    image_id: 'astronaut',
+    model: 'qwen2_5_vl',
+    weights: 'random',
+    prompt: 0,
+    prompt_text: 'Describe this image.',
+    answer: 'An astronaut in space',
+    prompts: [{ index: 0, text: 'Describe this image.' }],
+    grid: [3, 4],
+    vision_grid: [6, 8],
+    resized: [84, 112],
+    layers: 4,
+    heads: 16,
+    head: null,
+    tokens,
+    image_mass: tokens.map((t) => [0.1, 0.2, 0.3, t.index / 20]),
+    ...overrides,
+  };
+}
+
 export const ALL = [CLIP, DINOV2, SIGLIP, BIG, FUSED_ONLY];
+export const WITH_VLMS = [...ALL, QWEN, QWEN3];

@@ -8,7 +8,7 @@ import { bestAndWorst, depthPoints, modelColor } from '../../lib/charts';
 import { COLORMAPS, cssGradient } from '../../lib/colormaps';
 import { metricHelp } from '../../lib/metrics';
 import { allMethods, maxLayers, panelMethod, resolvePanels, type DashboardParams } from '../../state/dashboardParams';
-import { methodLayers } from '../../state/resolveView';
+import { isVlm, methodLayers } from '../../state/resolveView';
 import { useDashboardParams, type DashboardUpdate } from '../../state/useDashboardParams';
 import { viewPath } from '../../state/viewParams';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
@@ -161,6 +161,7 @@ function ColormapSwatches({ value, onChange }: { value: string; onChange: (cmap:
 }
 
 function noHeadsReason(model: ModelInfo, method: string): string {
+  if (isVlm(model)) return `${model.key} is a VLM: its maps are not scored (metrics cover the vision transformers' maps).`;
   if (method === 'rollout') return 'Rollout is defined on the mean over heads: it has no per-head maps, so no per-head scores.';
   if (!model.per_head) return `Per-head maps of ${model.key} were not precomputed (precompute --per-head), so there are no per-head scores.`;
   if (!model.per_head_methods.includes(method)) return `${model.key}/${method} has no per-head maps.`;
