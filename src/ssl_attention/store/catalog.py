@@ -438,7 +438,8 @@ class Catalog:
             s.execute(delete(VlmSampleRow).where(VlmSampleRow.model == model))
             s.execute(delete(EntryRow).where(EntryRow.model == model))
             s.execute(delete(MetricRow).where(MetricRow.model == model))
-            s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
+            # Only this model's summaries are stale; the others (and the baselines) still hold.
+            s.execute(delete(MetricSummaryRow).where(MetricSummaryRow.model == model))
 
     def row_of(self, image_id: str, model: str) -> int | None:
         """The image's row for a model, only when its maps are complete."""

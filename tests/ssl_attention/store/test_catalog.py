@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import Catalog, DiscoveredFile, VlmSample
 
 POSTGRES = os.environ.get("SSL_ATTENTION_TEST_POSTGRES_URL")
 MTIME_NS = 1_763_800_000_123_456_789  # a real file's st_mtime_ns: beyond a 32-bit INTEGER
@@ -69,6 +69,7 @@ def test_migrations_create_every_table_and_are_idempotent(url: str) -> None:
         "annotations",
         "metrics",
         "metric_summaries",
+        "vlm_samples",
         "alembic_version",
     } <= tables
 
@@ -104,6 +105,35 @@ def test_a_changed_file_is_recomputed(catalog: Catalog) -> None:
     catalog.sync_images(files("a", size=11))  # replaced on disk
     assert catalog.done_ids("m") == set()
     assert catalog.assign_rows("m", ["a"]) == {"a": 0}  # same row, recomputed in place
+
+
+def test_vlm_samples_mark_images_done_and_go_with_changes_and_resets(catalog: Catalog) -> None:
+    catalog.sync_images(files("a", "b"))
+    catalog.assign_rows("vlm", ["a", "b"])
+    run = catalog.start_run("vlm", "ckpt", "random", {})
+    samples = [
+        VlmSample("a", "vlm", 0, "Describe.", "A cat.", 9),
+        VlmSample("a", "vlm", 1, "Where?", "Left.", 5),
+    ]
+    catalog.mark_vlm_image_done("vlm", "a", samples, run)
+    catalog.mark_vlm_image_done("vlm", "a", samples[:1], run)  # rewritten: no duplicate, counted once
+    assert catalog.done_ids("vlm") == {"a"} and catalog.row_of("a", "vlm") == 0
+    assert catalog.vlm_samples("a", "vlm") == samples
+    assert catalog.done_samples("vlm") == {("a", 0), ("a", 1)}
+    assert catalog.runs("vlm")[0].images_done == 1
+    catalog.sync_images(files("a", size=11))  # the file changed: its samples are gone
+    assert catalog.done_samples("vlm") == set() and catalog.done_ids("vlm") == set()
+    catalog.mark_vlm_image_done("vlm", "b", [VlmSample("b", "vlm", 0, "Describe.", "", 3)], run)
+    catalog.replace_summaries(
+        [
+            dict(model=m, method="mean", layer=0, head=-1, metric="iou", label="", mean=0.5, std=0.1,
+                 ci_low=0.4, ci_high=0.6, count=3)
+            for m in ("vlm", "dinov2")
+        ]
+    )  # fmt: skip
+    catalog.reset_model("vlm")
+    assert catalog.done_samples("vlm") == set() and catalog.done_ids("vlm") == set()
+    assert [row.model for row in catalog.summaries()] == ["dinov2"]  # other models' summaries stay
 
 
 def test_search_and_paging_treat_wildcards_literally(catalog: Catalog) -> None:
