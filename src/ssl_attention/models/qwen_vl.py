@@ -82,6 +82,20 @@ class VlmInputs:
         return types
 
 
+def image_token_span(ids: list[int], image_id: int, start_id: int, end_id: int) -> tuple[int, int]:
+    """[start, stop) of the image tokens, found by id: one run, right after the vision-start marker
+    and right before the vision-end marker (anything else is not a one-image Qwen-VL sequence)."""
+    positions = [i for i, token in enumerate(ids) if token == image_id]
+    if not positions:
+        raise ValueError("no image token in the sequence")
+    start, stop = positions[0], positions[-1] + 1
+    if len(positions) != stop - start:
+        raise ValueError("the image tokens are not one contiguous run")
+    if start == 0 or ids[start - 1] != start_id or stop == len(ids) or ids[stop] != end_id:
+        raise ValueError("the image tokens are not between the vision start and end markers")
+    return start, stop
+
+
 def byte_level_tokenizer(special_tokens: dict[str, int]) -> PreTrainedTokenizerBase:
     """A stand-in tokenizer (one token per UTF-8 byte, plus the chat markers at the given ids).
 
@@ -225,13 +239,20 @@ class QwenVLAdapter:
         image_id = int(self.config.image_token_id)
         ids = [*before, *([image_id] * n_image), *after_image, *prompt_ids, *tail]
 
-        image_start = len(before)
-        prompt_start = image_start + n_image + len(after_image)
+        config = self.config
+        image_tokens = image_token_span(
+            ids, image_id, int(config.vision_start_token_id), int(config.vision_end_token_id)
+        )
+        if image_tokens[1] - image_tokens[0] != n_image:
+            raise ValueError(
+                f"{image_tokens[1] - image_tokens[0]} image tokens in the sequence, the grid needs {n_image}"
+            )
+        prompt_start = image_tokens[1] + len(after_image)
         return VlmInputs(
             input_ids=torch.tensor([ids], dtype=torch.long),
             pixel_values=processed["pixel_values"],
             image_grid_thw=grid_thw,
-            image_tokens=(image_start, image_start + n_image),
+            image_tokens=image_tokens,
             prompt_tokens=(prompt_start, prompt_start + len(prompt_ids)),
             grid=(grid_h // m, grid_w // m),
             vision_grid=(grid_h, grid_w),
