@@ -5,7 +5,9 @@ recompute softmax(q·kᵀ·scale) in float32, keeping only what is stored:
 
 - `TextImageRecorder`, per language-model layer l and head h: A⁽ˡʰ⁾[t, image tokens] for the
   text rows t after the image, computed for those rows only (T × S scores, never S × S) in
-  query chunks; plus the image mass Σ_image A⁽ˡʰ⁾[t, ·] in float32.
+  query chunks; plus the image mass Σ_image A⁽ˡʰ⁾[t, ·] in float32. It records while the
+  answer is generated: the prefill pass brings the prompt's rows, every cached decoding step
+  one more row, so no extra forward pass is needed.
 - `VisionRecorder`, per vision block: the mean over query rows (per head) and the rollout
   (mean over rows of R⁽ˡ⁾; the tower has no CLS). Qwen2.5-VL's windowed blocks call attention
   once per window, so a layer arrives as consecutive diagonal blocks of A; block-diagonal
@@ -36,23 +38,30 @@ def _chunk_rows(query_chunk_bytes: int, heads: int, columns: int, rows: int) -> 
 
 
 class TextImageRecorder:
-    """Language-model layers: attention of the text rows `rows` to the image columns."""
+    """Language-model layers: attention of every text row from `first_row` on to the image columns.
+
+    Passes may come one after another (a prefill, then cached steps of one row each): the rows
+    of a call are the positions [keys − queries, keys), as in causal attention with a cache."""
 
     def __init__(
         self,
         attention_modules: Sequence[nn.Module],
-        rows: torch.Tensor,
+        first_row: int,
         image_tokens: tuple[int, int],
         *,
         query_chunk_bytes: int = DEFAULT_QUERY_CHUNK_BYTES,
     ) -> None:
         self.layer_of = {id(m): i for i, m in enumerate(attention_modules)}
         self.n_layers = len(attention_modules)
-        self.rows = rows  # (T,) positions of the stored text tokens
+        self.first_row = first_row  # the first stored position: the token after the image
         self.image_tokens = image_tokens
         self.query_chunk_bytes = query_chunk_bytes
-        self.maps: list[torch.Tensor] = []  # per layer (T, H, n_image) float32
-        self.mass: list[torch.Tensor] = []  # per layer (T, H) float32
+        self.maps: list[list[torch.Tensor]] = [
+            [] for _ in attention_modules
+        ]  # per layer: (rows, H, n) blocks
+        self.mass: list[list[torch.Tensor]] = [[] for _ in attention_modules]  # per layer: (rows, H) blocks
+        self.next_row = [first_row] * self.n_layers
+        self._next_layer = 0
 
     def handles(self, module: nn.Module) -> bool:
         return id(module) in self.layer_of
@@ -67,15 +76,26 @@ class TextImageRecorder:
         scaling: float | None,
     ) -> None:
         layer = self.layer_of[id(module)]
-        if layer != len(self.maps):
-            raise RuntimeError(f"language layers ran out of order: got {layer}, expected {len(self.maps)}")
-        batch, heads, _tokens, head_dim = query.shape
+        if layer != self._next_layer:
+            raise RuntimeError(f"language layers ran out of order: got {layer}, expected {self._next_layer}")
+        self._next_layer = (layer + 1) % self.n_layers
+        batch, heads, n_queries, head_dim = query.shape
         if batch != 1:
             raise RuntimeError(f"VLM capture runs one sequence at a time, got a batch of {batch}")
+        n_keys = key.shape[2]
+        first_query = n_keys - n_queries  # position of the call's first query row
+        if first_query + n_queries <= self.first_row:
+            return  # only rows before the image ends: nothing to store
+        if max(first_query, self.first_row) != self.next_row[layer]:
+            raise RuntimeError(
+                f"layer {layer} skipped rows: got {first_query}, expected {self.next_row[layer]}"
+            )
+        start_row = max(first_query, self.first_row)
+        rows = torch.arange(start_row, first_query + n_queries, device=query.device)
+        self.next_row[layer] = int(rows[-1]) + 1
         key = expand_kv_heads(key, heads)
         scale = scaling if scaling is not None else head_dim**-0.5
-        rows = self.rows.to(query.device)
-        q = query[0, :, rows].float() * scale  # (H, T, d)
+        q = query[0, :, start_row - first_query :].float() * scale  # (H, T, d)
         k_t = key[0].float().transpose(-1, -2)  # (H, d, S)
         mask = additive_mask(attention_mask, torch.float32)
         start, stop = self.image_tokens
@@ -87,7 +107,7 @@ class TextImageRecorder:
             chunk_rows = rows[first : first + chunk]
             scores = torch.matmul(q[:, first : first + chunk], k_t)  # (H, c, S)
             if mask is not None:
-                scores = scores + mask[0, :, chunk_rows]
+                scores = scores + mask[0, :, chunk_rows - first_query]
             else:  # sdpa ran with is_causal=True: no mask was built, causality is ours to apply
                 future = key_positions[None, :] > chunk_rows[:, None]
                 scores = scores.masked_fill(future, float("-inf"))
@@ -97,18 +117,19 @@ class TextImageRecorder:
             maps.append(image.transpose(0, 1).contiguous())
             masses.append(image.sum(dim=-1).transpose(0, 1))
             del probs
-        self.maps.append(torch.cat(maps))
-        self.mass.append(torch.cat(masses))
+        self.maps[layer].append(torch.cat(maps))
+        self.mass[layer].append(torch.cat(masses))
 
-    def results(self, grid: tuple[int, int]) -> dict[str, torch.Tensor]:
-        """`text/heads` (T, L, H, gh, gw), `text/fused` (T, L, gh, gw), `image_mass` (T, L, H)."""
-        if len(self.maps) != self.n_layers:
-            raise RuntimeError(f"recorded {len(self.maps)} of {self.n_layers} language layers")
-        heads = torch.stack(self.maps, dim=1).unflatten(-1, grid)
+    def results(self, n_positions: int, grid: tuple[int, int]) -> dict[str, torch.Tensor]:
+        """`text/heads` (T, L, H, gh, gw), `text/fused` (T, L, gh, gw), `image_mass` (T, L, H)
+        for the positions first_row … n_positions − 1."""
+        if self.next_row != [n_positions] * self.n_layers:
+            raise RuntimeError(f"recorded rows up to {self.next_row} of {n_positions} in the language layers")
+        heads = torch.stack([torch.cat(blocks) for blocks in self.maps], dim=1).unflatten(-1, grid)
         return {
             "text/heads": heads,
             "text/fused": heads.mean(dim=2),
-            IMAGE_MASS: torch.stack(self.mass, dim=1),
+            IMAGE_MASS: torch.stack([torch.cat(blocks) for blocks in self.mass], dim=1),
         }
 
 
@@ -261,7 +282,7 @@ class ImageMaps:
 
 
 class VlmMapExtractor:
-    """Image + prompts in; per prompt: generate, then one recorded pass over prompt + answer."""
+    """Image + prompts in; per prompt: generate greedily with the recorders on."""
 
     def __init__(
         self,
@@ -289,12 +310,9 @@ class VlmMapExtractor:
         for prompt in prompts:
             inputs = adapter.prepare(image, prompt, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
             first = first or inputs
-            answer = adapter.generate(inputs, self.max_new_tokens)
-            ids = inputs.input_ids[0].tolist() + answer
-            rows = torch.arange(inputs.image_tokens[1], len(ids))
             text = TextImageRecorder(
                 adapter.language_attention_modules(),
-                rows,
+                inputs.image_tokens[1],
                 inputs.image_tokens,
                 query_chunk_bytes=self.query_chunk_bytes,
             )
@@ -306,12 +324,13 @@ class VlmMapExtractor:
                     query_chunk_bytes=self.query_chunk_bytes,
                 )
             with VlmRecorder(text, vision).recording():
-                adapter.forward(inputs, answer)
+                answer = adapter.generate(inputs, self.max_new_tokens, feed_last=True)
+            ids = inputs.input_ids[0].tolist() + answer
             if vision is not None:
                 vision_maps = vision.results(
                     adapter.vision_raster_order(inputs.image_grid_thw), inputs.vision_grid
                 )
-            arrays = text.results(inputs.grid)
+            arrays = text.results(len(ids), inputs.grid)
             if not self.per_head:
                 del arrays["text/heads"]
             answer_text = str(adapter.tokenizer.decode(answer, skip_special_tokens=True))

@@ -268,9 +268,16 @@ class QwenVLAdapter:
         return [self._special["<|im_end|>"], self._special["<|endoftext|>"]]
 
     @torch.inference_mode()
-    def generate(self, inputs: VlmInputs, max_new_tokens: int) -> list[int]:
-        """Greedy answer ids (stop token included when reached). Plain sdpa: nothing is recorded."""
+    def generate(self, inputs: VlmInputs, max_new_tokens: int, *, feed_last: bool = False) -> list[int]:
+        """Greedy answer ids (stop token included when reached).
+
+        Every token the model reads goes through the attention backend once: the prompt in the
+        first (prefill) pass, each answer token in the step after it was chosen. With
+        `feed_last`, the last answer token is read too (one more cached step), so an active
+        recorder sees every position; without a recorder this is plain sdpa generation."""
         if max_new_tokens == 0:
+            if feed_last:
+                self.forward(inputs, [])
             return []
         device = self.model.device
         ids = inputs.input_ids.to(device)
@@ -287,17 +294,24 @@ class QwenVLAdapter:
             top_k=None,
             eos_token_id=self.stop_ids(),
             pad_token_id=self._special["<|endoftext|>"],
-            # An answer with an image placeholder or vision marker would break the recorded pass.
+            # An image placeholder or a vision marker in the answer would be read as a new image.
             suppress_tokens=self.vision_token_ids(),
+            return_dict_in_generate=True,
         )
-        answer: list[int] = output[0, ids.shape[1] :].tolist()
+        answer: list[int] = output.sequences[0, ids.shape[1] :].tolist()
+        if feed_last and answer:
+            # Positions come from the cache length and the prompt's M-RoPE deltas, as in generate.
+            self.model(
+                input_ids=output.sequences[:, -1:],
+                past_key_values=output.past_key_values,
+                use_cache=True,
+                logits_to_keep=1,
+            )
         return answer
 
     def forward(self, inputs: VlmInputs, answer: list[int]) -> None:
-        """One teacher-forced pass over prompt + answer: what the capture backend records.
-
-        Causal attention makes row t of this pass the attention token t had while being
-        generated, so one pass gives every answer token's maps."""
+        """One teacher-forced pass over prompt + answer (no cache). Causal attention makes its
+        rows the attention each token had when generated: the reference `generate` is tested against."""
         device = self.model.device
         ids = torch.cat([inputs.input_ids, torch.tensor([answer], dtype=torch.long)], dim=1).to(device)
         self.model(

@@ -112,8 +112,9 @@ def test_text_maps_equal_eager_attention(key: str, tiny_vlms: dict[str, Path]) -
         assert mass.min() > 0 and mass.max() < 1  # the text attends partly to the image, partly to text
 
 
-def test_answer_is_greedy_under_the_recorded_pass(key: str, tiny_vlms: dict[str, Path]) -> None:
-    """The one teacher-forced pass sees the positions generation saw: its argmax is the answer."""
+def test_generation_agrees_with_one_full_pass(key: str, tiny_vlms: dict[str, Path]) -> None:
+    """Greedy generation (what is recorded) and one teacher-forced pass (what the eager reference
+    runs) see the same positions: the pass's argmax is the answer."""
     adapter = load(key, tiny_vlms)
     image = Image.fromarray(np.random.default_rng(2).integers(0, 255, (120, 80, 3), np.uint8))
     inputs = adapter.prepare(image, "Describe this image.", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
@@ -298,3 +299,15 @@ def test_image_tokens_are_the_merged_grid_in_raster_order(key: str, tiny_vlms: d
             rows = [position_of[(2 * r + dr) * grid[1] + 2 * c + dc] for dr in (0, 1) for dc in (0, 1)]
             expected = merger(last_hidden[rows])
             torch.testing.assert_close(tokens[k : k + 1], expected.reshape(1, -1), atol=1e-5, rtol=1e-4)
+
+
+def test_no_answer_records_the_prompt_rows(key: str, tiny_vlms: dict[str, Path]) -> None:
+    adapter = load(key, tiny_vlms)
+    image = Image.fromarray(np.full((60, 100, 3), 90, np.uint8))
+    with_answer = extract(adapter, image, ["Look"], max_new_tokens=3).prompts[0]
+    prompt_only = extract(adapter, image, ["Look"], max_new_tokens=0).prompts[0]
+    assert prompt_only.answer == "" and {t.role for t in prompt_only.tokens} == {"template", "prompt"}
+    n = len(prompt_only.tokens)
+    assert [t.id for t in with_answer.tokens[:n]] == [t.id for t in prompt_only.tokens]
+    for path, values in prompt_only.arrays.items():  # the prompt's rows do not depend on the answer
+        torch.testing.assert_close(with_answer.arrays[path][:n], values, atol=1e-6, rtol=1e-5)
