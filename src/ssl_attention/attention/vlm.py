@@ -92,23 +92,26 @@ class TextImageRecorder:
             )
         start_row = max(first_query, self.first_row)
         rows = torch.arange(start_row, first_query + n_queries, device=query.device)
-        self.next_row[layer] = int(rows[-1]) + 1
-        key = expand_kv_heads(key, heads)
+        self.next_row[layer] = first_query + n_queries  # plain ints: no device sync per step
         scale = scaling if scaling is not None else head_dim**-0.5
         q = query[0, :, start_row - first_query :].float() * scale  # (H, T, d)
-        k_t = key[0].float().transpose(-1, -2)  # (H, d, S)
+        # Grouped-query attention without copying keys: the G query heads of a key head share a matmul.
+        kv_heads = key.shape[1]
+        groups = heads // kv_heads
+        k_t = key[0].float().transpose(-1, -2)  # (KV, d, S)
         mask = additive_mask(attention_mask, torch.float32)
         start, stop = self.image_tokens
-        key_positions = torch.arange(k_t.shape[-1], device=q.device)
+        key_positions = torch.arange(n_keys, device=q.device)
 
         maps, masses = [], []
-        chunk = _chunk_rows(self.query_chunk_bytes, heads, k_t.shape[-1], len(rows))
+        chunk = _chunk_rows(self.query_chunk_bytes, heads, n_keys, len(rows))
         for first in range(0, len(rows), chunk):
             chunk_rows = rows[first : first + chunk]
-            scores = torch.matmul(q[:, first : first + chunk], k_t)  # (H, c, S)
+            q_chunk = q[:, first : first + chunk].reshape(kv_heads, groups * len(chunk_rows), head_dim)
+            scores = torch.matmul(q_chunk, k_t).view(heads, len(chunk_rows), n_keys)  # (H, c, S)
             if mask is not None:
                 scores = scores + mask[0, :, chunk_rows - first_query]
-            else:  # sdpa ran with is_causal=True: no mask was built, causality is ours to apply
+            elif start_row + first < n_keys - 1:  # is_causal sdpa built no mask: causality is ours
                 future = key_positions[None, :] > chunk_rows[:, None]
                 scores = scores.masked_fill(future, float("-inf"))
             probs = torch.softmax(scores, dim=-1)
