@@ -35,12 +35,18 @@ SAMPLES = ROOT / "data" / "samples"
 MODES = ("plain", "capture", "capture_text", "naive")
 PROMPT = "Describe this image."
 
-# "small": tiny-but-not-trivial (runs on a laptop CPU); "base": Qwen2.5-VL-3B's shapes.
+# "small": tiny-but-not-trivial (runs on a laptop CPU); "medium": 16 layers × 16 heads, ~250 M
+# parameters; "base": Qwen2.5-VL-3B's shapes (the shipped config).
 SIZES: dict[str, dict[str, Any]] = {
     "small": {
         "text": dict(hidden_size=512, intermediate_size=1376, num_hidden_layers=8, num_attention_heads=8,
                      num_key_value_heads=2, vocab_size=4096),
         "vision": dict(depth=8, hidden_size=384, intermediate_size=1024, num_heads=6, out_hidden_size=512),
+    },
+    "medium": {
+        "text": dict(hidden_size=1024, intermediate_size=2816, num_hidden_layers=16, num_attention_heads=16,
+                     num_key_value_heads=4, vocab_size=4096),
+        "vision": dict(depth=16, hidden_size=512, intermediate_size=1376, num_heads=8, out_hidden_size=1024),
     },
     "base": {"text": {}, "vision": {}},
 }  # fmt: skip
@@ -69,7 +75,10 @@ def build(size: str) -> Any:
     text.pop("layer_types", None)  # derived from num_hidden_layers again
     if shapes["text"]:
         text["rope_scaling"] = {"type": "mrope", "mrope_section": [8, 12, 12]}  # head_dim 64
-        vision["fullatt_block_indexes"] = [3, 7]
+        depth = vision["depth"]
+        vision["fullatt_block_indexes"] = list(
+            range(depth // 4 - 1, depth, depth // 4)
+        )  # as in the 3B: every 4th
     ids = {
         k: getattr(shipped, k)
         for k in ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
