@@ -366,18 +366,32 @@ def run_model(
             writer.join(timeout=60)
         if bar is not None:
             bar.close()
-        summary.seconds = time.perf_counter() - started
-        after = store.group_bytes(key)
-        summary.bytes_written = None if after is None else max(0, after - bytes_before)
-        catalog.finish_run(
-            run_id,
-            status=status,
-            seconds=summary.seconds,
-            images_failed=len(summary.failed),
-            bytes_written=summary.bytes_written,
-            error=failure,
-        )
+        finish_run(summary, started, bytes_before, store, catalog, run_id, status, failure)
     return summary
+
+
+def finish_run(
+    summary: ModelSummary,
+    started: float,
+    bytes_before: int,
+    store: AttentionStoreWriter,
+    catalog: Catalog,
+    run_id: int,
+    status: str,
+    failure: str | None,
+) -> None:
+    """Time and bytes into the summary, and the run's outcome into the catalog (done, failed, interrupted)."""
+    summary.seconds = time.perf_counter() - started
+    after = store.group_bytes(summary.key)
+    summary.bytes_written = None if after is None else max(0, after - bytes_before)
+    catalog.finish_run(
+        run_id,
+        status=status,
+        seconds=summary.seconds,
+        images_failed=len(summary.failed),
+        bytes_written=summary.bytes_written,
+        error=failure,
+    )
 
 
 def _prepare_group(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from precompute.runner import ModelSummary, RunOptions, fault, run_params
+from precompute.runner import ModelSummary, RunOptions, fault, finish_run, run_params
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
 from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode
 from ssl_attention.models.registry import ResolvedModel
@@ -215,15 +215,5 @@ def run_vlm_model(
         pool.shutdown(wait=False, cancel_futures=True)
         if bar is not None:
             bar.close()
-        summary.seconds = time.perf_counter() - started
-        after = store.group_bytes(key)
-        summary.bytes_written = None if after is None else max(0, after - bytes_before)
-        catalog.finish_run(
-            run_id,
-            status=status,
-            seconds=summary.seconds,
-            images_failed=len(summary.failed),
-            bytes_written=summary.bytes_written,
-            error=failure,
-        )
+        finish_run(summary, started, bytes_before, store, catalog, run_id, status, failure)
     return summary
