@@ -159,8 +159,10 @@ def run_vlm_model(
         summary.known_unreadable = len(catalog.failed_ids() & ids)
         summary.bytes_written = 0
         return summary
-    adapter = model.load_vlm()
-    adapter.model.to(device=device, dtype=dtype)  # VLMs run in the compute dtype itself, not under autocast
+    # VLMs run in the compute dtype itself (not under autocast): pretrained weights load in it
+    # directly, so a 3B model never needs its float32 copy in memory.
+    adapter = model.load_vlm(dtype=dtype)
+    adapter.model.to(device=device, dtype=dtype)
     summary.load_seconds = time.perf_counter() - started
     extractor = VlmMapExtractor(
         adapter,

@@ -311,3 +311,18 @@ def test_no_answer_records_the_prompt_rows(key: str, tiny_vlms: dict[str, Path])
     assert [t.id for t in with_answer.tokens[:n]] == [t.id for t in prompt_only.tokens]
     for path, values in prompt_only.arrays.items():  # the prompt's rows do not depend on the answer
         torch.testing.assert_close(with_answer.arrays[path][:n], values, atol=1e-6, rtol=1e-5)
+
+
+def test_bfloat16_models_record_float32_maps_close_to_float32_ones(
+    key: str, tiny_vlms: dict[str, Path]
+) -> None:
+    """The CUDA default: weights loaded in bf16, statistics still float32."""
+    image = Image.fromarray(np.random.default_rng(4).integers(0, 255, (90, 150, 3), np.uint8))
+    exact = extract(load(key, tiny_vlms), image, ["Describe."], max_new_tokens=0).prompts[0]
+    resolved = resolve_model(key, str(tiny_vlms[key]), "pretrained")
+    half = resolved.load_vlm(dtype=torch.bfloat16)
+    assert half.model.dtype == torch.bfloat16
+    low = extract(half, image, ["Describe."], max_new_tokens=0).prompts[0]
+    for path, values in exact.arrays.items():
+        assert low.arrays[path].dtype == torch.float32
+        torch.testing.assert_close(low.arrays[path], values, atol=0.02, rtol=0.1)
