@@ -275,3 +275,22 @@ def test_prompts_file_and_repeats(tmp_path: Path, tiny_vlms: dict[str, Path]) ->
     attrs = AttentionStoreReader(str(tmp_path / "store.zarr")).models()["qwen3_vl"]
     assert isinstance(attrs, VlmAttrs)
     assert attrs.prompts == ("What colour?", "Where is the cat?")
+
+
+def test_metrics_score_vlm_maps(tmp_path: Path, tiny_vlms: dict[str, Path]) -> None:
+    import json
+
+    write_gallery(tmp_path / "images", n_good=3)
+    size = Image.open(tmp_path / "images" / "img_1.png").size
+    coco = {
+        "images": [{"id": 1, "file_name": "img_1.png", "width": size[0], "height": size[1]}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [2, 3, 20, 15]}],
+        "categories": [{"id": 1, "name": "thing"}],
+    }
+    (tmp_path / "images" / "annotations.json").write_text(json.dumps(coco))
+    report = run(vlm_options(tmp_path, tiny_vlms, ["qwen2_5_vl"], metrics=True))
+    assert report.metrics is not None and report.metrics.pairs_scored == 2  # the model and the baselines
+    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    methods = {(v.method, v.head == -1) for v in catalog.metric_values(model="qwen2_5_vl", metric="energy")}
+    assert methods == {("text", True), ("text", False), ("mean", True), ("mean", False), ("rollout", True)}
+    assert all(0 <= v.value <= 1 for v in catalog.metric_values(model="qwen2_5_vl", metric="energy"))

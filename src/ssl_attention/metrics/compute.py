@@ -1,4 +1,8 @@
-"""Score stored maps against the catalog's boxes: every image × model × method × layer × head (and fused)."""
+"""Score stored maps against the catalog's boxes: every image × model × method × layer × head (and fused).
+
+VLMs are scored too: the vision tower's `mean` and `rollout` maps, and `text` = the mean map of
+the answer tokens of the image's first prompt ("where did it look while answering"), per layer.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from ssl_attention.metrics.frame import DEFAULT_FRAME, Frame, Region, region_mas
 from ssl_attention.metrics.localisation import mass_mask_iou
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import Catalog, MetricValue
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import AnyModelAttrs, ModelAttrs, VlmAttrs, VlmPromptAttrs
 
 BASELINE_MODEL = "baseline"
 BASELINE_GRID = (16, 16)
@@ -130,6 +134,51 @@ def model_metrics(
     return _values(image_id, attrs.key, keys, score_maps(np.stack(maps), frame, regions, settings))
 
 
+def vlm_metrics(
+    reader: AttentionStoreReader,
+    attrs: VlmAttrs,
+    prompt_index: int | None,
+    image_id: str,
+    row: int,
+    frame: Frame,
+    regions: Sequence[Region],
+    settings: MetricSettings,
+) -> list[MetricValue]:
+    """A VLM image: vision `mean`/`rollout` on the patch grid, and `text` (the answer's mean map of
+    prompt `prompt_index`, all its tokens when it has no answer) on the merged grid."""
+    key, sample = attrs.key, attrs.sample_path(row)
+    values: list[MetricValue] = []
+
+    def score(method: str, layered: np.ndarray, per_head: np.ndarray | None) -> None:
+        maps = list(layered)
+        keys = [(method, layer, FUSED) for layer in range(len(layered))]
+        if per_head is not None:
+            for layer in range(per_head.shape[0]):
+                maps += list(per_head[layer])
+                keys += [(method, layer, head) for head in range(per_head.shape[1])]
+        values.extend(_values(image_id, key, keys, score_maps(np.stack(maps), frame, regions, settings)))
+
+    for method in ("mean", "rollout"):
+        heads = f"{sample}/{method}/heads" if method in attrs.per_head_methods else None
+        score(
+            method,
+            reader.read_array(key, f"{sample}/{method}/fused"),
+            reader.read_array(key, heads) if heads else None,
+        )
+    if prompt_index is not None:
+        path = attrs.prompt_path(row, prompt_index)
+        tokens = VlmPromptAttrs.from_attrs(reader.group_attrs(key, path)).tokens
+        answer = [i for i, token in enumerate(tokens) if token.role == "answer"] or list(range(len(tokens)))
+        span = slice(answer[0], answer[-1] + 1)
+
+        def answer_mean(array: str) -> np.ndarray:
+            return np.asarray(reader.read_array(key, f"{path}/{array}")[span], np.float32).mean(axis=0)
+
+        per_head = answer_mean("text/heads") if "text" in attrs.per_head_methods else None
+        score("text", answer_mean("text/fused"), per_head)
+    return values
+
+
 def baseline_metrics(
     image_id: str, frame: Frame, regions: Sequence[Region], settings: MetricSettings
 ) -> list[MetricValue]:
@@ -160,8 +209,7 @@ def compute_metrics(
     (they are dropped automatically when their maps are recomputed or their boxes change)."""
     settings = settings or MetricSettings()
     reader = AttentionStoreReader(store_url)
-    # ViT groups only: VLM groups have per-image grids and no metrics yet.
-    stored = {k: attrs for k, attrs in reader.models().items() if isinstance(attrs, ModelAttrs)}
+    stored: dict[str, AnyModelAttrs] = reader.models()
     wanted = [k for k in stored if models is None or k in set(models)]
     done = catalog.metric_pairs()
     report = MetricsReport()
@@ -190,7 +238,13 @@ def compute_metrics(
             if (image_id, key) in done:
                 report.pairs_already += 1
                 continue
-            pending.append(model_metrics(reader, stored[key], image_id, row, frame, regions, settings))
+            attrs = stored[key]
+            if isinstance(attrs, VlmAttrs):
+                done_prompts = catalog.vlm_samples(image_id, key)
+                first = done_prompts[0].prompt_index if done_prompts else None
+                pending.append(vlm_metrics(reader, attrs, first, image_id, row, frame, regions, settings))
+            else:
+                pending.append(model_metrics(reader, attrs, image_id, row, frame, regions, settings))
         for values in pending:
             catalog.add_metrics(values)  # one (image, model) pair per transaction
             report.pairs_scored += 1

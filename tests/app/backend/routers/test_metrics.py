@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.backend.main import create_app
-from ssl_attention.metrics.compute import compute_metrics
+from ssl_attention.metrics.compute import MetricSettings, compute_metrics, score_maps
+from ssl_attention.metrics.frame import Frame, Region
 from ssl_attention.store.catalog import Catalog
 from tests.app.conftest import VLM, Api, VlmApi, copy_sqlite
 
@@ -156,21 +157,48 @@ def test_label_and_model_filters_on_per_model_and_image_endpoints(scored: tuple[
     assert values and {(v["model"], v["method"]) for v in values} == {("clip", "mean")}
 
 
-def test_vlm_groups_are_skipped_by_scoring_and_answered_empty(vlm_api: VlmApi, tmp_path: Path) -> None:
+def test_vlm_images_are_scored_on_their_own_grids(vlm_api: VlmApi, tmp_path: Path) -> None:
+    """Vision mean/rollout on the patch grid, and `text` = the mean map of the first prompt's answer."""
     db = copy_sqlite(vlm_api.settings.db, tmp_path / "catalog.db")
     catalog = Catalog.open(db)
-    report = compute_metrics(vlm_api.settings.store, catalog)  # a VLM group in the store: no crash
-    assert report.pairs_scored == 2 * 7  # the ViTs and the baselines, as without the VLM
-    assert catalog.metric_values(model=VLM) == []
+    report = compute_metrics(vlm_api.settings.store, catalog)
+    assert report.pairs_scored == 2 * 7 + 1  # the ViTs and the baselines, and the one annotated VLM image
+    values = catalog.metric_values(model=VLM, metric="energy")
+    attrs, written = vlm_api.fixture.attrs, vlm_api.fixture.images["img_0"]
+    keys = {(v.method, v.layer, v.head) for v in values}
+    assert keys == {
+        *((m, layer, head) for m in ("mean",) for layer in range(attrs.vision_layers) for head in range(-1, attrs.vision_heads)),
+        *(("rollout", layer, -1) for layer in range(attrs.vision_layers)),
+        *(("text", layer, head) for layer in range(attrs.layers) for head in range(-1, attrs.heads)),
+    }  # fmt: skip
+    # Independently: the answer's tokens of prompt 0, their mean map, scored on the image's frame.
+    tokens = written.prompts[0].tokens
+    answer = [i for i, t in enumerate(tokens) if t.role == "answer"]
+    mean_map = written.text[0]["text/fused"][answer[0] : answer[-1] + 1].astype(np.float32).mean(axis=0)
+    info = catalog.image("img_0")
+    assert info is not None and info.width and info.height
+    frame = Frame.for_image(info.width, info.height, MetricSettings().frame)
+    regions = [Region((a.x0, a.y0, a.x1, a.y1)) for a in catalog.annotations("img_0")]
+    expected = score_maps(mean_map, frame, regions, MetricSettings())["energy"]
+    got = sorted((v.layer, v.value) for v in values if v.method == "text" and v.head == -1)
+    np.testing.assert_allclose([value for _layer, value in got], expected, rtol=1e-6)
     catalog.close()
     with TestClient(create_app(replace(vlm_api.settings, db=db))) as client:
         board = client.get("/metrics/leaderboard", params={"metric": "energy"}).json()
-        assert board["rows"] and VLM not in {row["model"] for row in board["rows"]}
-        for path in ("layers", "heads", "images"):
-            response = client.get(
-                f"/metrics/model/{VLM}/{path}", params={"metric": "energy", "method": "text"}
-            )
-            assert response.status_code == 200, response.text
-            assert response.json()[path] == []
+        assert {(row["model"], row["method"]) for row in board["rows"] if row["model"] == VLM} == {
+            (VLM, "text"),
+            (VLM, "mean"),
+            (VLM, "rollout"),
+        }
+        layers = client.get(
+            f"/metrics/model/{VLM}/layers", params={"metric": "energy", "method": "text"}
+        ).json()
+        assert [row["layer"] for row in layers["layers"]] == list(range(attrs.layers))
+        heads = client.get(
+            f"/metrics/model/{VLM}/heads", params={"metric": "energy", "method": "mean", "layer": 1}
+        ).json()
+        assert sorted(row["head"] for row in heads["heads"]) == list(range(attrs.vision_heads))
         assert client.get(f"/metrics/model/{VLM}/layers", params={"method": "cls"}).status_code == 400
-        assert client.get("/metrics/img_0", params={"model": VLM}).json()["values"] == []
+        assert {
+            v["method"] for v in client.get("/metrics/img_0", params={"model": VLM}).json()["values"]
+        } == {"text", "mean", "rollout"}
