@@ -5,7 +5,7 @@
  * with --weights random over the first three images; three images annotated and scored with
  * --metrics), plus a synthetic VLM `qwen2_5_vl` (random weights) on img_0 (two prompts), img_1 and
  * img_3: text maps on a 3×4 / 4×3 merged grid (3 layers × 2 heads), the vision tower's on 6×8 / 8×6
- * (2 layers × 3 heads). Screenshots go to test-results/.
+ * (2 layers × 3 heads), scored too (img_0 is annotated). Screenshots go to test-results/.
  *
  *   npm run test:e2e      (after `npm run build`; ./dev.sh test does both)
  */
@@ -553,15 +553,15 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     const firstMetric = search(page).get('metric');
     assert.ok(firstMetric);
     assert.equal(await page.locator('[data-testid="dash-metric"]').inputValue(), firstMetric);
-    // every method of every model: 4 CLS models × (cls, mean, rollout) + 2 SigLIPs × (mean, rollout, pool)
-    assert.equal(await page.locator('[data-testid="leaderboard-bar"]').count(), 18);
+    // every method of every model: 4 CLS models × (cls, mean, rollout) + 2 SigLIPs × (mean, rollout, pool) + the VLM × (text, mean, rollout)
+    assert.equal(await page.locator('[data-testid="leaderboard-bar"]').count(), 21);
 
     await page.selectOption('[data-testid="dash-method"]', 'mean');
     await page.waitForURL((url) => url.searchParams.get('method') === 'mean');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="leaderboard-bar"]').length === 6);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="leaderboard-bar"]').length === 7);
     const bars = await leaderboardBars(page);
-    assert.deepEqual(bars.map((b) => b.model).sort(), ['clip', 'dinov2', 'dinov3', 'mae', 'siglip', 'siglip2'], 'one bar per model');
-    assert.ok(bars.every((b) => b.method === 'mean' && b.layer === '2'), 'fused mean maps of the last layer');
+    assert.deepEqual(bars.map((b) => b.model).sort(), ['clip', 'dinov2', 'dinov3', 'mae', 'qwen2_5_vl', 'siglip', 'siglip2'], 'one bar per model');
+    assert.ok(bars.every((b) => b.method === 'mean' && b.layer === (b.model === 'qwen2_5_vl' ? '1' : '2')), "fused mean maps of the last layer (the VLM's vision tower has 2)");
     assert.deepEqual(
       bars.map((b) => b.mean),
       [...bars.map((b) => b.mean)].sort((a, b) => b - a),
@@ -569,16 +569,22 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     );
     assert.equal(bars.find((b) => b.model === 'mae')?.count, 2, 'mae (random weights) has maps of two annotated images');
     assert.equal(bars.find((b) => b.model === 'clip')?.count, 3);
-    assert.equal(await page.locator('[data-testid="leaderboard-chart"] .bar-random').count(), 1, 'mae is marked random');
+    assert.equal(bars.find((b) => b.model === 'qwen2_5_vl')?.count, 1, 'the VLM has maps of one annotated image (img_0)');
+    assert.equal(await page.locator('[data-testid="leaderboard-chart"] .bar-random').count(), 2, 'mae and the VLM are marked random');
     const baselines = await page.$$eval('[data-testid="baseline-line"]', (lines) => lines.map((l) => l.getAttribute('data-baseline')));
     assert.deepEqual(baselines, ['centre', 'random']);
-    // the progression: one line per model over the 3 layers, and the baselines
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="progression-line"]').length === 6);
-    const points = await page.$$eval('[data-testid="progression-line"]', (lines) => lines.map((l) => l.getAttribute('data-points')));
-    assert.deepEqual(points, ['3', '3', '3', '3', '3', '3']);
+    // the progression: one line per model over its layers (the VLM's vision tower: 2), and the baselines
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="progression-line"]').length === 7);
+    const points = await page.$$eval('[data-testid="progression-line"]', (lines) =>
+      Object.fromEntries(lines.map((l) => [l.getAttribute('data-model'), l.getAttribute('data-points')])),
+    );
+    assert.deepEqual(points, { clip: '3', dinov2: '3', dinov3: '3', mae: '3', siglip: '3', siglip2: '3', qwen2_5_vl: '2' });
     assert.equal(await page.locator('[data-testid="progression-baseline"]').count(), 2);
     await page.locator('[data-testid="leaderboard-bar"]').first().hover();
-    assert.match(await page.getByTestId('leaderboard-readout').innerText(), /· mean · layer 2: mean \d\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}, n = \d\)/);
+    assert.match(
+      await page.getByTestId('leaderboard-readout').innerText(),
+      /· (mean · layer 2|Vision mean · layer 1): mean \d\.\d{3} \(95% CI \d\.\d{3}–\d\.\d{3}, n = \d\)/,
+    );
     await page.locator('[data-testid="ranked-images"] img').first().waitFor();
     await page.waitForFunction(() =>
       [...document.querySelectorAll('[data-testid="ranked-images"] img')].every((img) => /** @type {HTMLImageElement} */ (img).complete),
@@ -624,9 +630,9 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
   it("opens a head from a model's heads × layers table in the viewer, on that head's best image", async () => {
     const page = await open('/dashboard?metric=energy&method=cls&model=dinov2');
     await page.getByTestId('heads-table').waitFor();
-    // 3 layers × (2 heads + fused)
+    // 3 layers × (2 heads + fused); the fused column can arrive after the per-head one
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="heads-table"] button.heat-cell').length === 9);
     assert.equal(await page.locator('[data-testid="heads-table"] tbody tr').count(), 3);
-    assert.equal(await page.locator('[data-testid="heads-table"] button.heat-cell').count(), 9);
     const cell = page.getByTestId('heat-cell-1-0');
     const colours = new Set(await page.$$eval('[data-testid="heads-table"] button.heat-cell', (cells) => cells.map((c) => getComputedStyle(c).backgroundColor)));
     assert.ok(colours.size > 1, 'cells are coloured by value');
@@ -668,6 +674,89 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     // the viewer's metrics show the same value for this map
     await page.getByTestId('image-metrics-table').waitFor();
     assert.equal(await page.locator('[data-testid="image-metric-energy"] [data-testid="image-metric-value"]').innerText(), worst.value.toFixed(3));
+    await page.close();
+  });
+
+  it("scores a VLM's maps: its methods on the leaderboard, its own heads × layers, its answer's scores in the viewer", async () => {
+    const page = await open('/dashboard?metric=energy&model=qwen2_5_vl');
+    await page.locator('[data-testid="leaderboard-bar"][data-model="qwen2_5_vl"]').first().waitFor();
+    // the leaderboard lists the VLM's three methods, each at its last layer, named as in the viewer
+    const vlmBars = await page.$$eval('[data-testid="leaderboard-bar"][data-model="qwen2_5_vl"]', (bars) =>
+      Object.fromEntries(
+        bars.map((b) => [
+          b.getAttribute('data-method'),
+          `${[...b.querySelectorAll('.bar-sublabel')].map((t) => t.textContent).join(' ')} (n = ${b.getAttribute('data-count')})`,
+        ]),
+      ),
+    );
+    assert.deepEqual(vlmBars, { text: 'Text → image L2 (n = 1)', mean: 'Vision mean L1 (n = 1)', rollout: 'Vision rollout L1 (n = 1)' });
+    const options = await page.$$eval('[data-testid="dash-method"] option', (o) => o.map((e) => `${/** @type {HTMLOptionElement} */ (e).value}=${e.textContent}`));
+    assert.ok(options.includes('text=Text → image (answer)'), options.join(', '));
+    assert.ok(options.includes('mean=mean / Vision mean'), options.join(', '));
+    await page.locator('[data-testid="leaderboard-bar"][data-method="text"]').hover();
+    assert.match(await page.getByTestId('leaderboard-readout').innerText(), /qwen2_5_vl · Text → image \(answer\) · layer 2: mean \d\.\d{3}/);
+
+    // its panels show its first method, text: the language model's 3 layers × 2 heads (+ fused)
+    await page.getByTestId('heads-table').waitFor();
+    assert.match(await page.getByTestId('heads-panel').innerText(), /Text → image \(answer\) · all images/);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="heads-table"] button.heat-cell').length === 9);
+    assert.equal(await page.locator('[data-testid="heads-table"] tbody tr').count(), 3);
+    assert.equal(await page.locator('[data-testid="heads-table"] thead th').count(), 4, 'layer, H0, H1, fused');
+    await page.locator('[data-testid="best-image"]').first().waitFor();
+    assert.equal(await page.getByTestId('best-image').count(), 1, 'one annotated image has VLM maps');
+    await page.waitForFunction(() => /** @type {HTMLImageElement | null} */ (document.querySelector('[data-testid="ranked-images"] img'))?.complete);
+    await screenshot(page, '16-dashboard-vlm');
+
+    // the vision tower's mean: its own 2 layers × 3 heads
+    await page.selectOption('[data-testid="dash-method"]', 'mean');
+    // (the fused column comes with the layer progression, maybe after the heads)
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="heads-table"] button.heat-cell').length === 8);
+    assert.equal(await page.locator('[data-testid="heads-table"] tbody tr').count(), 2);
+    assert.equal(await page.locator('[data-testid="heads-table"] thead th').count(), 5, 'layer, H0–H2, fused');
+    assert.match(await page.getByTestId('heads-panel').innerText(), /Vision mean · all images/);
+    // head 2: a head the language model does not have; opened in the viewer with the value it scored
+    const ranking = await (await page.request.get(`${server.url}/metrics/model/qwen2_5_vl/images?metric=energy&method=mean&layer=1&head=2`)).json();
+    assert.equal(ranking.images[0].image_id, 'img_0');
+    await page.getByTestId('heat-cell-1-2').click();
+    await page.waitForURL(/\/view\//);
+    assert.deepEqual(Object.fromEntries(search(page)), { model: 'qwen2_5_vl', method: 'mean', layer: '1', head: '2' });
+    await heatmapLabel(page, 'qwen2_5_vl · mean · layer 1 · head 2');
+    const energyCell = '[data-testid="image-metric-energy"] [data-testid="image-metric-value"]';
+    await page.waitForFunction(([selector, want]) => document.querySelector(selector)?.textContent === want, [energyCell, ranking.images[0].value.toFixed(3)]);
+    assert.equal(await page.getByTestId('image-metrics-text-note').count(), 0);
+
+    // rollout: fused only, and said so
+    await page.goto(`${server.url}/dashboard?metric=energy&method=rollout&model=qwen2_5_vl`);
+    assert.match(await page.getByTestId('heads-empty').innerText(), /Rollout is defined on the mean over heads/);
+
+    // text: the best image opens the viewer on its whole answer (first prompt), which is what was scored
+    await page.goto(`${server.url}/dashboard?metric=energy&method=text&model=qwen2_5_vl`);
+    const tile = page.getByTestId('best-image');
+    await tile.waitFor();
+    const value = Number(await tile.getAttribute('data-value'));
+    await tile.click();
+    await page.waitForURL((url) => url.pathname === '/view/img_0' && url.searchParams.get('prompt') === '0');
+    assert.deepEqual(Object.fromEntries(search(page)), { model: 'qwen2_5_vl', method: 'text', prompt: '0', layer: '2' });
+    await heatmapLabel(page, 'qwen2_5_vl · text · prompt 0 · answer · layer 2 · fused (mean)');
+    await page.getByTestId('image-metrics-table').waitFor();
+    await page.waitForFunction(([selector, want]) => document.querySelector(selector)?.textContent === want, [energyCell, value.toFixed(3)]);
+    const values = await page.$$eval('[data-testid="image-metrics-table"] [data-testid="image-metric-value"]', (cells) => cells.map((c) => c.textContent));
+    assert.equal(values.length, 6);
+    assert.ok(values.every((v) => /^\d\.\d{3}$/.test(v ?? '')), `numbers: ${JSON.stringify(values)}`);
+    const note = page.getByTestId('image-metrics-text-note');
+    await page.waitForFunction(() => document.querySelector('[data-testid="image-metrics-text-note"]')?.textContent?.includes('(prompt 0)'));
+    assert.equal(await note.innerText(), "Scored: the answer's mean map, first prompt (prompt 0).");
+    await page.getByTestId('image-metrics').scrollIntoViewIfNeeded();
+    await screenshot(page, '17-viewer-vlm-metrics');
+
+    // a token selection, then the second prompt: the same (first prompt's answer) scores, and a caveat
+    await page.click('[data-testid="token"][data-index="10"]');
+    await page.waitForURL((url) => url.searchParams.get('token') === '10');
+    assert.match(await note.innerText(), /not those of token 10\.$/);
+    await page.selectOption('[data-testid="prompt-select"]', '1');
+    await page.waitForURL((url) => url.searchParams.get('prompt') === '1' && !url.searchParams.has('token'));
+    await page.waitForFunction(() => document.querySelector('[data-testid="image-metrics-text-note"]')?.textContent?.includes('Prompt 1 is not scored'));
+    assert.equal(await page.locator(energyCell).innerText(), value.toFixed(3));
     await page.close();
   });
 

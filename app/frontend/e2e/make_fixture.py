@@ -16,7 +16,8 @@ against them (`RunOptions.metrics`, i.e. `precompute --metrics`) for the dashboa
 A synthetic VLM group (`qwen2_5_vl`, random weights) is written through the real store writer and
 catalog by `tests.factories.write_vlm_fixture` over img_0 (both prompts), img_1 and img_3 (prompt 0):
 merged grids 3×4 and 4×3 (never square), text maps on 3 layers × 2 heads, the vision tower's
-mean/rollout on its 6×8 / 8×6 grid with 2 layers × 3 heads, per-head maps and image mass.
+mean/rollout on its 6×8 / 8×6 grid with 2 layers × 3 heads, per-head maps and image mass. Its maps of
+img_0 (annotated) are scored like the ViTs': vision mean/rollout, and text as the first prompt's answer.
 
 It reuses the Python suites' fixtures (tests/tiny_models.py, tests/conftest.py::write_gallery),
 so the browser tests see exactly the store layout the API tests see.
@@ -121,7 +122,8 @@ def main(out: Path) -> dict[str, str]:
     run(options([key for key in checkpoints if key != RANDOM_MODEL]))
     run(options([RANDOM_MODEL], weights="random", limit=RANDOM_LIMIT))
     write_vlm_fixture(store, db, VLM_IMAGES, key=VLM_MODEL, answers=VLM_ANSWERS, grids=VLM_GRIDS)
-    # a rebuilt group makes the metric summaries stale; scoring again refreshes them (VLMs are not scored)
+    # score the VLM's maps (img_0 is annotated: its vision mean/rollout and its first prompt's answer)
+    # and refresh the metric summaries
     catalog = Catalog.open(db, migrate=False)
     compute_metrics(store, catalog)
     catalog.close()

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { FUSIONS, type Fusion, type ModelInfo } from '../api/types';
 import { COLORMAPS, cssGradient } from '../lib/colormaps';
 import { NORM_HELP, NORM_LABELS, NORM_MODES } from '../lib/normalise';
+import { methodHelp, methodLabel } from '../lib/methods';
 import { layerAtFraction, layerFraction } from '../lib/render';
 import { hasPerHead, isVlm, methodHeads, methodLayers, type ResolvedView } from '../state/resolveView';
 import type { ViewParams } from '../state/viewParams';
@@ -9,35 +10,6 @@ import type { HistoryMode } from '../state/viewStore';
 import { HeadSelect } from './HeadSelect';
 import { LayerSlider } from './LayerSlider';
 import { RandomWeightsBadge } from './RandomWeightsBadge';
-
-const METHOD_HELP: Record<string, string> = {
-  cls: 'CLS → patches: where the class token looks',
-  mean: 'mean over all queries: the attention each patch receives',
-  rollout: 'attention rollout (Abnar & Zuidema 2020) up to this layer; fused only',
-  pool: "the pooling head's probe query (SigLIP): one layer",
-};
-
-/** A VLM's methods, named for what they show: the language model's text → image attention, or the vision tower's maps. */
-const VLM_METHOD_LABELS: Record<string, string> = {
-  text: 'Text → image',
-  mean: 'Vision mean',
-  rollout: 'Vision rollout',
-};
-
-const VLM_METHOD_HELP: Record<string, string> = {
-  text: "the chosen text tokens' attention to the image tokens (language model), on the merged grid: pick tokens under the image",
-  mean: "the vision tower's mean over all queries: the attention each patch receives, on the finer pre-merge patch grid",
-  rollout: "attention rollout through the vision tower up to this layer, on the pre-merge patch grid; fused only",
-};
-
-/** The method's name in the method selector (a VLM's are spelled out). */
-export function methodLabel(model: ModelInfo, method: string): string {
-  return isVlm(model) ? (VLM_METHOD_LABELS[method] ?? method) : method;
-}
-
-export function methodHelp(model: ModelInfo, method: string): string | undefined {
-  return isVlm(model) ? VLM_METHOD_HELP[method] : METHOD_HELP[method];
-}
 
 /** The line under the model selector: checkpoint, grid, depth and heads. */
 export function modelSummary(model: ModelInfo, view?: Pick<ResolvedView, 'layers' | 'heads'>): string {

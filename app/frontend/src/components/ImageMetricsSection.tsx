@@ -1,8 +1,9 @@
 import { Link } from 'react-router';
 import { useImageMetrics } from '../api/hooks';
 import type { ImageDetail } from '../api/types';
-import { formatScore, hasModelMetrics, mapMetricRows, METRIC_HELP } from '../lib/metrics';
-import { isVlm, type ResolvedView } from '../state/resolveView';
+import { methodLabel } from '../lib/methods';
+import { formatScore, hasModelMetrics, mapMetricRows, METRIC_HELP, textScoreNote } from '../lib/metrics';
+import type { ResolvedView } from '../state/resolveView';
 import { dashboardPath } from '../state/dashboardParams';
 
 const VALUE_HELP: Record<string, string> = {
@@ -12,13 +13,26 @@ const VALUE_HELP: Record<string, string> = {
 
 /**
  * This image's localisation scores for the map on screen (model, method, layer, head), beside the
- * baselines' scores for the same image; from `/metrics/{id}?heads=true`, filtered here.
+ * baselines' scores for the same image; from `/metrics/{id}?heads=true`, filtered here. A VLM's
+ * `text` scores are of the whole answer of the image's first prompt (`firstPrompt`, null while the
+ * token list is not loaded): said beside them, with how they differ from the map on screen.
  */
-export function ImageMetricsSection({ image, view, compare }: { image: ImageDetail; view: ResolvedView; compare: boolean }) {
+export function ImageMetricsSection({
+  image,
+  view,
+  compare,
+  firstPrompt = null,
+}: {
+  image: ImageDetail;
+  view: ResolvedView;
+  compare: boolean;
+  firstPrompt?: number | null;
+}) {
   const boxes = image.annotations.length;
   const metrics = useImageMetrics(image.id, boxes > 0 && image.error === null);
   const head = compare ? null : view.head;
-  const where = `${view.model.key} · ${view.method} · layer ${view.layer} · ${head === null ? 'fused' : `head ${head}`}`;
+  const where = `${view.model.key} · ${methodLabel(view.model, view.method)} · layer ${view.layer} · ${head === null ? 'fused' : `head ${head}`}`;
+  const text = view.method === 'text' ? textScoreNote({ prompt: view.prompt, token: view.token }, firstPrompt) : null;
 
   let body;
   if (boxes === 0) {
@@ -45,9 +59,7 @@ export function ImageMetricsSection({ image, view, compare }: { image: ImageDeta
           <span className="metric-dash">—</span>{' '}
           {hasModelMetrics(metrics.data.values, view.model.key)
             ? `No scores for ${where} (per-head maps are scored only where they were precomputed).`
-            : isVlm(view.model)
-              ? `VLM maps are not scored (metrics cover the vision transformers' maps).`
-              : `Not scored yet: run precompute --metrics.`}
+            : `Not scored yet: run precompute --metrics.`}
         </p>
       );
     } else {
@@ -93,6 +105,12 @@ export function ImageMetricsSection({ image, view, compare }: { image: ImageDeta
         Metrics <span className="h3-note">vs {boxes} box{boxes === 1 ? '' : 'es'}</span>
       </h3>
       <p className="hint image-metrics-where">{where}</p>
+      {text !== null && boxes > 0 && (
+        <p className="hint" data-testid="image-metrics-text-note">
+          {text.scope}
+          {text.caveat !== null && <> {text.caveat}</>}
+        </p>
+      )}
       {body}
       <p className="hint">
         <Link to={dashboardPath({ model: view.model.key, method: view.method })} data-testid="open-dashboard">

@@ -150,6 +150,10 @@ function ViewerBody({
   const onToken = useCallback((next: TokenRange | null) => update({ token: next }), [update]);
   const onPrompt = useCallback((prompt: number) => update({ prompt, token: null }), [update]);
 
+  // the prompt a VLM's text maps are scored on: the image's first (the token list names the prompts done)
+  const done = text && tokens.data?.image_id === image.id && tokens.data.model === view.model.key ? tokens.data.prompts : [];
+  const firstPrompt = done.length > 0 ? Math.min(...done.map((p) => p.index)) : null;
+
   const shownNotes = notes.filter((n) => !dismissed.includes(n));
   const weights = display.map?.weights ?? view.model.weights;
   return (
@@ -210,7 +214,7 @@ function ViewerBody({
           onTogglePlay={() => setPlaying(!playing)}
           annotations={image.annotations.length}
         >
-          <ImageMetricsSection image={image} view={view} compare={compare} />
+          <ImageMetricsSection image={image} view={view} compare={compare} firstPrompt={firstPrompt} />
         </ControlsPanel>
       </div>
     </div>

@@ -3,6 +3,8 @@
  * and its confidence interval are written, and the values of one map picked out of an image's list.
  */
 import type { ImageMetric, MetricStat } from '../api/types';
+import type { MethodNamer } from './methods';
+import type { TokenRange } from './tokens';
 
 export const BASELINE_MODEL = 'baseline';
 export const BASELINES = ['centre', 'random'] as const;
@@ -38,10 +40,11 @@ export function describeStat(stat: Pick<MetricStat, 'mean' | 'ci_low' | 'ci_high
   return `${formatScore(stat.mean)} (95% CI ${formatScore(stat.ci_low)}–${formatScore(stat.ci_high)}, n = ${stat.count})`;
 }
 
-/** "dinov2 · cls · layer 11", with " · head 3" for a head. */
-export function statLabel(stat: Pick<MetricStat, 'model' | 'method' | 'layer' | 'head'>): string {
+/** "dinov2 · cls · layer 11", with " · head 3" for a head; `methodName` names the method (a VLM's: "Vision mean"). */
+export function statLabel(stat: Pick<MetricStat, 'model' | 'method' | 'layer' | 'head'>, methodName?: MethodNamer): string {
   if (stat.model === BASELINE_MODEL) return `${stat.method} baseline`;
-  return `${stat.model} · ${stat.method} · layer ${stat.layer}${stat.head !== null ? ` · head ${stat.head}` : ''}`;
+  const method = methodName ? methodName(stat.model, stat.method) : stat.method;
+  return `${stat.model} · ${method} · layer ${stat.layer}${stat.head !== null ? ` · head ${stat.head}` : ''}`;
 }
 
 /** The baselines of a /metrics answer by name (centre, random); absent ones are left out. */
@@ -97,4 +100,28 @@ export function mapMetricRows(values: readonly ImageMetric[], map: MapSelector):
 /** Whether an image's list has any value of this model at all (else it is not scored yet). */
 export function hasModelMetrics(values: readonly ImageMetric[], model: string): boolean {
   return values.some((v) => v.model === model);
+}
+
+export interface TextScoreNote {
+  /** what the scores of a VLM's `text` method are of */
+  scope: string;
+  /** how they differ from the map on screen (another prompt, a token selection); null when they are its scores */
+  caveat: string | null;
+}
+
+/**
+ * A VLM's `text` scores are of one map per image and layer (and head): the mean map of the whole
+ * answer of the image's first prompt (`firstPrompt`, null while unknown). What to say beside them,
+ * given the prompt and tokens on screen.
+ */
+export function textScoreNote(shown: { prompt: number | null; token: TokenRange | null }, firstPrompt: number | null): TextScoreNote {
+  const scope = `Scored: the answer's mean map, first prompt${firstPrompt === null ? '' : ` (prompt ${firstPrompt})`}.`;
+  let caveat: string | null = null;
+  if (firstPrompt !== null && shown.prompt !== null && shown.prompt !== firstPrompt) {
+    caveat = `Prompt ${shown.prompt} is not scored: these are prompt ${firstPrompt}'s scores.`;
+  } else if (shown.token !== null) {
+    const { start, end } = shown.token;
+    caveat = `These are the whole answer's scores, not those of ${start === end ? `token ${start}` : `tokens ${start}–${end}`}.`;
+  }
+  return { scope, caveat };
 }

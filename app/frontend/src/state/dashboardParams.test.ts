@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL, BIG, CLIP, DINOV2, SIGLIP } from '../test/fixtures';
+import { ALL, BIG, CLIP, DINOV2, QWEN, QWEN3, SIGLIP, WITH_VLMS } from '../test/fixtures';
 import {
   allMethods,
   dashboardPath,
@@ -64,6 +64,15 @@ describe('choices', () => {
     expect(maxLayers([CLIP], 'pool')).toBe(0);
   });
 
+  it("counts a VLM's methods with their own depths", () => {
+    expect(allMethods([CLIP, QWEN])).toEqual(['cls', 'mean', 'rollout', 'text']);
+    expect(maxLayers([CLIP, QWEN], 'text')).toBe(36);
+    expect(maxLayers([CLIP, QWEN], 'mean')).toBe(32); // the vision tower's, not the language model's
+    expect(maxLayers([CLIP, QWEN3], 'rollout')).toBe(24);
+    expect(panelMethod(QWEN, null)).toBe('text');
+    expect(panelMethod(CLIP, 'text')).toBeNull();
+  });
+
   it("uses the chosen method where a model has it, else the model's first when none is chosen", () => {
     expect(panelMethod(SIGLIP, null)).toBe('mean');
     expect(panelMethod(CLIP, null)).toBe('cls');
@@ -77,7 +86,20 @@ describe('resolvePanels', () => {
 
   it("shows the URL's model with its method and layer", () => {
     const p = { ...DEFAULT_DASHBOARD, model: 'dinov2', method: 'mean', layer: 4 };
-    expect(resolvePanels(p, ALL, board)).toMatchObject({ model: DINOV2, method: 'mean', layers: 12, layer: 4, notes: [] });
+    expect(resolvePanels(p, ALL, board)).toMatchObject({ model: DINOV2, method: 'mean', layers: 12, heads: 12, layer: 4, notes: [] });
+  });
+
+  it("gives a VLM's panels the method's own layers and heads", () => {
+    const panels = (method: string | null, layer: number | null = null) => resolvePanels({ ...DEFAULT_DASHBOARD, model: 'qwen2_5_vl', method, layer }, WITH_VLMS, board);
+    expect(panels(null)).toMatchObject({ model: QWEN, method: 'text', layers: 36, heads: 16, layer: 35, notes: [] });
+    expect(panels('mean')).toMatchObject({ method: 'mean', layers: 32, heads: 12, layer: 31 });
+    expect(panels('rollout', 35)).toMatchObject({ method: 'rollout', layers: 32, heads: 12, layer: 31 });
+    // a ViT method the VLM lacks: its first, with a note
+    const cls = panels('cls');
+    expect(cls).toMatchObject({ method: 'text', heads: 16 });
+    expect(cls?.notes[0]).toMatch(/qwen2_5_vl has no 'cls' maps/);
+    // the leaderboard's best may be a VLM
+    expect(resolvePanels(DEFAULT_DASHBOARD, WITH_VLMS, [{ model: 'qwen3_vl' }])).toMatchObject({ model: QWEN3, method: 'text', layers: 28, heads: 16 });
   });
 
   it("defaults to the leaderboard's best model, its first method and last layer", () => {

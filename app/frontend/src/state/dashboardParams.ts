@@ -6,7 +6,7 @@
  */
 import type { MetricStat, ModelInfo } from '../api/types';
 import { isColormap, type ColormapName } from '../lib/colormaps';
-import { methodLayers } from './resolveView';
+import { methodHeads, methodLayers } from './resolveView';
 
 export interface DashboardParams {
   /** metric name; null = the API's default (the first available) */
@@ -105,8 +105,10 @@ export interface ResolvedPanels {
   model: ModelInfo;
   /** the method of the per-model panels: the chosen one if the model has it, else its first */
   method: string;
-  /** layers of that method */
+  /** layers of that method (a VLM's vision maps have the vision tower's depth) */
   layers: number;
+  /** heads of that method (a VLM's text maps have the language model's, its vision maps the vision tower's) */
+  heads: number;
   /** the layer of the best/worst images: the chosen one clamped to the last, or the last */
   layer: number;
   /** what was changed from the request, for the user */
@@ -137,5 +139,5 @@ export function resolvePanels(
   }
   const layers = methodLayers(model, method);
   const layer = params.layer === null ? layers - 1 : Math.min(params.layer, layers - 1);
-  return { model, method, layers, layer, notes };
+  return { model, method, layers, heads: methodHeads(model, method), layer, notes };
 }

@@ -6,9 +6,10 @@ import { imageRankingOptions, useHeadRanking, useImageDetails, useImageRanking, 
 import type { ImageDetail, ModelInfo, ModelMetricQuery } from '../../api/types';
 import { bestAndWorst, depthPoints, modelColor } from '../../lib/charts';
 import { COLORMAPS, cssGradient } from '../../lib/colormaps';
+import { methodLabel, methodNamer, methodOptionLabel, scoredMethodLabel } from '../../lib/methods';
 import { metricHelp } from '../../lib/metrics';
 import { allMethods, maxLayers, panelMethod, resolvePanels, type DashboardParams } from '../../state/dashboardParams';
-import { isVlm, methodLayers } from '../../state/resolveView';
+import { methodLayers } from '../../state/resolveView';
 import { useDashboardParams, type DashboardUpdate } from '../../state/useDashboardParams';
 import { viewPath } from '../../state/viewParams';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
@@ -99,7 +100,7 @@ function Toolbar({
           <option value="">All methods</option>
           {allMethods(models).map((m) => (
             <option key={m} value={m}>
-              {m}
+              {methodOptionLabel(models, m)}
             </option>
           ))}
         </select>
@@ -161,11 +162,10 @@ function ColormapSwatches({ value, onChange }: { value: string; onChange: (cmap:
 }
 
 function noHeadsReason(model: ModelInfo, method: string): string {
-  if (isVlm(model)) return `${model.key} is a VLM: its maps are not scored (metrics cover the vision transformers' maps).`;
   if (method === 'rollout') return 'Rollout is defined on the mean over heads: it has no per-head maps, so no per-head scores.';
   if (!model.per_head) return `Per-head maps of ${model.key} were not precomputed (precompute --per-head), so there are no per-head scores.`;
-  if (!model.per_head_methods.includes(method)) return `${model.key}/${method} has no per-head maps.`;
-  return `No per-head scores for ${model.key}/${method} yet: run ${METRICS_COMMAND}.`;
+  if (!model.per_head_methods.includes(method)) return `${model.key} · ${scoredMethodLabel(model, method)} has no per-head maps.`;
+  return `No per-head scores for ${model.key} · ${scoredMethodLabel(model, method)} yet: run ${METRICS_COMMAND}.`;
 }
 
 /**
@@ -190,6 +190,10 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
   }, [models]);
 
   const panels = useMemo(() => (data ? resolvePanels(params, models, data.rows) : null), [data, params, models]);
+  // methods by the viewer's names (a VLM's "Vision mean"; its text maps are scored as the answer's)
+  const methodName = useMemo(() => methodNamer(models), [models]);
+  const barMethodName = useMemo(() => methodNamer(models, methodLabel), [models]);
+  const panelMethodName = panels ? scoredMethodLabel(panels.model, panels.method) : '';
 
   // An unknown metric in the URL: say so and show the default one.
   const boardError = board.error;
@@ -277,7 +281,15 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
       return;
     }
     const style = styles(model.key);
-    series.push({ model: model.key, method, layers: methodLayers(model, method), color: style.color, random: style.random, points: depthPoints(stats, methodLayers(model, method)) });
+    series.push({
+      model: model.key,
+      method,
+      methodName: scoredMethodLabel(model, method),
+      layers: methodLayers(model, method),
+      color: style.color,
+      random: style.random,
+      points: depthPoints(stats, methodLayers(model, method)),
+    });
   });
   if (params.method !== null) {
     for (const model of models) if (!model.methods.includes(params.method)) missing.push({ model, why: `no ${params.method}` });
@@ -291,7 +303,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
       const found = await client.fetchQuery(imageRankingOptions(q));
       const top = found.images[0];
       if (top === undefined) {
-        setOpenError(`No image is scored for ${panels.model.key} · ${panels.method} · layer ${layer}${head === null ? '' : ` · head ${head}`}.`);
+        setOpenError(`No image is scored for ${panels.model.key} · ${panelMethodName} · layer ${layer}${head === null ? '' : ` · head ${head}`}.`);
         return;
       }
       void navigate(viewPath(top.image_id, { model: panels.model.key, method: panels.method, layer, head, cmap: params.cmap }));
@@ -300,7 +312,8 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
     }
   };
 
-  const scope = `${params.method ?? 'all methods'} · ${params.layer === null ? 'last layer' : `layer ${params.layer}`}${params.label ? ` · images with a “${params.label}” box` : ''}`;
+  const chosenMethod = params.method === null ? null : methodOptionLabel(models, params.method);
+  const scope = `${chosenMethod ?? 'all methods'} · ${params.layer === null ? 'last layer' : `layer ${params.layer}`}${params.label ? ` · images with a “${params.label}” box` : ''}`;
   const headStats = (headRanking.data?.heads ?? []).filter((s) => s.method === panels?.method);
   const fusedStats = (panelProgression?.data?.layers ?? []).filter((s) => s.method === panels?.method && s.head === null);
 
@@ -340,7 +353,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
         {data.rows.length === 0 ? (
           <p className="panel-empty" data-testid="leaderboard-empty">
             No scores for {scope}
-            {params.label ? ': no scored image has a box with this label' : params.method ? `: no model has ${params.method} maps scored` : ''}.
+            {params.label ? ': no scored image has a box with this label' : chosenMethod ? `: no model has ${chosenMethod} maps scored` : ''}.
           </p>
         ) : (
           <LeaderboardChart
@@ -348,6 +361,8 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
             baselines={data.baselines}
             metric={metric}
             styles={styles}
+            methodName={methodName}
+            barMethodName={barMethodName}
             selected={panels?.model.key ?? null}
             onSelect={(row) => update({ model: row.model })}
           />
@@ -360,7 +375,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
             <>
               Layer progression{' '}
               <span className="panel-sub">
-                {params.method ?? "each model's first method"} · fused · {params.label ? `images with a “${params.label}” box` : 'all images'}
+                {chosenMethod ?? "each model's first method"} · fused · {params.label ? `images with a “${params.label}” box` : 'all images'}
               </span>
             </>
           }
@@ -375,6 +390,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
               series={series}
               baselines={progressions.find((p) => p.data)?.data?.baselines ?? data.baselines}
               metric={metric}
+              methodName={methodName}
               selected={panels?.model.key ?? null}
               onSelect={(model) => update({ model })}
             />
@@ -389,7 +405,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
                 aria-pressed={s.model === panels?.model.key}
               >
                 <span className="legend-swatch" style={{ background: s.color }} />
-                {s.model} <span className="muted">{s.method}</span>
+                {s.model} <span className="muted">{s.methodName}</span>
                 {s.random && <span className="legend-random">random</span>}
               </button>
             ))}
@@ -406,7 +422,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
             <>
               Heads × layers{' '}
               <span className="panel-sub">
-                {panels ? `${panels.method} · all images` : ''}
+                {panels ? `${panelMethodName} · all images` : ''}
               </span>
             </>
           }
@@ -444,7 +460,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
               heads={headStats}
               fused={fusedStats}
               layers={panels.layers}
-              headCount={panels.model.heads}
+              headCount={panels.heads}
               baselines={headRanking.data?.baselines ?? []}
               metric={metric}
               cmap={params.cmap}
@@ -465,7 +481,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
           <>
             Best and worst images{' '}
             <span className="panel-sub">
-              {panels ? `${panels.model.key} · ${panels.method} · layer ${panels.layer} · fused` : ''}
+              {panels ? `${panels.model.key} · ${panelMethodName} · layer ${panels.layer} · fused` : ''}
               {ranking.data ? ` · ${ranking.data.images.length} scored image${ranking.data.images.length === 1 ? '' : 's'}` : ''}
               {params.label ? ` with a “${params.label}” box` : ''}
             </span>
@@ -479,10 +495,10 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
           <ErrorState error={ranking.error} onRetry={() => void ranking.refetch()} compact />
         ) : ranking.data.images.length === 0 ? (
           <p className="panel-empty" data-testid="images-empty">
-            No image is scored for {panels.model.key} · {panels.method} · layer {panels.layer}: run {METRICS_COMMAND}.
+            No image is scored for {panels.model.key} · {panelMethodName} · layer {panels.layer}: run {METRICS_COMMAND}.
           </p>
         ) : (
-          <RankedImages ranking={ranking.data} cmap={params.cmap} details={(id) => detailById.get(id)} />
+          <RankedImages ranking={ranking.data} methodName={panelMethodName} cmap={params.cmap} details={(id) => detailById.get(id)} />
         )}
       </Panel>
     </div>

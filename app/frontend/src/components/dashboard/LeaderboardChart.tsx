@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { MetricStat } from '../../api/types';
 import { bandLayout, barGeometry, linearScale, metricAxis } from '../../lib/charts';
+import { barSublabel, type MethodNamer } from '../../lib/methods';
 import { BASELINE_HELP, BASELINES, baselinesByName, describeStat, formatScore, statLabel } from '../../lib/metrics';
 import { useElementWidth } from './useElementWidth';
 
@@ -9,8 +10,12 @@ export interface ModelStyle {
   random: boolean;
 }
 
-const HEIGHT = 300;
-const MARGIN = { top: 20, right: 118, bottom: 62, left: 52 };
+const HEIGHT = 320;
+const MARGIN = { top: 20, right: 118, bottom: 86, left: 52 };
+/** the line height of the labels under the bars */
+const LINE = 13;
+/** bar slots narrower than this get smaller labels */
+const COMPACT_SLOT = 64;
 const MAX_BAR = 72;
 const MIN_SLOT = 46;
 
@@ -25,6 +30,8 @@ export function LeaderboardChart({
   baselines,
   metric,
   styles,
+  methodName,
+  barMethodName = methodName,
   selected,
   onSelect,
 }: {
@@ -32,6 +39,10 @@ export function LeaderboardChart({
   baselines: MetricStat[];
   metric: string;
   styles: (model: string) => ModelStyle;
+  /** names a model's method in the tooltips and the readout (default: its key) */
+  methodName?: MethodNamer;
+  /** names it under its bar (default: methodName) */
+  barMethodName?: MethodNamer;
   selected: string | null;
   onSelect: (row: MetricStat) => void;
 }) {
@@ -46,12 +57,14 @@ export function LeaderboardChart({
   const y = linearScale([axis.lo, axis.hi], [bottom, MARGIN.top]);
   const bands = bandLayout(rows.length, plotRight - MARGIN.left, 0.34, MARGIN.left, MAX_BAR);
   const showValues = bands.band >= 30;
+  // narrow slots: smaller labels, so that a long model key does not run into its neighbours'
+  const compact = bands.step < COMPACT_SLOT;
   const capHalf = Math.min(7, bands.band / 4);
 
   return (
     <div className="chart" data-testid="leaderboard-chart">
       <div className="chart-scroll" ref={ref}>
-        <svg width={width} height={HEIGHT} role="img" aria-label={`Leaderboard of ${metric}`} className="chart-svg">
+        <svg width={width} height={HEIGHT} role="img" aria-label={`Leaderboard of ${metric}`} className={`chart-svg${compact ? ' chart-compact' : ''}`}>
           {axis.ticks.map((t) => (
             <g key={t}>
               <line className="chart-grid" x1={MARGIN.left} x2={plotRight} y1={y(t)} y2={y(t)} />
@@ -84,6 +97,7 @@ export function LeaderboardChart({
             const x = bands.x(i);
             const cx = bands.centre(i);
             const dim = selected !== null && selected !== row.model;
+            const sublabel = barSublabel(barMethodName ? barMethodName(row.model, row.method) : row.method, row.layer);
             return (
               <g
                 key={`${row.model}/${row.method}`}
@@ -99,7 +113,7 @@ export function LeaderboardChart({
                 onClick={() => onSelect(row)}
                 role="button"
                 tabIndex={0}
-                aria-label={`${statLabel(row)}: ${describeStat(row)}`}
+                aria-label={`${statLabel(row, methodName)}: ${describeStat(row)}`}
                 onKeyDown={(event) => {
                   if (event.key === 'Enter' || event.key === ' ') {
                     event.preventDefault();
@@ -107,7 +121,7 @@ export function LeaderboardChart({
                   }
                 }}
               >
-                <title>{`${statLabel(row)}\nmean ${describeStat(row)}\nsd ${formatScore(row.std)}`}</title>
+                <title>{`${statLabel(row, methodName)}\nmean ${describeStat(row)}\nsd ${formatScore(row.std)}`}</title>
                 <rect className="bar-hit" x={x - (bands.step - bands.band) / 2} width={bands.step} y={MARGIN.top} height={bottom - MARGIN.top} />
                 <rect className="bar-fill" x={x} width={bands.band} y={g.y} height={Math.max(g.height, 1)} rx={2} style={{ fill: style.color }} />
                 <line className="ci" x1={cx} x2={cx} y1={g.ciTop} y2={g.ciBottom} />
@@ -121,11 +135,13 @@ export function LeaderboardChart({
                 <text className="bar-label" x={cx} y={bottom + 16} textAnchor="middle">
                   {row.model}
                 </text>
-                <text className="bar-sublabel" x={cx} y={bottom + 30} textAnchor="middle">
-                  {row.method} · L{row.layer}
-                </text>
+                {sublabel.map((line, l) => (
+                  <text key={l} className="bar-sublabel" x={cx} y={bottom + 30 + LINE * l} textAnchor="middle">
+                    {line}
+                  </text>
+                ))}
                 {style.random && (
-                  <text className="bar-random" x={cx} y={bottom + 44} textAnchor="middle">
+                  <text className="bar-random" x={cx} y={bottom + 30 + LINE * sublabel.length} textAnchor="middle">
                     random
                   </text>
                 )}
@@ -161,7 +177,7 @@ export function LeaderboardChart({
       <p className="chart-readout" data-testid="leaderboard-readout">
         {hover !== null ? (
           <>
-            <b>{statLabel(hover)}</b>: mean {describeStat(hover)}, sd {formatScore(hover.std)}
+            <b>{statLabel(hover, methodName)}</b>: mean {describeStat(hover)}, sd {formatScore(hover.std)}
           </>
         ) : (
           <span className="muted">

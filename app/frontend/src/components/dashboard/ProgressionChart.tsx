@@ -1,12 +1,15 @@
 import { useState } from 'react';
 import type { MetricStat } from '../../api/types';
 import { bandPath, linePath, linearScale, metricAxis, niceTicks, type DepthPoint } from '../../lib/charts';
+import type { MethodNamer } from '../../lib/methods';
 import { BASELINE_HELP, BASELINES, baselinesByName, describeStat, formatScore, statLabel } from '../../lib/metrics';
 import { useElementWidth } from './useElementWidth';
 
 export interface Series {
   model: string;
   method: string;
+  /** the method's name (a VLM's are spelled out) */
+  methodName: string;
   layers: number;
   color: string;
   random: boolean;
@@ -26,12 +29,15 @@ export function ProgressionChart({
   series,
   baselines,
   metric,
+  methodName,
   selected,
   onSelect,
 }: {
   series: Series[];
   baselines: MetricStat[];
   metric: string;
+  /** names a model's method in the tooltips (default: its key) */
+  methodName?: MethodNamer;
   selected: string | null;
   onSelect: (model: string) => void;
 }) {
@@ -120,7 +126,7 @@ export function ProgressionChart({
                     onMouseLeave={() => setHover(null)}
                     onClick={() => onSelect(s.model)}
                   >
-                    <title>{`${statLabel(p.stat)} (depth ${Math.round(p.fraction * 100)}%)\nmean ${describeStat(p.stat)}`}</title>
+                    <title>{`${statLabel(p.stat, methodName)} (depth ${Math.round(p.fraction * 100)}%)\nmean ${describeStat(p.stat)}`}</title>
                     <circle className="series-hit" cx={points[i]!.x} cy={points[i]!.y} r={9} />
                     <circle className="series-point" cx={points[i]!.x} cy={points[i]!.y} r={isSelected ? 3.5 : 2.5} style={{ fill: s.color }} />
                   </g>
@@ -134,7 +140,7 @@ export function ProgressionChart({
       <p className="chart-readout" data-testid="progression-readout">
         {hover !== null ? (
           <>
-            <b>{statLabel(hover.point.stat)}</b> (depth {Math.round(hover.point.fraction * 100)}% of {hover.series.layers} layers): mean{' '}
+            <b>{statLabel(hover.point.stat, methodName)}</b> (depth {Math.round(hover.point.fraction * 100)}% of {hover.series.layers} layers): mean{' '}
             {describeStat(hover.point.stat)}
           </>
         ) : (

@@ -13,6 +13,7 @@ function ImageTile({
   rank,
   kind,
   ranking,
+  methodName,
   cmap,
   detail,
 }: {
@@ -20,6 +21,7 @@ function ImageTile({
   rank: number;
   kind: 'best' | 'worst';
   ranking: ImageRanking;
+  methodName: string;
   cmap: ColormapName;
   detail: ImageDetail | undefined;
 }) {
@@ -33,7 +35,7 @@ function ImageTile({
       data-testid={`${kind}-image`}
       data-id={score.image_id}
       data-value={score.value}
-      title={`${score.image_id}: ${ranking.metric} ${formatScore(score.value)} — open ${model} · ${method} · layer ${layer} in the viewer`}
+      title={`${score.image_id}: ${ranking.metric} ${formatScore(score.value)} — open ${model} · ${methodName} · layer ${layer} in the viewer`}
     >
       <div className="rank-thumb" style={{ aspectRatio: String(aspect) }}>
         <img
@@ -59,10 +61,13 @@ function ImageTile({
  */
 export function RankedImages({
   ranking,
+  methodName = ranking.method,
   cmap,
   details,
 }: {
   ranking: ImageRanking;
+  /** the method's name (a VLM's are spelled out; its text maps are scored as the whole answer's, which the viewer opens on) */
+  methodName?: string;
   cmap: ColormapName;
   details: (imageId: string) => ImageDetail | undefined;
 }) {
@@ -76,7 +81,7 @@ export function RankedImages({
         </h3>
         <div className="rank-grid">
           {best.map((score, i) => (
-            <ImageTile key={score.image_id} score={score} rank={i + 1} kind="best" ranking={ranking} cmap={cmap} detail={details(score.image_id)} />
+            <ImageTile key={score.image_id} score={score} rank={i + 1} kind="best" ranking={ranking} methodName={methodName} cmap={cmap} detail={details(score.image_id)} />
           ))}
         </div>
       </div>
@@ -93,6 +98,7 @@ export function RankedImages({
                 rank={total - i}
                 kind="worst"
                 ranking={ranking}
+                methodName={methodName}
                 cmap={cmap}
                 detail={details(score.image_id)}
               />
