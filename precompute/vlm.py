@@ -58,16 +58,16 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
 
 
 def _pending(
-    attrs: VlmAttrs, files: list[DiscoveredFile], rows: dict[str, int], catalog: Catalog, prompts: list[str]
-) -> list[tuple[int, DiscoveredFile, list[str]]]:
-    """(row, file, prompts still to run) for every image with work left, in row order."""
+    attrs: VlmAttrs, files: list[DiscoveredFile], catalog: Catalog, prompts: list[str]
+) -> list[tuple[DiscoveredFile, list[str]]]:
+    """(file, prompts still to run) for every image with work left."""
     done = catalog.done_samples(attrs.key)
     work = []
     for file in files:
         todo = [p for p in prompts if p not in attrs.prompts or (file.id, attrs.prompt_index(p)) not in done]
         if todo:
-            work.append((rows[file.id], file, todo))
-    return sorted(work, key=lambda item: item[0])
+            work.append((file, todo))
+    return work
 
 
 def _nothing_to_do(
@@ -81,12 +81,8 @@ def _nothing_to_do(
     wanted = vlm_attrs(model, options)
     if not isinstance(existing, VlmAttrs) or existing.identity() != wanted.identity():
         return False
-    rows = {f.id: 0 for f in files}
-    failed = catalog.failed_ids()
-    pending = _pending(
-        existing, [f for f in files if f.id not in failed], rows, catalog, list(options.prompts)
-    )
-    return not pending
+    failed = catalog.failed_ids()  # unreadable files stay unreadable
+    return not _pending(existing, [f for f in files if f.id not in failed], catalog, list(options.prompts))
 
 
 def _write(
@@ -181,7 +177,14 @@ def run_vlm_model(
     rows = catalog.assign_rows(key, [f.id for f in files])
     bytes_before = 0 if rebuild else (store.group_bytes(key) or 0)
     attrs = store.prepare_vlm(wanted, rebuild=rebuild)
-    work = _pending(attrs, files, rows, catalog, list(options.prompts))
+    # In row order, like the ViT runs: a resumed run takes the images in the same order.
+    work = sorted(
+        (
+            (rows[file.id], file, prompts)
+            for file, prompts in _pending(attrs, files, catalog, list(options.prompts))
+        ),
+        key=lambda item: item[0],
+    )
     images_done = catalog.done_ids(key)
     summary.already_done = len(files) - len(work)
     catalog.close_stale_runs(key)
