@@ -287,11 +287,7 @@ def run_model(
     summary = ModelSummary(key)
     started = time.perf_counter()
     if not options.force and _nothing_to_do(model, files, options, store, catalog):
-        ids = {f.id for f in files}
-        summary.already_done = len(catalog.done_ids(key) & ids)
-        summary.known_unreadable = len(catalog.failed_ids() & ids)
-        summary.bytes_written = 0
-        return summary
+        return settled(summary, files, catalog)
     adapter = model.load()
     adapter.model.to(device)
     summary.load_seconds = time.perf_counter() - started
@@ -367,6 +363,15 @@ def run_model(
         if bar is not None:
             bar.close()
         finish_run(summary, started, bytes_before, store, catalog, run_id, status, failure)
+    return summary
+
+
+def settled(summary: ModelSummary, files: list[DiscoveredFile], catalog: Catalog) -> ModelSummary:
+    """The summary of a model with nothing to do: what is done, what is known to be unreadable."""
+    ids = {f.id for f in files}
+    summary.already_done = len(catalog.done_ids(summary.key) & ids)
+    summary.known_unreadable = len(catalog.failed_ids() & ids)
+    summary.bytes_written = 0
     return summary
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from precompute.runner import ModelSummary, RunOptions, fault, finish_run, run_params
+from precompute.runner import ModelSummary, RunOptions, fault, finish_run, run_params, settled
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
 from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode
 from ssl_attention.models.registry import ResolvedModel
@@ -150,11 +150,7 @@ def run_vlm_model(
     summary = ModelSummary(key, unit="tok")
     started = time.perf_counter()
     if not options.force and _nothing_to_do(model, files, options, store, catalog):
-        ids = {f.id for f in files}
-        summary.already_done = len(catalog.done_ids(key) & ids)
-        summary.known_unreadable = len(catalog.failed_ids() & ids)
-        summary.bytes_written = 0
-        return summary
+        return settled(summary, files, catalog)
     # VLMs run in the compute dtype itself (not under autocast): pretrained weights load in it
     # directly, so a 3B model never needs its float32 copy in memory.
     adapter = model.load_vlm(dtype=dtype)
