@@ -31,7 +31,7 @@ from app.backend.services.slices import (
 )
 from app.backend.services.store import AttentionStore, StoredModel
 from app.backend.services.vlm import TokenSpan, prompt_attrs, resolve_prompt, resolve_tokens
-from ssl_attention.store.catalog import ImageInfo
+from ssl_attention.store.catalog import ImageInfo, VlmSample
 from ssl_attention.store.layout import VlmAttrs
 
 MAX_ECHO = 80  # characters of a client-supplied id quoted back in an error message
@@ -216,15 +216,13 @@ def get_vlm_target(image_id: ImageId, model: ModelKey, services: ServicesDep) ->
 VlmTargetDep = Annotated[Target, Depends(get_vlm_target)]
 
 
-def resolve_prompt_of(services: Services, target: Target, prompt: int | None) -> int:
-    """The prompt a VLM request reads: `prompt` if it is done for the image, else 400."""
-    done = services.catalog.vlm_samples(target.image_id, target.model.attrs.key)
-    return resolve_prompt(done, target.image_id, target.model.attrs.key, prompt)
+def done_prompts(services: Services, target: Target) -> list[VlmSample]:
+    return services.catalog.vlm_samples(target.image_id, target.model.attrs.key)
 
 
 def read_span(services: Services, target: Target, prompt: int | None, token: str | None) -> TokenSpan:
     """The prompt and tokens of a `method=text` request (reads the catalog and the prompt's attrs)."""
-    index = resolve_prompt_of(services, target, prompt)
+    index = resolve_prompt(done_prompts(services, target), target.image_id, target.model.attrs.key, prompt)
     tokens = prompt_attrs(services.store, target.model, target.row, target.sha256, index).tokens
     first, last = resolve_tokens(token, tokens)
     return TokenSpan(index, first, last)
@@ -275,10 +273,12 @@ HeadsSpanDep = Annotated[TokenSpan | None, Depends(get_heads_span)]
 
 @dataclass(frozen=True)
 class TokensRequest:
-    """A resolved /tokens request: the prompt done for the image, and a head or None (fused)."""
+    """A resolved /tokens request: the prompt done for the image, and a head or None (fused),
+    with every prompt done for the image (the body lists them)."""
 
     prompt: int
     head: int | None
+    done: list[VlmSample]
 
 
 def get_tokens_request(
@@ -298,7 +298,8 @@ def get_tokens_request(
 ) -> TokensRequest:
     if head is not None:
         check_head(target.model.attrs, "text", head)
-    return TokensRequest(resolve_prompt_of(services, target, prompt), head)
+    done = done_prompts(services, target)
+    return TokensRequest(resolve_prompt(done, target.image_id, target.model.attrs.key, prompt), head, done)
 
 
 TokensRequestDep = Annotated[TokensRequest, Depends(get_tokens_request)]

@@ -209,7 +209,6 @@ def get_tokens(
     sample = sample_attrs(services.store, target.model, target.row, target.sha256)
     prompt = prompt_attrs(services.store, target.model, target.row, target.sha256, asked.prompt)
     mass = read_image_mass(services.store, target.model, target.row, target.sha256, asked.prompt, asked.head)
-    done = services.catalog.vlm_samples(target.image_id, attrs.key)
     body = TokenList(
         image_id=target.image_id,
         model=attrs.key,
@@ -217,7 +216,7 @@ def get_tokens(
         prompt=asked.prompt,
         prompt_text=prompt.prompt,
         answer=prompt.answer,
-        prompts=[PromptRef(index=s.prompt_index, text=s.prompt) for s in done],
+        prompts=[PromptRef(index=s.prompt_index, text=s.prompt) for s in asked.done],
         grid=list(sample.grid),
         vision_grid=list(sample.vision_grid),
         resized=list(sample.resized),
