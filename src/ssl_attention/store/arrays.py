@@ -6,6 +6,7 @@ import fcntl
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,8 @@ class AttentionStoreWriter:
             return attrs
         self.check_compatible(attrs)
         assert isinstance(existing, VlmAttrs)
-        merged = existing.with_prompts(attrs.prompts)
-        merged = VlmAttrs(**{**attrs.__dict__, "prompts": merged.prompts})
+        # This run's settings, with the prompts the group already has first (their indices stay).
+        merged = replace(attrs, prompts=existing.with_prompts(attrs.prompts).prompts)
         group = self.root[attrs.key]
         group.attrs.update(merged.to_attrs())
         return merged

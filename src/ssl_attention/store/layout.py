@@ -23,7 +23,7 @@ Nothing here imports torch: the API reads the same description.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 SCHEMA_VERSION = 1
@@ -223,7 +223,7 @@ class VlmAttrs:
         """These attrs with `prompts` appended to the known ones (order kept, no duplicates)."""
         known = list(self.prompts)
         known += [p for p in prompts if p not in known]
-        return VlmAttrs(**{**self.__dict__, "prompts": tuple(known)})
+        return replace(self, prompts=tuple(known))
 
     def prompt_index(self, prompt: str) -> int:
         return self.prompts.index(prompt)
