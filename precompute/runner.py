@@ -31,7 +31,12 @@ from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode, d
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.base import Normalization
 from ssl_attention.models.preprocess import to_pixels
-from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
+from ssl_attention.models.qwen_vl import (
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MIN_PIXELS,
+    DEFAULT_PROMPT,
+    QWEN_SPECIAL_TOKENS,
+)
 from ssl_attention.models.registry import ResolvedModel, resolve_model
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import AnnotationBox, Catalog, DiscoveredFile
@@ -158,6 +163,13 @@ def _validate_vlm_options(options: RunOptions, models: list[ResolvedModel]) -> N
         raise RunError("no prompt given; pass --prompt TEXT (repeatable) or --prompts FILE")
     if any(not p.strip() for p in options.prompts):
         raise RunError("a prompt is empty; every --prompt (and every line of --prompts) needs text")
+    for prompt in options.prompts:
+        markers = [m for m in QWEN_SPECIAL_TOKENS if m in prompt]
+        if markers:  # the tokenizer would read them as chat or image tokens, not as text
+            raise RunError(
+                f"a prompt contains the chat marker {markers[0]}; prompts are plain text, the image and "
+                "chat markers are added by precompute"
+            )
     if options.max_new_tokens < 0:
         raise RunError(f"--max-new-tokens must be 0 or more, got {options.max_new_tokens}")
     for model in models:

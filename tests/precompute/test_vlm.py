@@ -242,6 +242,7 @@ def test_model_groups() -> None:
         (["--min-pixels", "99999999"], "--min-pixels must be between 1 and --max-pixels"),
         (["--max-new-tokens", "-1"], "--max-new-tokens must be 0 or more"),
         (["--prompt", "  "], "a prompt is empty"),
+        (["--prompt", "Find <|image_pad|> here"], "a prompt contains the chat marker <|image_pad|>"),
         (["--prompts", "/nonexistent/prompts.txt"], "cannot read --prompts /nonexistent/prompts.txt"),
     ],
 )
