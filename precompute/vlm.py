@@ -151,6 +151,9 @@ def run_vlm_model(
     started = time.perf_counter()
     if not options.force and _nothing_to_do(model, files, options, store, catalog):
         return settled(summary, files, catalog)
+    wanted = vlm_attrs(model, options)
+    if not options.force:
+        store.check_compatible(wanted)  # before loading billions of weights, not after
     # VLMs run in the compute dtype itself (not under autocast): pretrained weights load in it
     # directly, so a 3B model never needs its float32 copy in memory.
     adapter = model.load_vlm(dtype=dtype)
@@ -164,9 +167,6 @@ def run_vlm_model(
         per_head=options.per_head,
         query_chunk_bytes=options.query_chunk_mb * 2**20,
     )
-    wanted = vlm_attrs(model, options)
-    if not options.force:
-        store.check_compatible(wanted)
     rebuild = options.force or store.existing_attrs(key) is None
     if rebuild:
         catalog.reset_model(key)

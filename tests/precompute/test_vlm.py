@@ -295,3 +295,24 @@ def test_metrics_score_vlm_maps(tmp_path: Path, tiny_vlms: dict[str, Path]) -> N
     methods = {(v.method, v.head == -1) for v in catalog.metric_values(model="qwen2_5_vl", metric="energy")}
     assert methods == {("text", True), ("text", False), ("mean", True), ("mean", False), ("rollout", True)}
     assert all(0 <= v.value <= 1 for v in catalog.metric_values(model="qwen2_5_vl", metric="energy"))
+
+
+def test_changed_settings_need_force_and_are_refused_before_loading(
+    tmp_path: Path, tiny_vlms: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ssl_attention.models.registry import ResolvedModel
+    from ssl_attention.store.arrays import StoreError
+
+    key = "qwen3_vl"
+    write_gallery(tmp_path / "images", n_good=1)
+    run(vlm_options(tmp_path, tiny_vlms, [key], prompts=("Hi",)))
+
+    def no_loading(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the weights were loaded before the settings were checked")
+
+    monkeypatch.setattr(ResolvedModel, "load_vlm", no_loading)
+    with pytest.raises(StoreError, match=r"max_new_tokens: 3 -> 5.*--force"):
+        run(vlm_options(tmp_path, tiny_vlms, [key], prompts=("Hi",), max_new_tokens=5))
+    monkeypatch.undo()
+    forced = run(vlm_options(tmp_path, tiny_vlms, [key], prompts=("Hi",), max_new_tokens=5, force=True))
+    assert forced.models[0].done == 1
