@@ -272,7 +272,7 @@ def disk(args: argparse.Namespace) -> None:
     from precompute.runner import RunOptions, run
     from ssl_attention.models.registry import REGISTRY
 
-    keys = [k for k, spec in REGISTRY.items() if spec.group == "vit"]
+    keys = [k for k, spec in REGISTRY.items() if spec.kind == "vit"]
     n_images = len(list(SAMPLES.glob("*.jpg")))
     print(f"\nbytes on disk per image, {n_images} sample photos, {args.image_size} px, random weights")
     print("| model | fused only | --per-head |")

@@ -40,7 +40,7 @@ from ssl_attention.models.qwen_vl import (
 from ssl_attention.models.registry import ResolvedModel, resolve_model
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import AnnotationBox, Catalog, DiscoveredFile
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import VitAttrs
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -260,9 +260,9 @@ class _Writer(threading.Thread):
             raise self.error
 
 
-def model_attrs(model: ResolvedModel, extractor: MapExtractor, options: RunOptions) -> ModelAttrs:
+def model_attrs(model: ResolvedModel, extractor: MapExtractor, options: RunOptions) -> VitAttrs:
     adapter, layout = extractor.adapter, extractor.layout
-    return ModelAttrs(
+    return VitAttrs(
         key=model.spec.key,
         family=adapter.family,
         checkpoint=model.checkpoint,
@@ -412,7 +412,7 @@ def finish_run(
 
 
 def _prepare_group(
-    attrs: ModelAttrs,
+    attrs: VitAttrs,
     files: list[DiscoveredFile],
     options: RunOptions,
     store: AttentionStoreWriter,
@@ -440,7 +440,7 @@ def _nothing_to_do(
 ) -> bool:
     """Every image is done with these settings: skip without loading the weights."""
     existing = store.existing_attrs(model.spec.key)
-    if not isinstance(existing, ModelAttrs):
+    if not isinstance(existing, VitAttrs):
         return False
     same = (existing.checkpoint, existing.weights, existing.image_size, existing.per_head) == (
         model.checkpoint,

@@ -40,7 +40,7 @@ def hub_reachable() -> bool:
 def main() -> int:
     settings = Settings.from_env()
     with_vlms = os.environ.get(VLMS_ENV) == "1"
-    keys = [k for k, spec in REGISTRY.items() if spec.group == "vit" or with_vlms]
+    keys = [k for k, spec in REGISTRY.items() if spec.kind == "vit" or with_vlms]
     existing = {}
     if os.path.exists(os.path.join(settings.store, "zarr.json")):
         writer = AttentionStoreWriter(settings.store)

@@ -15,7 +15,7 @@ from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import Catalog, DiscoveredFile, VlmSample
 from ssl_attention.store.layout import (
     IMAGE_MASS,
-    ModelAttrs,
+    VitAttrs,
     VlmAttrs,
     VlmPromptAttrs,
     VlmSampleAttrs,
@@ -23,7 +23,7 @@ from ssl_attention.store.layout import (
 )
 
 
-def model_attrs(**changes: object) -> ModelAttrs:
+def model_attrs(**changes: object) -> VitAttrs:
     """A toy model group's attributes (a 4×4 grid, 3 layers, 2 heads, CLS + 1 register); override any field."""
     values: dict[str, object] = dict(
         key="toy",
@@ -41,7 +41,7 @@ def model_attrs(**changes: object) -> ModelAttrs:
         per_head=True,
     )
     values.update(changes)
-    return ModelAttrs(**values)  # type: ignore[arg-type]
+    return VitAttrs(**values)  # type: ignore[arg-type]
 
 
 # --- VLM groups -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 
 def maps_from_attentions(attentions: Sequence[torch.Tensor], layout: TokenLayout) -> dict[str, np.ndarray]:

@@ -31,7 +31,7 @@ def test_offline_runs_every_vit_with_random_weights_and_no_vlm(
 ) -> None:
     monkeypatch.delenv(samples.VLMS_ENV, raising=False)
     calls = run_samples(monkeypatch, tmp_path, online=False, codes={})
-    vits = [k for k, spec in REGISTRY.items() if spec.group == "vit"]
+    vits = [k for k, spec in REGISTRY.items() if spec.kind == "vit"]
     assert [c[1] for c in calls] == vits
     assert all(c[-1] == "random" and "--per-head" in c and "--metrics" in c for c in calls)
     err = capsys.readouterr().err

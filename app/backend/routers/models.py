@@ -10,7 +10,7 @@ from app.backend.dependencies import ModelDep, ServicesDep
 from app.backend.responses import make_etag
 from app.backend.schemas import ErrorBody, ModelInfo, ModelList
 from app.backend.services.store import StoredModel
-from ssl_attention.store.layout import ModelAttrs, VlmAttrs
+from ssl_attention.store.layout import VitAttrs, VlmAttrs
 
 router = APIRouter(tags=["models"])
 
@@ -39,7 +39,7 @@ def model_info(model: StoredModel) -> ModelInfo:
     return vit_info(attrs, common)
 
 
-def vit_info(attrs: ModelAttrs, common: dict[str, Any]) -> ModelInfo:
+def vit_info(attrs: VitAttrs, common: dict[str, Any]) -> ModelInfo:
     return ModelInfo(
         **common,
         kind="vit",

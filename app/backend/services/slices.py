@@ -13,7 +13,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from app.backend.services.errors import InvalidParameter
-from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, AnyModelAttrs, ModelAttrs, VlmAttrs
+from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs, VitAttrs, VlmAttrs
 
 MapMethod = Literal["cls", "mean", "rollout", "pool", "text"]
 Fusion = Literal["mean", "max", "min"]
@@ -38,11 +38,11 @@ class SliceSpec:
         return f"{self.method}/{kind}"
 
 
-def _layer_range(attrs: AnyModelAttrs, method: str) -> dict[str, int]:
+def _layer_range(attrs: GroupAttrs, method: str) -> dict[str, int]:
     return {"min": 0, "max": attrs.method_layers(method) - 1}
 
 
-def check_method(attrs: AnyModelAttrs, method: str) -> None:
+def check_method(attrs: GroupAttrs, method: str) -> None:
     if method in attrs.methods:
         return
     why = {
@@ -57,7 +57,7 @@ def check_method(attrs: AnyModelAttrs, method: str) -> None:
     )
 
 
-def resolve_layer(attrs: AnyModelAttrs, method: str, layer: int | None) -> int:
+def resolve_layer(attrs: GroupAttrs, method: str, layer: int | None) -> int:
     """The requested layer, or the last one; raises when out of range."""
     n_layers = attrs.method_layers(method)
     if layer is None:
@@ -72,7 +72,7 @@ def resolve_layer(attrs: AnyModelAttrs, method: str, layer: int | None) -> int:
     return layer
 
 
-def require_per_head(attrs: AnyModelAttrs, method: str, parameter: str, asked: str) -> None:
+def require_per_head(attrs: GroupAttrs, method: str, parameter: str, asked: str) -> None:
     """Raise unless `method` has per-head arrays; `asked` says what needed them."""
     if method in attrs.per_head_methods:
         return
@@ -94,7 +94,7 @@ def require_per_head(attrs: AnyModelAttrs, method: str, parameter: str, asked: s
 
 
 def resolve_slice(
-    attrs: AnyModelAttrs, method: str, layer: int | None, head: int | None, fusion: Fusion | None
+    attrs: GroupAttrs, method: str, layer: int | None, head: int | None, fusion: Fusion | None
 ) -> SliceSpec:
     """Validate a map request against the model and fill in the defaults."""
     check_method(attrs, method)
@@ -116,7 +116,7 @@ def resolve_slice(
     return SliceSpec(method, resolved_layer, head, None)
 
 
-def check_head(attrs: AnyModelAttrs, method: str, head: int) -> None:
+def check_head(attrs: GroupAttrs, method: str, head: int) -> None:
     """Raise unless `head` is one of the heads of `method`'s arrays."""
     n_heads = attrs.method_heads(method)
     if not 0 <= head < n_heads:
@@ -128,7 +128,7 @@ def check_head(attrs: AnyModelAttrs, method: str, head: int) -> None:
         )
 
 
-def resolve_heads(attrs: AnyModelAttrs, method: str, layer: int | None) -> SliceSpec:
+def resolve_heads(attrs: GroupAttrs, method: str, layer: int | None) -> SliceSpec:
     """Validate a request for every head of one layer."""
     check_method(attrs, method)
     resolved_layer = resolve_layer(attrs, method, layer)
@@ -136,9 +136,9 @@ def resolve_heads(attrs: AnyModelAttrs, method: str, layer: int | None) -> Slice
     return SliceSpec(method, resolved_layer, None, None)
 
 
-def require_prefix(attrs: AnyModelAttrs) -> ModelAttrs:
+def require_prefix(attrs: GroupAttrs) -> VitAttrs:
     """The attrs of a ViT with prefix tokens (CLS, registers), else 400."""
-    if not isinstance(attrs, ModelAttrs):
+    if not isinstance(attrs, VitAttrs):
         raise InvalidParameter(
             "model", f"{attrs.key} is a VLM: it has no prefix tokens, so no prefix shares", []
         )

@@ -22,7 +22,7 @@ import zarr.errors
 from app.backend.services.cache import ByteLRUCache, CacheStats
 from app.backend.services.errors import Unavailable
 from ssl_attention.store.arrays import AttentionStoreReader, StoreError
-from ssl_attention.store.layout import AnyModelAttrs
+from ssl_attention.store.layout import GroupAttrs
 
 # Lock files of running precompute jobs sit beside the model groups; zarr warns about them.
 warnings.filterwarnings("ignore", message=r"Object at \..* is not recognized", category=UserWarning)
@@ -35,11 +35,11 @@ ATTRS_CACHE_BYTES = 4 * 1024 * 1024  # JSON attrs of VLM samples and prompts (to
 class StoredModel:
     """A model group's attributes and a fingerprint that changes whenever they do."""
 
-    attrs: AnyModelAttrs
+    attrs: GroupAttrs
     fingerprint: str
 
 
-def fingerprint(attrs: AnyModelAttrs) -> str:
+def fingerprint(attrs: GroupAttrs) -> str:
     blob = json.dumps(attrs.to_attrs(), sort_keys=True, default=str).encode()
     return hashlib.blake2b(blob, digest_size=8).hexdigest()
 

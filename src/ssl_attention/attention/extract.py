@@ -9,7 +9,7 @@ import torch
 
 from ssl_attention.attention.capture import AttentionRecorder, pooling_head_attention
 from ssl_attention.models.base import VisionAdapter
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 
 class MapExtractor:

@@ -26,7 +26,7 @@ from torch import nn
 
 from ssl_attention.attention.capture import additive_mask, expand_kv_heads, observing
 from ssl_attention.models.qwen_vl import QwenVLAdapter, VlmInputs
-from ssl_attention.store.layout import IMAGE_MASS, VlmToken
+from ssl_attention.values import IMAGE_MASS, VlmToken
 
 DEFAULT_QUERY_CHUNK_BYTES = 16 * 2**20
 

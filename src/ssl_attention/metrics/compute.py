@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ssl_attention.kinds import kind_of
 from ssl_attention.metrics.aggregate import summarise
 from ssl_attention.metrics.baselines import centre_gaussian, uniform_random
 from ssl_attention.metrics.frame import DEFAULT_FRAME, Frame, Region, region_masks, upsample
 from ssl_attention.metrics.localisation import mass_mask_iou
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import Catalog, MetricValue
-from ssl_attention.store.layout import AnyModelAttrs, ModelAttrs, VlmAttrs, VlmPromptAttrs
+from ssl_attention.store.layout import GroupAttrs, VitAttrs, VlmAttrs, VlmPromptAttrs
 
 BASELINE_MODEL = "baseline"
 BASELINE_GRID = (16, 16)
@@ -109,15 +110,17 @@ def _values(
     ]
 
 
-def model_metrics(
+def score_vit_group(
     reader: AttentionStoreReader,
-    attrs: ModelAttrs,
+    catalog: Catalog,
+    attrs: VitAttrs,
     image_id: str,
     row: int,
     frame: Frame,
     regions: Sequence[Region],
     settings: MetricSettings,
 ) -> list[MetricValue]:
+    """A ViT image: every stored map method, fused and per head, on the patch grid."""
     maps: list[np.ndarray] = []
     keys: list[tuple[str, int, int]] = []
     for method in attrs.methods:
@@ -134,10 +137,10 @@ def model_metrics(
     return _values(image_id, attrs.key, keys, score_maps(np.stack(maps), frame, regions, settings))
 
 
-def vlm_metrics(
+def score_vlm_group(
     reader: AttentionStoreReader,
+    catalog: Catalog,
     attrs: VlmAttrs,
-    prompt_index: int | None,
     image_id: str,
     row: int,
     frame: Frame,
@@ -145,7 +148,9 @@ def vlm_metrics(
     settings: MetricSettings,
 ) -> list[MetricValue]:
     """A VLM image: vision `mean`/`rollout` on the patch grid, and `text` (the answer's mean map of
-    prompt `prompt_index`, all its tokens when it has no answer) on the merged grid."""
+    the image's first done prompt, all its tokens when it has no answer) on the merged grid."""
+    done_prompts = catalog.vlm_samples(image_id, attrs.key)
+    prompt_index = done_prompts[0].prompt_index if done_prompts else None
     key, sample = attrs.key, attrs.sample_path(row)
     values: list[MetricValue] = []
 
@@ -209,7 +214,7 @@ def compute_metrics(
     (they are dropped automatically when their maps are recomputed or their boxes change)."""
     settings = settings or MetricSettings()
     reader = AttentionStoreReader(store_url)
-    stored: dict[str, AnyModelAttrs] = reader.models()
+    stored: dict[str, GroupAttrs] = reader.models()
     wanted = [k for k in stored if models is None or k in set(models)]
     done = catalog.metric_pairs()
     report = MetricsReport()
@@ -239,12 +244,8 @@ def compute_metrics(
                 report.pairs_already += 1
                 continue
             attrs = stored[key]
-            if isinstance(attrs, VlmAttrs):
-                done_prompts = catalog.vlm_samples(image_id, key)
-                first = done_prompts[0].prompt_index if done_prompts else None
-                pending.append(vlm_metrics(reader, attrs, first, image_id, row, frame, regions, settings))
-            else:
-                pending.append(model_metrics(reader, attrs, image_id, row, frame, regions, settings))
+            score = kind_of(attrs).hook("scorer")  # score_vit_group, score_vlm_group, ...
+            pending.append(score(reader, catalog, attrs, image_id, row, frame, regions, settings))
         for values in pending:
             catalog.add_metrics(values)  # one (image, model) pair per transaction
             report.pairs_scored += 1

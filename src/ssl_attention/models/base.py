@@ -11,7 +11,7 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

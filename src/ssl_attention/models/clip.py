@@ -13,7 +13,7 @@ from torch import nn
 from transformers import CLIPVisionModel, PretrainedConfig, PreTrainedModel
 
 from ssl_attention.models.base import Normalization, VisionAdapter
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)

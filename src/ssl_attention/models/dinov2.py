@@ -13,7 +13,7 @@ from torch import nn
 from transformers import Dinov2Model, Dinov2WithRegistersModel, PreTrainedModel
 
 from ssl_attention.models.base import VisionAdapter
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 
 class Dinov2Adapter(VisionAdapter):

@@ -14,7 +14,7 @@ from torch import nn
 from transformers import DINOv3ViTModel, PreTrainedModel
 
 from ssl_attention.models.base import VisionAdapter
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 
 class Dinov3Adapter(VisionAdapter):

@@ -14,7 +14,7 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel, ViTMAEModel
 
 from ssl_attention.models.base import VisionAdapter
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 
 def raster_noise(batch: int, n_patches: int, device: torch.device) -> torch.Tensor:

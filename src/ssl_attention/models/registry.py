@@ -35,11 +35,11 @@ class ModelSpec:
     key: str
     default_checkpoint: str
     adapter: type[VisionAdapter] | type[QwenVLAdapter]
-    group: str  # "vit" or "vlm"
+    kind: str  # a row of ssl_attention.kinds.KINDS
 
     @property
     def is_vlm(self) -> bool:
-        return self.group == "vlm"
+        return self.kind == "vlm"
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -69,12 +69,12 @@ def resolve_keys(selection: str) -> list[str]:
             continue
         if word == "all":
             chosen.update(REGISTRY)
-        elif word in {spec.group for spec in REGISTRY.values()}:
-            chosen.update(k for k, spec in REGISTRY.items() if spec.group == word)
+        elif word in {spec.kind for spec in REGISTRY.values()}:
+            chosen.update(k for k, spec in REGISTRY.items() if spec.kind == word)
         elif word in REGISTRY:
             chosen.add(word)
         else:
-            groups = sorted({spec.group for spec in REGISTRY.values()})
+            groups = sorted({spec.kind for spec in REGISTRY.values()})
             raise ModelLoadError(
                 f"unknown model '{word}'; choose from {', '.join(REGISTRY)}, or all, or a group ({', '.join(groups)})"
             )

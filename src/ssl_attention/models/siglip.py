@@ -19,7 +19,7 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel, Siglip2VisionModel, SiglipVisionModel
 
 from ssl_attention.models.base import Normalization, VisionAdapter
-from ssl_attention.models.layout import TokenLayout
+from ssl_attention.models.token_layout import TokenLayout
 
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
 SIGLIP_STD = (0.5, 0.5, 0.5)

@@ -14,14 +14,14 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, BloscShuffle
 
+from ssl_attention.kinds import group_attrs_from
 from ssl_attention.store.layout import (
     IMAGE_MASS,
-    AnyModelAttrs,
-    ModelAttrs,
+    GroupAttrs,
+    VitAttrs,
     VlmAttrs,
     VlmPromptAttrs,
     VlmSampleAttrs,
-    model_attrs_from,
     vlm_chunks,
 )
 
@@ -80,15 +80,15 @@ class AttentionStoreWriter:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def existing_attrs(self, key: str) -> AnyModelAttrs | None:
+    def existing_attrs(self, key: str) -> GroupAttrs | None:
         if key not in self.root:
             return None
         attrs = dict(self.root[key].attrs)
         if "checkpoint" not in attrs:
             return None
-        return model_attrs_from(attrs)
+        return group_attrs_from(attrs)
 
-    def check_compatible(self, attrs: AnyModelAttrs) -> None:
+    def check_compatible(self, attrs: GroupAttrs) -> None:
         """Raise when the store holds this model built with other settings (then only --force rebuilds it)."""
         existing = self.existing_attrs(attrs.key)
         if existing is None or (existing.kind == attrs.kind and existing.identity() == attrs.identity()):
@@ -103,7 +103,7 @@ class AttentionStoreWriter:
             "rerun with --force to rebuild it, or use another --store"
         )
 
-    def prepare(self, attrs: ModelAttrs, n_rows: int, *, rebuild: bool) -> None:
+    def prepare(self, attrs: VitAttrs, n_rows: int, *, rebuild: bool) -> None:
         """Make the model group hold at least `n_rows` rows; `rebuild` starts it afresh."""
         if rebuild or self.existing_attrs(attrs.key) is None:
             if attrs.key in self.root:
@@ -248,14 +248,14 @@ class AttentionStoreReader:
         self.root = zarr.open_group(store=url, mode="r", zarr_format=3)
         self._arrays: dict[tuple[str, str], zarr.Array] = {}
 
-    def models(self) -> dict[str, AnyModelAttrs]:
+    def models(self) -> dict[str, GroupAttrs]:
         """Model groups in the store, freshly read (a running precompute may add one)."""
-        found: dict[str, AnyModelAttrs] = {}
+        found: dict[str, GroupAttrs] = {}
         root = zarr.open_group(store=self.url, mode="r", zarr_format=3)
         for name, group in sorted(root.groups()):
             attrs: dict[str, Any] = dict(group.attrs)
             if "checkpoint" in attrs:
-                found[name] = model_attrs_from(attrs)
+                found[name] = group_attrs_from(attrs)
         return found
 
     def read_row(self, key: str, path: str, row: int) -> np.ndarray:

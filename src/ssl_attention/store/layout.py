@@ -5,7 +5,7 @@ row for an image, and it is chunked one image per chunk so that a writer always 
 chunks and a reader decodes exactly one image per request.
 
     <store>/
-      <model>/                     attrs: ModelAttrs (checkpoint, weights, grid, layers, ...)
+      <model>/                     attrs: VitAttrs (checkpoint, weights, grid, layers, ...)
         cls/fused     (n, L, gh, gw)       A[CLS, patches], mean over heads
         cls/heads     (n, L, H, gh, gw)    per head (only with --per-head)
         mean/fused    (n, L, gh, gw)       mean over all query rows of A[:, patches]
@@ -25,6 +25,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
+
+from ssl_attention.values import IMAGE_MASS as IMAGE_MASS  # re-exported: the layout names its arrays
+from ssl_attention.values import VlmToken
 
 SCHEMA_VERSION = 1
 STORE_DTYPE = "float16"
@@ -53,7 +56,7 @@ class ArraySpec:
 
 
 @dataclass(frozen=True)
-class ModelAttrs:
+class VitAttrs:
     """The attributes of one ViT model group: everything a reader needs to interpret its arrays."""
 
     kind: ClassVar[str] = "vit"
@@ -75,6 +78,11 @@ class ModelAttrs:
     dtype: str = STORE_DTYPE
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
+
+    def __post_init__(self) -> None:
+        if not self.base_key:  # a model stored under its own registry key (and stores before variants)
+            object.__setattr__(self, "base_key", self.key)
 
     @property
     def registers(self) -> int:
@@ -137,7 +145,7 @@ class ModelAttrs:
         return attrs
 
     @classmethod
-    def from_attrs(cls, attrs: dict[str, Any]) -> ModelAttrs:
+    def from_attrs(cls, attrs: dict[str, Any]) -> VitAttrs:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in attrs.items() if k in known}
         values["grid"] = tuple(values["grid"])
@@ -204,6 +212,11 @@ class VlmAttrs:
     dtype: str = STORE_DTYPE
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
+
+    def __post_init__(self) -> None:
+        if not self.base_key:  # a model stored under its own registry key (and stores before variants)
+            object.__setattr__(self, "base_key", self.key)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -307,19 +320,6 @@ def vlm_chunks(spec: ArraySpec) -> tuple[int, ...]:
     return spec.shape
 
 
-IMAGE_MASS = "image_mass"  # (T, L, H) float32 beside the text arrays
-
-
-@dataclass(frozen=True)
-class VlmToken:
-    """One stored text token: its id, its text, its role and its position in the sequence."""
-
-    id: int
-    text: str
-    role: str  # "template" (chat scaffolding, markers), "prompt" or "answer"
-    position: int
-
-
 @dataclass(frozen=True)
 class VlmSampleAttrs:
     """The attrs of `samples/<row>` (per image) and of `prompts/<k>` (per prompt) together."""
@@ -372,11 +372,4 @@ class VlmPromptAttrs:
         )
 
 
-AnyModelAttrs = ModelAttrs | VlmAttrs
-
-
-def model_attrs_from(attrs: dict[str, Any]) -> AnyModelAttrs:
-    """A group's attrs as ModelAttrs (ViT) or VlmAttrs, by their `kind` (groups before VLMs: vit)."""
-    if attrs.get("kind") == VlmAttrs.kind:
-        return VlmAttrs.from_attrs(attrs)
-    return ModelAttrs.from_attrs(attrs)
+GroupAttrs = VitAttrs | VlmAttrs

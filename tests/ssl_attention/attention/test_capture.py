@@ -12,10 +12,10 @@ from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
 
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION, AttentionRecorder, pooling_head_attention
 from ssl_attention.attention.extract import MapExtractor
-from ssl_attention.models.layout import TokenLayout
 from ssl_attention.models.mae import raster_noise
 from ssl_attention.models.registry import resolve_model
 from ssl_attention.models.siglip import naflex_patches
+from ssl_attention.models.token_layout import TokenLayout
 from tests.reference import maps_from_attentions
 from tests.tiny_models import IMAGE_SIZE, PATCH
 

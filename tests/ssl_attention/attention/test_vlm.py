@@ -17,9 +17,9 @@ from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import eager_attention_forward
 
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
-from ssl_attention.models.layout import TokenLayout
 from ssl_attention.models.qwen_vl import QwenVLAdapter
 from ssl_attention.models.registry import resolve_model
+from ssl_attention.models.token_layout import TokenLayout
 from tests.reference import maps_from_attentions
 from tests.tiny_vlms import MAX_PIXELS, MIN_PIXELS, MODEL_CLASSES
 

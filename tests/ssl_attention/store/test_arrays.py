@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from ssl_attention.store.arrays import AttentionStoreReader, AttentionStoreWriter, StoreError
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import VitAttrs
 from tests.factories import model_attrs
 
 
-def attrs(**changes: object) -> ModelAttrs:
+def attrs(**changes: object) -> VitAttrs:
     defaults: dict[str, object] = dict(
         key="dinov2",
         family="dinov2",

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from ssl_attention.store.layout import ModelAttrs
+from ssl_attention.store.layout import VitAttrs
 from tests.app.conftest import BAD_IDS, GOOD_IDS, Api
 
 MODELS = ("clip", "dinov2", "dinov3", "mae", "siglip", "siglip2")
 
 
 @pytest.fixture(scope="module")
-def stored(api: Api) -> dict[str, ModelAttrs]:
+def stored(api: Api) -> dict[str, VitAttrs]:
     return api.reader().models()
 
 
@@ -41,7 +41,7 @@ def f16(client: TestClient, url: str, **params: object) -> tuple[np.ndarray, dic
 
 @pytest.mark.parametrize("model", MODELS)
 def test_default_is_the_last_layer_fused_first_method(
-    client: TestClient, api: Api, stored: dict[str, ModelAttrs], model: str
+    client: TestClient, api: Api, stored: dict[str, VitAttrs], model: str
 ) -> None:
     attrs = stored[model]
     body = raw(client, "img_1", model=model)

@@ -18,11 +18,11 @@ from app.backend.services.slices import (
     resolve_slice,
     select_slice,
 )
-from ssl_attention.store.layout import ModelAttrs, VlmAttrs
+from ssl_attention.store.layout import VitAttrs, VlmAttrs
 from tests.factories import model_attrs
 
 
-def attrs(**changes: object) -> ModelAttrs:
+def attrs(**changes: object) -> VitAttrs:
     return model_attrs(**changes)
 
 
@@ -66,7 +66,7 @@ def test_pool_has_one_layer() -> None:
     ],
 )
 def test_invalid_requests_say_what_is_allowed(
-    model: ModelAttrs,
+    model: VitAttrs,
     method: str,
     layer: int | None,
     head: int | None,
