@@ -5,6 +5,7 @@ layer may import it without pulling in another layer's machinery."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 IMAGE_MASS = "image_mass"  # a VLM's (T, L, H) float32 share of each text token's attention on the image
 
@@ -17,3 +18,26 @@ class VlmToken:
     text: str
     role: str  # "template" (chat scaffolding, markers), "prompt" or "answer"
     position: int
+
+
+@dataclass(frozen=True)
+class DiscoveredFile:
+    """A gallery file as discovery finds it (data/gallery.py) and the catalog records it."""
+
+    id: str  # relative path without extension, `/` → `__`
+    path: str  # relative to the gallery folder
+    size: int
+    mtime_ns: int
+
+
+class AnnotationBox(NamedTuple):
+    """One ground-truth region: a box (normalised corners), optionally outlined by polygons."""
+
+    image_id: str
+    label: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    polygons: tuple[tuple[float, ...], ...] = ()
+    mask: tuple[int, int, tuple[int, ...]] | None = None  # (height, width, column-major run lengths)

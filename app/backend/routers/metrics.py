@@ -31,7 +31,7 @@ from app.backend.services.metrics import (
     require_no_label,
 )
 from ssl_attention.metrics.compute import FUSED
-from ssl_attention.store.catalog import MetricSummaryRow
+from ssl_attention.store.catalog.records import MetricSummary
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
@@ -49,7 +49,7 @@ MethodFilter = Annotated[str | None, Query(max_length=32, description="map metho
 LabelQuery = Annotated[str, Query(max_length=128, description="only images with boxes of this label")]
 
 
-def stat(row: MetricSummaryRow) -> MetricStat:
+def stat(row: MetricSummary) -> MetricStat:
     return MetricStat(
         model=row.model,
         method=row.method,

@@ -3,72 +3,48 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app.backend.services.errors import Unavailable
+from ssl_attention.store import catalog
 from ssl_attention.store.catalog import (
-    AnnotationRow,
-    Catalog,
     ImageEntry,
     ImageInfo,
-    MetricSummaryRow,
+    MetricSummary,
     MetricValue,
+    StoredAnnotation,
     VlmSample,
 )
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The database file of a SQLite URL (None for other databases and in-memory SQLite)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
 class CatalogReader:
-    """The catalog as the service sees it. Thread-safe; every method may block on I/O.
+    """The catalog as the service sees it: `ssl_attention.store.catalog.CatalogReader`, opened on
+    first use. Thread-safe; every method may block on I/O and returns records only.
 
     A SQLite catalog that does not exist yet is reported as unavailable instead of being
-    created empty; database errors surface as `SQLAlchemyError` (mapped to 503 by the app).
+    created empty (and looked for again on the next call); database errors surface as
+    `SQLAlchemyError` (mapped to 503 by the app).
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._catalog: Catalog | None = None
+        self._catalog: catalog.CatalogReader | None = None
         self._lock = threading.Lock()
 
-    def _get(self) -> Catalog:
-        catalog = self._catalog
-        if catalog is not None:
-            return catalog
+    def _get(self) -> catalog.CatalogReader:
+        opened = self._catalog
+        if opened is not None:
+            return opened
         with self._lock:
             if self._catalog is None:
-                self._catalog = self._open()
+                try:
+                    self._catalog = catalog.CatalogReader.open_existing(self.url, setting="SSL_ATTENTION_DB")
+                except catalog.CatalogUnavailable as error:
+                    raise Unavailable(error.message) from None
             return self._catalog
-
-    def _open(self) -> Catalog:
-        try:
-            path = sqlite_file(self.url)
-            if path is not None and not path.is_file():
-                raise Unavailable(f"no catalog at {path}; run `precompute` first")
-            return Catalog.open(self.url, migrate=False)
-        except ArgumentError:
-            raise Unavailable("SSL_ATTENTION_DB is not a valid SQLAlchemy URL") from None
-        except ImportError as error:
-            raise Unavailable(
-                f"the database driver for SSL_ATTENTION_DB is not installed ({error.name})"
-            ) from None
-        except SQLAlchemyError as error:
-            raise Unavailable(f"the catalog cannot be opened ({type(error).__name__})") from None
 
     def check(self) -> None:
         """Raise when the catalog cannot answer a query."""
-        with self._get().engine.connect() as connection:
-            connection.execute(text("SELECT 1 FROM images LIMIT 1"))
+        self._get().check()
 
     def images(self, *, limit: int, offset: int, query: str | None) -> tuple[list[ImageInfo], int]:
         return self._get().images(limit=limit, offset=offset, query=query)
@@ -83,7 +59,7 @@ class CatalogReader:
         """The prompts whose maps are written for an image and a VLM, by prompt index."""
         return self._get().vlm_samples(image_id, model)
 
-    def annotations(self, image_id: str) -> list[AnnotationRow]:
+    def annotations(self, image_id: str) -> list[StoredAnnotation]:
         return self._get().annotations(image_id)
 
     def metric_names(self) -> list[str]:
@@ -98,7 +74,7 @@ class CatalogReader:
         layer: int | None = None,
         head: int | None = None,
         label: str = "",
-    ) -> list[MetricSummaryRow]:
+    ) -> list[MetricSummary]:
         return self._get().summaries(
             metric=metric, model=model, method=method, layer=layer, head=head, label=label
         )

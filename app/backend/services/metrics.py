@@ -8,7 +8,7 @@ from app.backend.services.catalog import CatalogReader
 from app.backend.services.errors import InvalidParameter
 from app.backend.services.store import StoredModel
 from ssl_attention.metrics.compute import BASELINE_MODEL, FUSED
-from ssl_attention.store.catalog import MetricSummaryRow
+from ssl_attention.store.catalog.records import MetricSummary
 
 NO_METRICS_HINT = "no metrics yet: run `precompute --metrics` over a gallery with an annotations.json"
 
@@ -43,10 +43,10 @@ def leaderboard_rows(
     method: str | None,
     layer: int | None,
     label: str,
-) -> list[MetricSummaryRow]:
+) -> list[MetricSummary]:
     """Fused maps of every model (one row per method unless `method` is given) at `layer`,
     or each method's last layer, best first."""
-    rows: list[MetricSummaryRow] = []
+    rows: list[MetricSummary] = []
     for key, model in models.items():
         for found_method in model.attrs.methods if method is None else [method]:
             if found_method not in model.attrs.methods:
@@ -60,21 +60,21 @@ def leaderboard_rows(
     return rows
 
 
-def baselines(catalog: CatalogReader, metric: str, label: str = "") -> list[MetricSummaryRow]:
+def baselines(catalog: CatalogReader, metric: str, label: str = "") -> list[MetricSummary]:
     return catalog.summaries(metric=metric, model=BASELINE_MODEL, label=label)
 
 
 def layer_rows(
     catalog: CatalogReader, model: StoredModel, metric: str, method: str | None, label: str = ""
-) -> list[MetricSummaryRow]:
+) -> list[MetricSummary]:
     rows = catalog.summaries(metric=metric, model=model.attrs.key, method=method, head=FUSED, label=label)
     return sorted(rows, key=lambda row: (row.method, row.layer))
 
 
 def head_rows(
     catalog: CatalogReader, model: StoredModel, metric: str, method: str | None, layer: int | None
-) -> list[MetricSummaryRow]:
-    rows: Sequence[MetricSummaryRow] = catalog.summaries(
+) -> list[MetricSummary]:
+    rows: Sequence[MetricSummary] = catalog.summaries(
         metric=metric, model=model.attrs.key, method=method, layer=layer
     )
     return sorted((row for row in rows if row.head != FUSED), key=lambda row: row.mean, reverse=True)

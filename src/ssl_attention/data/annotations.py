@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_attention.data.gallery import image_id_for
-from ssl_attention.store.catalog import AnnotationBox
+from ssl_attention.values import AnnotationBox
 
 ANNOTATIONS_FILE = "annotations.json"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from ssl_attention.store.catalog import DiscoveredFile
+from ssl_attention.values import DiscoveredFile
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 # Decompression bombs are refused rather than decoded (PIL warns at 89 Mpx, we stop at 179 Mpx).

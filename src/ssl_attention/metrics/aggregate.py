@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from ssl_attention.store.catalog import MetricValue
+from ssl_attention.store.catalog.records import MetricSummary, MetricValue
 
 BOOTSTRAP_SAMPLES = 1000
 CONFIDENCE = 0.95
@@ -27,7 +26,7 @@ def bootstrap_ci(
     return float(low), float(high)
 
 
-def summarise(values: Sequence[MetricValue], labels: dict[str, set[str]]) -> list[dict[str, Any]]:
+def summarise(values: Sequence[MetricValue], labels: dict[str, set[str]]) -> list[MetricSummary]:
     """One row per model × method × layer × head × metric × label ("" = all images).
 
     Per-label rows are made for fused maps only (head −1), which is what the dashboard breaks down."""
@@ -42,18 +41,18 @@ def summarise(values: Sequence[MetricValue], labels: dict[str, set[str]]) -> lis
         array = np.asarray(found, dtype=np.float64)
         low, high = bootstrap_ci(array)
         rows.append(
-            {
-                "model": model,
-                "method": method,
-                "layer": layer,
-                "head": head,
-                "metric": metric,
-                "label": label,
-                "mean": float(array.mean()),
-                "std": float(array.std(ddof=1)) if array.size > 1 else 0.0,
-                "ci_low": low,
-                "ci_high": high,
-                "count": int(array.size),
-            }
+            MetricSummary(
+                model=model,
+                method=method,
+                layer=layer,
+                head=head,
+                metric=metric,
+                label=label,
+                mean=float(array.mean()),
+                std=float(array.std(ddof=1)) if array.size > 1 else 0.0,
+                ci_low=low,
+                ci_high=high,
+                count=int(array.size),
+            )
         )
     return rows

@@ -17,7 +17,7 @@ from ssl_attention.metrics.baselines import centre_gaussian, uniform_random
 from ssl_attention.metrics.frame import DEFAULT_FRAME, Frame, Region, region_masks, upsample
 from ssl_attention.metrics.localisation import mass_mask_iou
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog, MetricValue
+from ssl_attention.store.catalog import CatalogReader, CatalogWriter, MetricValue
 from ssl_attention.store.layout import GroupAttrs, VitAttrs, VlmAttrs, VlmPromptAttrs
 
 BASELINE_MODEL = "baseline"
@@ -112,7 +112,7 @@ def _values(
 
 def score_vit_group(
     reader: AttentionStoreReader,
-    catalog: Catalog,
+    catalog: CatalogReader,
     attrs: VitAttrs,
     image_id: str,
     row: int,
@@ -139,7 +139,7 @@ def score_vit_group(
 
 def score_vlm_group(
     reader: AttentionStoreReader,
-    catalog: Catalog,
+    catalog: CatalogReader,
     attrs: VlmAttrs,
     image_id: str,
     row: int,
@@ -202,7 +202,7 @@ class MetricsReport:
 
 def compute_metrics(
     store_url: str,
-    catalog: Catalog,
+    catalog: CatalogWriter,
     *,
     models: Iterable[str] | None = None,
     settings: MetricSettings | None = None,
@@ -221,12 +221,7 @@ def compute_metrics(
     regions_by_image: dict[str, list[Region]] = {}
     for image_id in sorted(catalog.annotated_ids()):
         regions_by_image[image_id] = [
-            Region(
-                (a.x0, a.y0, a.x1, a.y1),
-                tuple(tuple(p) for p in a.polygons or ()),
-                (*a.mask["size"], tuple(a.mask["counts"])) if a.mask else None,
-            )
-            for a in catalog.annotations(image_id)
+            Region((a.x0, a.y0, a.x1, a.y1), a.polygons, a.mask) for a in catalog.annotations(image_id)
         ]
     for image_id, regions in regions_by_image.items():
         info = catalog.image(image_id)

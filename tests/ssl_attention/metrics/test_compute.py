@@ -113,7 +113,7 @@ def test_bootstrap_ci_on_fixed_data() -> None:
     assert low < 0.5 < high and high - low < 0.25  # ≈ ±1.96·0.05
     assert bootstrap_ci(np.array([0.3])) == (0.3, 0.3)
     rows = summarise([MetricValue("a", "m", "cls", 0, -1, "energy", 0.2)], {"a": {"cat"}})
-    assert {r["label"] for r in rows} == {"", "cat"}
+    assert {r.label for r in rows} == {"", "cat"}
 
 
 def test_metrics_without_annotations_score_nothing(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> None:

@@ -170,10 +170,8 @@ def test_outlines_and_masks_round_trip_and_keep_metrics_when_unchanged(catalog: 
     box = AnnotationBox("a", "roof", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),), (2, 2, (1, 2, 1)))
     catalog.replace_annotations([box], "gt")
     (row,) = catalog.annotations("a")
-    assert row.polygons == [[0.1, 0.1, 0.5, 0.1, 0.3, 0.5]] and row.mask == {
-        "size": [2, 2],
-        "counts": [1, 2, 1],
-    }
+    assert row.polygons == ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),) and row.mask == (2, 2, (1, 2, 1))
+    assert row.box() == box and row.source == "gt"
     catalog.add_metrics([MetricValue("a", "m", "cls", 0, -1, "energy", 0.5)])
     catalog.replace_annotations([box], "gt")  # the same regions: metrics stay
     assert catalog.metric_pairs() == {("a", "m")}

@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the connection that `Catalog.open` hands over."""
+"""Alembic environment: runs on the connection that `CatalogWriter.open` hands over."""
 
 from alembic import context
 
-from ssl_attention.store.catalog import Base
+from ssl_attention.store.catalog.schema import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs the `alembic` CLI by hand

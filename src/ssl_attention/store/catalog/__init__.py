@@ -1,0 +1,43 @@
+"""The SQL catalog beside the Zarr store: images, runs, entries (image × model → row), annotations,
+metrics and VLM samples.
+
+SQLAlchemy 2 with typed mappings (`schema.py`, used only inside this package); SQLite by default,
+any SQLAlchemy URL works. The schema is owned by Alembic (`store/migrations/`); `CatalogWriter.open`
+upgrades it to head. `CatalogReader` answers the API and the metrics with the plain records of
+`records.py`; `CatalogWriter` (a reader too) is what precompute and the metrics step write through.
+"""
+
+from ssl_attention.store.catalog.engine import CatalogUnavailable, sqlite_file, upgrade_schema
+from ssl_attention.store.catalog.reader import CatalogReader
+from ssl_attention.store.catalog.records import (
+    AnnotationBox,
+    DiscoveredFile,
+    ImageEntry,
+    ImageInfo,
+    MetricSummary,
+    MetricValue,
+    RunInfo,
+    StoredAnnotation,
+    VlmSample,
+)
+from ssl_attention.store.catalog.writer import CatalogWriter
+
+Catalog = CatalogWriter  # the name precompute still uses; to be renamed to CatalogWriter at merge
+
+__all__ = [
+    "AnnotationBox",
+    "Catalog",
+    "CatalogReader",
+    "CatalogUnavailable",
+    "CatalogWriter",
+    "DiscoveredFile",
+    "ImageEntry",
+    "ImageInfo",
+    "MetricSummary",
+    "MetricValue",
+    "RunInfo",
+    "StoredAnnotation",
+    "VlmSample",
+    "sqlite_file",
+    "upgrade_schema",
+]
