@@ -104,3 +104,23 @@ def test_vlm_plan_executed_batch_by_batch_equals_a_normal_run(
     assert all(len(batch.items) == 1 for batch in plans[0].batches)  # one image per batch
     assert {item.prompts for batch in plans[0].batches for item in batch.items} == {seam.prompts}
     assert_same_store_and_catalog(normal, seam, keys)
+
+
+def test_a_group_with_no_finished_row_is_rebuilt_without_force(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path]
+) -> None:
+    """Planning writes the group before the weights load; when the load (or the run) fails before
+    any row is finished, other settings next time are not refused: there is nothing to lose."""
+    write_gallery(tmp_path / "images", n_good=2)
+    first = vit_options(tmp_path, tiny_checkpoints, ["clip"])
+    catalog, store = Catalog.open(first.db), AttentionStoreWriter(first.store)
+    files = discover(first.images).files
+    catalog.sync_images(files)
+    (model,) = resolve_models(first)
+    assert runner_of(model).plan(model, files, first, store, catalog) is not None  # never executed
+    assert store.existing_attrs("clip") is not None and not catalog.done_ids("clip")
+    catalog.close()
+    other = vit_options(tmp_path, tiny_checkpoints, ["clip"], image_size=32)
+    assert run(other).models[0].done == 2
+    attrs = AttentionStoreWriter(other.store).existing_attrs("clip")
+    assert attrs is not None and attrs.identity()["image_size"] == 32
