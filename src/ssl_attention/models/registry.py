@@ -63,7 +63,7 @@ class ModelLoadError(RuntimeError):
     """A model cannot be resolved or loaded; the message says what to do."""
 
 
-VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # the catalog's model column: 64 characters
 SELECTORS = ("all", *sorted({spec.kind for spec in REGISTRY.values()}))  # words --models reads as groups
 
 
@@ -87,7 +87,7 @@ def check_variants(variants: Mapping[str, str]) -> None:
     for name, key in variants.items():
         if not VARIANT_NAME.fullmatch(name):
             raise ModelLoadError(
-                f"variant name '{name}' is not allowed; use letters, digits, '-', '_' and '.', "
+                f"variant name '{name}' is not allowed; use up to 64 letters, digits, '-', '_' and '.', "
                 "starting with a letter or digit"
             )
         if name in REGISTRY or name in SELECTORS:

@@ -104,6 +104,7 @@ def test_variants_are_selected_by_name_and_by_their_kind() -> None:
         ("-ft=dinov2", "variant name '-ft' is not allowed"),
         ("..=dinov2", "variant name '..' is not allowed"),
         ("a/b=dinov2", "variant name 'a/b' is not allowed"),
+        (f"{'x' * 65}=dinov2", "is not allowed; use up to 64 letters"),
         ("ft=ft2", "variant 'ft' is built like unknown model 'ft2'"),
         ("ft=", "--variant takes NAME=KEY"),
     ],
