@@ -3,6 +3,7 @@
 precompute --models all --per-head
 precompute --models dinov2,clip --images ~/photos --image-size 448
 precompute --models dinov2 --checkpoint dinov2=./my-finetuned-dinov2 --weights pretrained
+precompute --variant dinov2-ft=dinov2 --checkpoint dinov2-ft=./ft --models dinov2,dinov2-ft
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from precompute.runner import DEVICES, DTYPES, RunError, RunOptions, RunReport, run
+from precompute.options import DEVICES, DTYPES, RunError, RunOptions
+from precompute.runner import RunReport, run
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
@@ -20,6 +22,7 @@ from ssl_attention.models.registry import (
     WEIGHTS,
     ModelLoadError,
     parse_checkpoint_overrides,
+    parse_variants,
     resolve_keys,
 )
 from ssl_attention.settings import Settings
@@ -39,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models = ", ".join(REGISTRY)
     parser.add_argument(
-        "--models", default="all", help=f"all, a group (vit, vlm) or keys: {models} (default: all)"
+        "--models",
+        default="all",
+        help=f"all, a group (vit, vlm) or names: {models} or a declared variant (default: all)",
     )
     parser.add_argument("--images", default=settings.images, help="gallery folder (env SSL_ATTENTION_IMAGES)")
     parser.add_argument(
@@ -51,7 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=HF_ID_OR_DIR",
-        help="use another checkpoint for a key (a hub id or a folder saved with save_pretrained); repeatable",
+        help="use another checkpoint for a key or a variant (a hub id or a folder saved with save_pretrained); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=KEY",
+        help="declare a model NAME built like registry KEY and stored under NAME beside it (its weights: "
+        "--checkpoint NAME=...); all and vit/vlm include it; repeatable",
     )
     parser.add_argument(
         "--weights", choices=WEIGHTS, default="pretrained", help="pretrained (default) or random init"
@@ -203,12 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _quiet_transformers()
     try:
+        variants = parse_variants(args.variant)
         options = RunOptions(
-            models=resolve_keys(args.models),
+            models=resolve_keys(args.models, variants),
             images=Path(args.images),
             store=args.store,
             db=args.db,
-            checkpoints=parse_checkpoint_overrides(args.checkpoint),
+            checkpoints=parse_checkpoint_overrides(args.checkpoint, variants),
+            variants=variants,
             weights=args.weights,
             image_size=args.image_size,
             batch_size=args.batch_size,

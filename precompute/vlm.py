@@ -1,7 +1,7 @@
-"""A precompute run for one VLM: every pending (image, prompt) pair of the gallery.
+"""The precompute runner of vision-language models (`kind: vlm`): every pending (image, prompt) pair.
 
-Per image (sequence lengths differ, so one image at a time; decoding is prefetched in threads):
-    for each pending prompt: generate greedily, then one recorded pass over prompt + answer
+Per image (sequence lengths differ, so a batch is one image; decoding is prefetched in threads):
+    for each pending prompt: generate greedily, then one recorded pass over prompt + answer;
     write `samples/<row>` (vision maps, the first time) and `prompts/<k>`, *then* mark the
     image's samples done in the catalog — a killed run redoes at most the image it was on.
 A prompt added later is run for every image without touching the maps already stored.
@@ -9,19 +9,18 @@ A prompt added later is run for every image without touching the maps already st
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from precompute.runner import ModelSummary, RunOptions, fault, finish_run, run_params, settled
+from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, open_group
+from precompute.options import RunError, RunOptions
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
-from ssl_attention.data.gallery import DecodedImage, ImageDecodeError, decode
+from ssl_attention.data.gallery import ImageDecodeError, decode
+from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import Catalog, DiscoveredFile, VlmSample
@@ -33,7 +32,8 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
     config = model.config
     text, vision = config.get_text_config(), config.vision_config
     return VlmAttrs(
-        key=model.spec.key,
+        key=model.name,
+        base_key=model.spec.key,
         family=model.spec.key,
         checkpoint=model.checkpoint,
         weights=model.weights,
@@ -58,57 +58,164 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
 
 
 def _pending(
-    attrs: VlmAttrs, files: list[DiscoveredFile], catalog: Catalog, prompts: list[str]
-) -> list[tuple[DiscoveredFile, list[str]]]:
+    attrs: VlmAttrs, files: Sequence[DiscoveredFile], catalog: Catalog, prompts: Sequence[str]
+) -> list[tuple[DiscoveredFile, tuple[str, ...]]]:
     """(file, prompts still to run) for every image with work left."""
     done = catalog.done_samples(attrs.key)
     work = []
     for file in files:
         todo = [p for p in prompts if p not in attrs.prompts or (file.id, attrs.prompt_index(p)) not in done]
         if todo:
-            work.append((file, todo))
+            work.append((file, tuple(todo)))
     return work
 
 
-def _nothing_to_do(
-    model: ResolvedModel,
-    files: list[DiscoveredFile],
-    options: RunOptions,
-    store: AttentionStoreWriter,
-    catalog: Catalog,
-) -> bool:
-    existing = store.existing_attrs(model.spec.key)
-    wanted = vlm_attrs(model, options)
-    if not isinstance(existing, VlmAttrs) or existing.identity() != wanted.identity():
-        return False
-    failed = catalog.failed_ids()  # unreadable files stay unreadable
-    return not _pending(existing, [f for f in files if f.id not in failed], catalog, list(options.prompts))
+def _numpy(arrays: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    return {path: values.float().cpu().numpy() for path, values in arrays.items()}
 
 
-def _write(
+class VlmEngine:
+    """A VLM on its device, in its compute dtype: decodes images, generates and records per prompt."""
+
+    def __init__(
+        self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
+    ) -> None:
+        # VLMs run in the compute dtype itself (not under autocast): pretrained weights load in it
+        # directly, so a 3B model never needs its float32 copy in memory.
+        adapter = model.load_vlm(dtype=dtype)
+        adapter.model.to(device=device, dtype=dtype)
+        self.images = options.images
+        self.extractor = VlmMapExtractor(
+            adapter,
+            min_pixels=options.min_pixels,
+            max_pixels=options.max_pixels,
+            max_new_tokens=options.max_new_tokens,
+            per_head=options.per_head,
+            query_chunk_bytes=options.query_chunk_mb * 2**20,
+        )
+
+    def decode(self, item: WorkItem) -> Decoded:
+        try:
+            return Decoded(item, decode(Path(self.images) / item.file.path))
+        except ImageDecodeError as error:
+            return Decoded(item, error=str(error))
+
+    def compute(self, items: Sequence[Decoded]) -> list[ImageMaps]:
+        maps = []
+        for decoded in items:
+            assert decoded.image is not None
+            prompts = list(decoded.item.prompts)
+            maps.append(self.extractor(decoded.image.image, prompts, with_vision=decoded.item.with_vision))
+        return maps
+
+
+class VlmRunner:
+    unit = "tok"
+
+    def decode_threads(self, options: RunOptions) -> int:
+        return min(options.workers, 2)
+
+    def validate(self, options: RunOptions, models: Sequence[ResolvedModel]) -> None:
+        if not options.prompts:
+            raise RunError("no prompt given; pass --prompt TEXT (repeatable) or --prompts FILE")
+        if any(not p.strip() for p in options.prompts):
+            raise RunError("a prompt is empty; every --prompt (and every line of --prompts) needs text")
+        for prompt in options.prompts:
+            markers = [m for m in QWEN_SPECIAL_TOKENS if m in prompt]
+            if markers:  # the tokenizer would read them as chat or image tokens, not as text
+                raise RunError(
+                    f"a prompt contains the chat marker {markers[0]}; prompts are plain text, the image and "
+                    "chat markers are added by precompute"
+                )
+        if options.max_new_tokens < 0:
+            raise RunError(f"--max-new-tokens must be 0 or more, got {options.max_new_tokens}")
+        for model in models:
+            side = model.patch_size * int(model.config.vision_config.spatial_merge_size)
+            if options.max_pixels < side * side:
+                raise RunError(
+                    f"--max-pixels {options.max_pixels} is below one image token of {model.name} "
+                    f"({side}×{side} = {side * side} pixels); use at least {side * side}"
+                )
+        if options.min_pixels < 1 or options.min_pixels > options.max_pixels:
+            raise RunError(
+                f"--min-pixels must be between 1 and --max-pixels ({options.max_pixels}), got {options.min_pixels}"
+            )
+
+    def plan(
+        self,
+        model: ResolvedModel,
+        files: Sequence[DiscoveredFile],
+        options: RunOptions,
+        store: AttentionStoreWriter,
+        catalog: Catalog,
+    ) -> RunPlan | None:
+        wanted = vlm_attrs(model, options)
+        existing = store.existing_attrs(wanted.key)
+        if not options.force and isinstance(existing, VlmAttrs) and existing.identity() == wanted.identity():
+            failed = catalog.failed_ids()  # unreadable files stay unreadable
+            if not _pending(existing, [f for f in files if f.id not in failed], catalog, options.prompts):
+                return None
+        rebuild, rows, bytes_before = open_group(wanted, files, options.force, store, catalog)
+        attrs = store.prepare_vlm(wanted, rebuild=rebuild)
+        images_done = catalog.done_ids(attrs.key)
+        # In row order, like the ViT runs: a resumed run takes the images in the same order.
+        work = sorted(
+            (rows[file.id], file.id, file, prompts)
+            for file, prompts in _pending(attrs, files, catalog, options.prompts)
+        )
+        items = [
+            WorkItem(row, file, prompts, with_vision=file.id not in images_done)
+            for row, _id, file, prompts in work
+        ]
+        return RunPlan(attrs.key, attrs, batched(items, 1), len(files) - len(items), bytes_before)
+
+    def load(
+        self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
+    ) -> VlmEngine:
+        return VlmEngine(model, options, device, dtype)
+
+    def write(
+        self,
+        store: AttentionStoreWriter,
+        catalog: Catalog,
+        plan: RunPlan,
+        batch_index: int,
+        items: Sequence[Decoded],
+        computed: Any,
+        run_id: int,
+    ) -> int:
+        """Per image: arrays first, then the catalog; returns the number of text tokens stored."""
+        attrs = plan.attrs
+        assert isinstance(attrs, VlmAttrs)
+        tokens = 0
+        for decoded, maps in zip(items, computed, strict=True):
+            tokens += _write_image(store, catalog, attrs, decoded, maps, run_id, batch_index)
+        return tokens
+
+
+def _write_image(
     store: AttentionStoreWriter,
     catalog: Catalog,
     attrs: VlmAttrs,
-    row: int,
-    image_id: str,
-    decoded: DecodedImage,
+    decoded: Decoded,
     maps: ImageMaps,
     run_id: int,
     index: int,
 ) -> int:
-    """Arrays first, then the catalog; returns the number of text tokens stored."""
-    inputs = maps.inputs
+    item, image, inputs = decoded.item, decoded.image, maps.inputs
+    assert image is not None
+    image_id = item.file.id
     if maps.vision is not None:
         sample = VlmSampleAttrs(
             image_id, inputs.grid, inputs.vision_grid, inputs.resized, inputs.image_tokens
         )
-        store.write_vlm_image(attrs, row, sample, _numpy(maps.vision))
+        store.write_vlm_image(attrs, item.row, sample, _numpy(maps.vision))
     samples, tokens = [], 0
     for prompt in maps.prompts:
         prompt_index = attrs.prompt_index(prompt.prompt)
         store.write_vlm_prompt(
             attrs,
-            row,
+            item.row,
             prompt_index,
             VlmPromptAttrs(prompt.prompt, prompt.answer, tuple(prompt.tokens)),
             inputs.grid,
@@ -119,102 +226,10 @@ def _write(
         )
         tokens += len(prompt.tokens)
     fault("kill-after-write", index)
-    catalog.record_image(image_id, sha256=decoded.sha256, width=decoded.width, height=decoded.height)
+    catalog.record_image(image_id, sha256=image.sha256, width=image.width, height=image.height)
     catalog.mark_vlm_image_done(attrs.key, image_id, samples, run_id)
     fault("kill-after-commit", index)
     return tokens
 
 
-def _numpy(arrays: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    return {path: values.float().cpu().numpy() for path, values in arrays.items()}
-
-
-def _decode(root: Path, file: DiscoveredFile) -> DecodedImage | str:
-    try:
-        return decode(root / file.path)
-    except ImageDecodeError as error:
-        return str(error)
-
-
-def run_vlm_model(
-    model: ResolvedModel,
-    files: list[DiscoveredFile],
-    options: RunOptions,
-    store: AttentionStoreWriter,
-    catalog: Catalog,
-    device: torch.device,
-    dtype: torch.dtype,
-    progress: Callable[[str, int], Any] | None = None,
-) -> ModelSummary:
-    key = model.spec.key
-    summary = ModelSummary(key, unit="tok")
-    started = time.perf_counter()
-    if not options.force and _nothing_to_do(model, files, options, store, catalog):
-        return settled(summary, files, catalog)
-    wanted = vlm_attrs(model, options)
-    if not options.force:
-        store.check_compatible(wanted)  # before loading billions of weights, not after
-    # VLMs run in the compute dtype itself (not under autocast): pretrained weights load in it
-    # directly, so a 3B model never needs its float32 copy in memory.
-    adapter = model.load_vlm(dtype=dtype)
-    adapter.model.to(device=device, dtype=dtype)
-    summary.load_seconds = time.perf_counter() - started
-    extractor = VlmMapExtractor(
-        adapter,
-        min_pixels=options.min_pixels,
-        max_pixels=options.max_pixels,
-        max_new_tokens=options.max_new_tokens,
-        per_head=options.per_head,
-        query_chunk_bytes=options.query_chunk_mb * 2**20,
-    )
-    rebuild = options.force or store.existing_attrs(key) is None
-    if rebuild:
-        catalog.reset_model(key)
-    rows = catalog.assign_rows(key, [f.id for f in files])
-    bytes_before = 0 if rebuild else (store.group_bytes(key) or 0)
-    attrs = store.prepare_vlm(wanted, rebuild=rebuild)
-    # In row order, like the ViT runs: a resumed run takes the images in the same order.
-    work = sorted(
-        (
-            (rows[file.id], file, prompts)
-            for file, prompts in _pending(attrs, files, catalog, list(options.prompts))
-        ),
-        key=lambda item: item[0],
-    )
-    images_done = catalog.done_ids(key)
-    summary.already_done = len(files) - len(work)
-    catalog.close_stale_runs(key)
-    run_id = catalog.start_run(key, model.checkpoint, model.weights, run_params(options, device, dtype))
-    status, failure = "failed", None
-    bar = progress(key, len(work)) if progress else None
-    pool = ThreadPoolExecutor(max_workers=max(1, min(options.workers, 2)), thread_name_prefix=f"decode-{key}")
-    try:
-        queued: deque[Future[DecodedImage | str]] = deque()
-        for _row, file, _prompts in work[:2]:
-            queued.append(pool.submit(_decode, options.images, file))
-        for index, (row, file, prompts) in enumerate(work):
-            decoded = queued.popleft().result()
-            if index + 2 < len(work):
-                queued.append(pool.submit(_decode, options.images, work[index + 2][1]))
-            if isinstance(decoded, str):
-                catalog.record_image_error(file.id, decoded)
-                summary.failed.append((file.id, decoded))
-            else:
-                maps = extractor(decoded.image, prompts, with_vision=file.id not in images_done)
-                summary.tokens += _write(store, catalog, attrs, row, file.id, decoded, maps, run_id, index)
-                summary.done += 1
-            if bar is not None:
-                bar.update(1)
-        status = "done"
-    except KeyboardInterrupt:
-        status, failure = "interrupted", "interrupted by the user"
-        raise
-    except BaseException as error:
-        failure = f"{type(error).__name__}: {error}"
-        raise
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        if bar is not None:
-            bar.close()
-        finish_run(summary, started, bytes_before, store, catalog, run_id, status, failure)
-    return summary
+RUNNER = VlmRunner()

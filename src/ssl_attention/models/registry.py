@@ -1,8 +1,14 @@
-"""The model registry: short key → default checkpoint and adapter family; and loading."""
+"""The model registry: short key → default checkpoint and adapter family; named variants; loading.
+
+A *variant* is a model name declared at run time (`precompute --variant NAME=KEY`): it is built
+like registry KEY (same adapter, same default checkpoint until `--checkpoint NAME=…` sets its own)
+and stored under NAME, so a fine-tuned model sits beside its base."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,10 +43,6 @@ class ModelSpec:
     adapter: type[VisionAdapter] | type[QwenVLAdapter]
     kind: str  # a row of ssl_attention.kinds.KINDS
 
-    @property
-    def is_vlm(self) -> bool:
-        return self.kind == "vlm"
-
 
 REGISTRY: dict[str, ModelSpec] = {
     spec.key: spec
@@ -61,39 +63,91 @@ class ModelLoadError(RuntimeError):
     """A model cannot be resolved or loaded; the message says what to do."""
 
 
-def resolve_keys(selection: str) -> list[str]:
-    """`all`, a group (`vit`, `vlm`), or a comma-separated list of keys, in registry order."""
+VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # the catalog's model column: 64 characters
+SELECTORS = ("all", *sorted({spec.kind for spec in REGISTRY.values()}))  # words --models reads as groups
+
+
+def parse_variants(values: list[str]) -> dict[str, str]:
+    """`NAME=KEY` pairs from `--variant`: NAME is a new model built like registry KEY."""
+    variants: dict[str, str] = {}
+    for value in values:
+        name, sep, key = value.partition("=")
+        name, key = name.strip(), key.strip()
+        if not sep or not name or not key:
+            raise ModelLoadError(f"--variant takes NAME=KEY (e.g. dinov2-ft=dinov2), got '{value}'")
+        if name in variants:
+            raise ModelLoadError(f"--variant declares '{name}' twice; give each variant one NAME=KEY")
+        variants[name] = key
+    check_variants(variants)
+    return variants
+
+
+def check_variants(variants: Mapping[str, str]) -> None:
+    """Variant names are new names (letters, digits, `-`, `_`, `.`) built like a registry key."""
+    for name, key in variants.items():
+        if not VARIANT_NAME.fullmatch(name):
+            raise ModelLoadError(
+                f"variant name '{name}' is not allowed; use up to 64 letters, digits, '-', '_' and '.', "
+                "starting with a letter or digit"
+            )
+        if name in REGISTRY or name in SELECTORS:
+            raise ModelLoadError(
+                f"variant name '{name}' is taken (a registry key or a --models word); "
+                f"choose a name other than {', '.join([*REGISTRY, *SELECTORS])}"
+            )
+        if key not in REGISTRY:
+            raise ModelLoadError(
+                f"variant '{name}' is built like unknown model '{key}'; choose from {', '.join(REGISTRY)}"
+            )
+
+
+def base_key(name: str, variants: Mapping[str, str]) -> str:
+    """The registry key a model name is built like (itself for a registry key)."""
+    return variants.get(name, name)
+
+
+def resolve_keys(selection: str, variants: Mapping[str, str] | None = None) -> list[str]:
+    """`all`, a group (`vit`, `vlm`), or a comma-separated list of names, in registry order, then the
+    variants in the order declared. `all` and a group include the declared variants of their kind."""
+    variants = variants or {}
+    known = [*REGISTRY, *variants]
+    kinds = {name: REGISTRY[base_key(name, variants)].kind for name in known}
     chosen: set[str] = set()
     for word in (w.strip() for w in selection.split(",")):
         if not word:
             continue
         if word == "all":
-            chosen.update(REGISTRY)
-        elif word in {spec.kind for spec in REGISTRY.values()}:
-            chosen.update(k for k, spec in REGISTRY.items() if spec.kind == word)
-        elif word in REGISTRY:
+            chosen.update(known)
+        elif word in kinds.values():
+            chosen.update(name for name in known if kinds[name] == word)
+        elif word in kinds:
             chosen.add(word)
         else:
             groups = sorted({spec.kind for spec in REGISTRY.values()})
             raise ModelLoadError(
-                f"unknown model '{word}'; choose from {', '.join(REGISTRY)}, or all, or a group ({', '.join(groups)})"
+                f"unknown model '{word}'; choose from {', '.join(known)}, or all, or a group ({', '.join(groups)})"
+                + ("" if variants else "; declare a new name with --variant NAME=KEY")
             )
     if not chosen:
-        raise ModelLoadError(f"no model selected; choose from {', '.join(REGISTRY)} or all")
-    return [k for k in REGISTRY if k in chosen]
+        raise ModelLoadError(f"no model selected; choose from {', '.join(known)} or all")
+    return [name for name in known if name in chosen]
 
 
-def parse_checkpoint_overrides(values: list[str]) -> dict[str, str]:
-    """`KEY=HF_ID_OR_DIR` pairs from `--checkpoint`."""
+def parse_checkpoint_overrides(
+    values: list[str], variants: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`NAME=HF_ID_OR_DIR` pairs from `--checkpoint` (NAME: a registry key or a declared variant)."""
+    known = [*REGISTRY, *(variants or {})]
     overrides: dict[str, str] = {}
     for value in values:
         key, sep, target = value.partition("=")
         key, target = key.strip(), target.strip()
         if not sep or not key or not target:
             raise ModelLoadError(f"--checkpoint takes KEY=HF_ID_OR_DIR, got '{value}'")
-        if key not in REGISTRY:
+        if key not in known:
             raise ModelLoadError(
-                f"--checkpoint names unknown model '{key}'; choose from {', '.join(REGISTRY)}"
+                f"--checkpoint names unknown model '{key}'; choose from {', '.join(known)} "
+                "(declare a new name with --variant NAME=KEY)"
             )
         overrides[key] = target
     return overrides
@@ -101,26 +155,30 @@ def parse_checkpoint_overrides(values: list[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """A key's checkpoint and config, before any weights are loaded (cheap: used to validate flags)."""
+    """A model's checkpoint and config, before any weights are loaded (cheap: used to validate flags)."""
 
-    spec: ModelSpec
+    spec: ModelSpec  # the registry entry it is built like
     checkpoint: str
     weights: str
     config: PretrainedConfig
     normalization: Normalization
     config_source: str  # folder or hub id the config (and a VLM's processor files) come from
+    name: str = ""  # the name it is stored under: the registry key, or a variant's name
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.spec.key)
 
     @property
     def patch_size(self) -> int:
-        if self.spec.is_vlm:
-            return int(self.config.vision_config.patch_size)
+        """The vision tower's patch, from the config (the adapter class knows where its vision config is)."""
         adapter = self.spec.adapter
-        assert issubclass(adapter, VisionAdapter)
-        return int(adapter.vision_config(self.config).patch_size)
+        vision = adapter.vision_config(self.config) if issubclass(adapter, VisionAdapter) else None
+        return int((vision or self.config.vision_config).patch_size)
 
     def load(self, **from_pretrained_kwargs: Any) -> VisionAdapter:
         adapter = self.spec.adapter
-        assert issubclass(adapter, VisionAdapter), f"{self.spec.key} is a VLM: use load_vlm()"
+        assert issubclass(adapter, VisionAdapter), f"{self.name} is a VLM: use load_vlm()"
         if self.weights == "random":
             return adapter.random(self.config, self.normalization)
         try:
@@ -128,14 +186,14 @@ class ResolvedModel:
                 self.checkpoint, self.config, self.normalization, **from_pretrained_kwargs
             )
         except (OSError, ValueError) as error:
-            raise ModelLoadError(_unreachable(self.spec.key, self.checkpoint, error)) from error
+            raise ModelLoadError(_unreachable(self.name, self.checkpoint, error)) from error
 
     def load_vlm(self, **from_pretrained_kwargs: Any) -> QwenVLAdapter:
         """A VLM with its image processor and tokenizer. Random weights without a reachable
         tokenizer get a byte-level stand-in (the maps of a random model carry no meaning anyway)."""
         adapter = self.spec.adapter
-        assert issubclass(adapter, QwenVLAdapter), f"{self.spec.key} is not a VLM: use load()"
-        key, source = self.spec.key, self.config_source
+        assert issubclass(adapter, QwenVLAdapter), f"{self.name} is not a VLM: use load()"
+        key, source = self.name, self.config_source
         try:
             image_processor = load_image_processor(source)
         except (OSError, ValueError) as error:
@@ -202,8 +260,12 @@ def _hub_normalization(checkpoint: str) -> Normalization | None:
         return None
 
 
-def resolve_model(key: str, checkpoint: str | None = None, weights: str = "pretrained") -> ResolvedModel:
-    """Find a key's config and normalisation. Offline with `weights="random"` for every default key."""
+def resolve_model(
+    key: str, checkpoint: str | None = None, weights: str = "pretrained", *, name: str | None = None
+) -> ResolvedModel:
+    """Find a key's config and normalisation. Offline with `weights="random"` for every default key.
+    `name`: the variant's name when the model is a variant built like `key` (messages use it)."""
+    name = name or key
     if key not in REGISTRY:
         raise ModelLoadError(f"unknown model '{key}'; choose from {', '.join(REGISTRY)}")
     if weights not in WEIGHTS:
@@ -216,7 +278,7 @@ def resolve_model(key: str, checkpoint: str | None = None, weights: str = "pretr
         config_folder: Path | str = local
     elif Path(target).is_absolute() or target.startswith((".", "~")):
         raise ModelLoadError(
-            f"checkpoint folder {target} for '{key}' does not exist; pass --checkpoint {key}=DIR"
+            f"checkpoint folder {target} for '{name}' does not exist; pass --checkpoint {name}=DIR"
         )
     elif weights == "random" and target == spec.default_checkpoint:
         config_folder = shipped
@@ -227,10 +289,10 @@ def resolve_model(key: str, checkpoint: str | None = None, weights: str = "pretr
     except (OSError, ValueError) as error:
         if weights == "random":
             raise ModelLoadError(
-                f"cannot read the config of {target} for '{key}' ({str(error).splitlines()[0]}); "
-                f"point --checkpoint {key}=DIR at a folder with its config.json"
+                f"cannot read the config of {target} for '{name}' ({str(error).splitlines()[0]}); "
+                f"point --checkpoint {name}=DIR at a folder with its config.json"
             ) from error
-        raise ModelLoadError(_unreachable(key, target, error)) from error
+        raise ModelLoadError(_unreachable(name, target, error)) from error
     if isinstance(config_folder, Path):
         normalization = _read_normalization(config_folder)
     else:
@@ -248,8 +310,8 @@ def resolve_model(key: str, checkpoint: str | None = None, weights: str = "pretr
         )  # unused: the processor normalises
     if model_type not in adapter.model_classes:
         raise ModelLoadError(
-            f"{target} is a '{config.model_type}' model; '{key}' takes {', '.join(adapter.model_classes)} checkpoints"
+            f"{target} is a '{config.model_type}' model; '{name}' takes {', '.join(adapter.model_classes)} checkpoints"
         )
     return ResolvedModel(
-        spec, target, weights, config, normalization or default_normalization, str(config_folder)
+        spec, target, weights, config, normalization or default_normalization, str(config_folder), name
     )

@@ -155,6 +155,7 @@ class VitAttrs:
     def identity(self) -> dict[str, Any]:
         """What must match for a store group to be extended rather than rebuilt."""
         return {
+            "base_key": self.base_key,
             "family": self.family,
             "checkpoint": self.checkpoint,
             "weights": self.weights,
@@ -259,6 +260,7 @@ class VlmAttrs:
     def identity(self) -> dict[str, Any]:
         """What must match for a group to be extended (new images, new prompts) rather than rebuilt."""
         return {
+            "base_key": self.base_key,
             "family": self.family,
             "checkpoint": self.checkpoint,
             "weights": self.weights,

@@ -69,5 +69,5 @@ def test_byte_level_tokenizer_round_trips_prompts_and_keeps_qwen_marker_ids() ->
 def test_random_default_vlms_resolve_offline_from_the_shipped_configs() -> None:
     for key, heads in (("qwen2_5_vl", 16), ("qwen3_vl", 16)):
         resolved = resolve_model(key, None, "random")
-        assert resolved.spec.is_vlm and resolved.config.get_text_config().num_attention_heads == heads
+        assert resolved.spec.kind == "vlm" and resolved.config.get_text_config().num_attention_heads == heads
         assert (Path(resolved.config_source) / "preprocessor_config.json").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from ssl_attention.models.registry import (
     REGISTRY,
     ModelLoadError,
     parse_checkpoint_overrides,
+    parse_variants,
     resolve_keys,
     resolve_model,
 )
@@ -71,3 +73,55 @@ def test_checkpoint_of_another_family_is_refused(tiny_checkpoints: dict[str, Pat
 def test_local_checkpoint_reads_its_normalisation(tiny_checkpoints: dict[str, Path]) -> None:
     resolved = resolve_model("siglip", str(tiny_checkpoints["siglip"]), "pretrained")
     assert resolved.normalization.mean == (0.4, 0.5, 0.6)
+
+
+def test_variants_are_selected_by_name_and_by_their_kind() -> None:
+    variants = parse_variants(["dinov2-ft=dinov2", "my.qwen_2=qwen2_5_vl"])
+    assert variants == {"dinov2-ft": "dinov2", "my.qwen_2": "qwen2_5_vl"}
+    assert resolve_keys("dinov2-ft, clip", variants) == ["clip", "dinov2-ft"]  # registry, then variants
+    assert resolve_keys("vit", variants) == [
+        "dinov2",
+        "dinov3",
+        "mae",
+        "clip",
+        "siglip",
+        "siglip2",
+        "dinov2-ft",
+    ]
+    assert resolve_keys("vlm", variants) == ["qwen2_5_vl", "qwen3_vl", "my.qwen_2"]
+    assert resolve_keys("all", variants) == [*REGISTRY, "dinov2-ft", "my.qwen_2"]
+    assert resolve_keys("all") == list(REGISTRY)
+    with pytest.raises(ModelLoadError, match=r"unknown model 'dinov2-ft'.*--variant NAME=KEY"):
+        resolve_keys("dinov2-ft")
+    assert parse_checkpoint_overrides(["dinov2-ft=./ft"], variants) == {"dinov2-ft": "./ft"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("clip=dinov2", "variant name 'clip' is taken"),
+        ("vlm=qwen3_vl", "variant name 'vlm' is taken"),
+        ("-ft=dinov2", "variant name '-ft' is not allowed"),
+        ("..=dinov2", "variant name '..' is not allowed"),
+        ("a/b=dinov2", "variant name 'a/b' is not allowed"),
+        (f"{'x' * 65}=dinov2", "is not allowed; use up to 64 letters"),
+        ("ft=ft2", "variant 'ft' is built like unknown model 'ft2'"),
+        ("ft=", "--variant takes NAME=KEY"),
+    ],
+)
+def test_bad_variant_declarations(value: str, message: str) -> None:
+    with pytest.raises(ModelLoadError, match=re.escape(message)):
+        parse_variants([value])
+
+
+def test_a_variant_resolves_like_its_key_under_its_own_name(tiny_checkpoints: dict[str, Path]) -> None:
+    resolved = resolve_model("clip", str(tiny_checkpoints["clip"]), "pretrained", name="clip-ft")
+    assert (resolved.name, resolved.spec.key, resolved.patch_size) == ("clip-ft", "clip", 4)
+    assert resolve_model("clip", None, "random").name == "clip"
+    with pytest.raises(ModelLoadError, match="'clip-ft' takes clip"):
+        resolve_model("clip", str(tiny_checkpoints["mae"]), "pretrained", name="clip-ft")
+
+
+def test_patch_size_comes_from_the_vision_config_of_either_kind() -> None:
+    assert resolve_model("siglip", None, "random").patch_size == 16  # composite config: vision_config
+    assert resolve_model("qwen2_5_vl", None, "random").patch_size == 14

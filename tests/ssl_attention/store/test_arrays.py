@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zarr
 
 from ssl_attention.store.arrays import AttentionStoreReader, AttentionStoreWriter, StoreError
 from ssl_attention.store.layout import VitAttrs
@@ -105,3 +106,27 @@ def test_model_lock_refuses_a_second_writer(tmp_path: Path) -> None:
 def test_reader_without_store_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="run `precompute` first"):
         AttentionStoreReader(str(tmp_path / "missing.zarr"))
+
+
+def test_variant_groups_record_their_base_key_and_older_groups_still_match(tmp_path: Path) -> None:
+    writer = AttentionStoreWriter(str(tmp_path / "store.zarr"))
+    variant = attrs(key="dinov2-ft", base_key="dinov2", checkpoint="./ft")
+    writer.prepare(variant, 2, rebuild=True)
+    writer.prepare(attrs(), 2, rebuild=True)
+    stored = AttentionStoreReader(str(tmp_path / "store.zarr")).models()
+    assert stored["dinov2-ft"] == variant and stored["dinov2"] == attrs()
+    assert (stored["dinov2-ft"].base_key, stored["dinov2"].base_key) == ("dinov2", "dinov2")
+    assert (
+        variant.identity()["base_key"] == "dinov2" and variant.identity() != attrs(key="dinov2-ft").identity()
+    )
+    # The same name built like another key is another model: refused without --force.
+    with pytest.raises(StoreError, match=r"base_key: dinov2 -> dinov3.*--force"):
+        writer.check_compatible(attrs(key="dinov2-ft", base_key="dinov3", checkpoint="./ft"))
+    # A group written before variants has no base_key attribute: it reads as its own key and extends.
+    group = zarr.open_group(str(tmp_path / "store.zarr"), mode="a")["dinov2"]
+    written = dict(group.attrs)
+    del written["base_key"]
+    group.attrs.clear()
+    group.attrs.update(written)
+    assert writer.existing_attrs("dinov2") == attrs()
+    writer.check_compatible(attrs())

@@ -1,0 +1,118 @@
+"""What a run is asked to do: its options, the one error it raises on bad input, and the checks
+common to every kind of model (the kinds check their own flags: `KindRunner.validate`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
+from ssl_attention.models.registry import ResolvedModel, base_key, check_variants, resolve_model
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class RunError(RuntimeError):
+    """A run cannot start as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    models: list[str]  # names: registry keys and declared variants
+    images: Path
+    store: str
+    db: str
+    checkpoints: dict[str, str] = field(default_factory=dict)  # name -> hub id or folder
+    variants: dict[str, str] = field(default_factory=dict)  # variant name -> registry key it is built like
+    weights: str = "pretrained"
+    image_size: int = 224
+    batch_size: int = 16
+    device: str = "auto"
+    dtype: str = "auto"
+    limit: int | None = None
+    force: bool = False
+    per_head: bool = False
+    workers: int = 4
+    query_chunk_mb: int = 16
+    metrics: bool = False
+    annotations: Path | None = None  # COCO JSON; default: the gallery's annotations.json
+    # VLMs only
+    prompts: tuple[str, ...] = (DEFAULT_PROMPT,)
+    max_new_tokens: int = 64
+    min_pixels: int = DEFAULT_MIN_PIXELS
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+def pick_device(name: str) -> torch.device:
+    if name not in DEVICES:
+        raise RunError(f"--device must be one of {', '.join(DEVICES)}, got '{name}'")
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RunError("--device cuda asked for, but PyTorch sees no CUDA device; use --device cpu or auto")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise RunError("--device mps asked for, but this machine has no MPS device; use --device cpu or auto")
+    return torch.device(name)
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    """`auto`: bf16 autocast on CUDA (fp16 where bf16 is unsupported), float32 elsewhere."""
+    if name == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    if name not in DTYPES:
+        raise RunError(f"--dtype must be one of auto, {', '.join(DTYPES)}, got '{name}'")
+    return DTYPES[name]
+
+
+def validate_common(options: RunOptions) -> None:
+    """The flags every kind reads."""
+    if options.batch_size < 1:
+        raise RunError(f"--batch-size must be at least 1, got {options.batch_size}")
+    if options.image_size < 1:
+        raise RunError(f"--image-size must be a positive number of pixels, got {options.image_size}")
+    if options.limit is not None and options.limit < 1:
+        raise RunError(f"--limit must be at least 1, got {options.limit}")
+
+
+def resolve_models(options: RunOptions) -> list[ResolvedModel]:
+    """Each chosen name's config and checkpoint (no weights yet); variants are built like their key."""
+    check_variants(options.variants)
+    return [
+        resolve_model(
+            base_key(name, options.variants), options.checkpoints.get(name), options.weights, name=name
+        )
+        for name in options.models
+    ]
+
+
+def validate_images(options: RunOptions) -> None:
+    if not options.images.is_dir():
+        raise RunError(f"image folder {options.images} does not exist; pass --images DIR")
+
+
+def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) -> dict[str, Any]:
+    """The run's settings as recorded in the catalog's `runs.params`."""
+    return {
+        "image_size": options.image_size,
+        "batch_size": options.batch_size,
+        "per_head": options.per_head,
+        "device": str(device),
+        "dtype": str(dtype).removeprefix("torch."),
+        "images": str(options.images),
+        "limit": options.limit,
+        "force": options.force,
+        "prompts": list(options.prompts),
+        "max_new_tokens": options.max_new_tokens,
+        "min_pixels": options.min_pixels,
+        "max_pixels": options.max_pixels,
+    }

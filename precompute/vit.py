@@ -1,0 +1,165 @@
+"""The precompute runner of vision transformers (`kind: vit`): every pending image of the gallery,
+resized to `--image-size`, in batches of `--batch-size`; one row of every array per image.
+
+The group's attrs (grid, prefix tokens, pooling head) come from the architecture alone: the
+plan builds it on PyTorch's meta device (no weights, no memory), the engine loads the weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, open_group
+from precompute.options import RunError, RunOptions
+from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
+from ssl_attention.attention.extract import MapExtractor
+from ssl_attention.data.gallery import ImageDecodeError, decode
+from ssl_attention.models.base import VisionAdapter
+from ssl_attention.models.preprocess import to_pixels
+from ssl_attention.models.registry import ResolvedModel
+from ssl_attention.store.arrays import AttentionStoreWriter
+from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.layout import VitAttrs
+
+
+def skeleton(model: ResolvedModel) -> VisionAdapter:
+    """The model's adapter with its architecture on the meta device: layout and sizes, no weights."""
+    adapter = model.spec.adapter
+    assert issubclass(adapter, VisionAdapter), f"{model.name} is not a vision transformer"
+    config = adapter.prepare_config(adapter.vision_config(model.config))
+    with torch.device("meta"):
+        network = adapter.model_class(config)._from_config(config, attn_implementation=CAPTURE_IMPLEMENTATION)
+    return adapter(network, model.normalization)
+
+
+def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions) -> VitAttrs:
+    layout = adapter.layout(options.image_size)
+    return VitAttrs(
+        key=model.name,
+        base_key=model.spec.key,
+        family=adapter.family,
+        checkpoint=model.checkpoint,
+        weights=model.weights,
+        image_size=options.image_size,
+        patch=adapter.patch_size,
+        grid=layout.grid,
+        layers=adapter.n_layers,
+        heads=adapter.n_heads,
+        prefix_tokens=layout.prefix_tokens,
+        has_cls=layout.has_cls,
+        has_pool=adapter.pooling_head() is not None,
+        per_head=options.per_head,
+        revision=getattr(adapter.config, "_commit_hash", None),
+        extra={
+            "model_type": adapter.config.model_type,
+            "normalization": {"mean": list(model.normalization.mean), "std": list(model.normalization.std)},
+            "resize": "bicubic, whole image to image_size x image_size",
+        },
+    )
+
+
+class VitEngine:
+    """A ViT on its device: decodes to normalised pixels, extracts a batch's maps as float16."""
+
+    def __init__(
+        self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
+    ) -> None:
+        adapter = model.load()
+        adapter.model.to(device)
+        self.device, self.images, self.size = device, options.images, options.image_size
+        self.normalization = model.normalization
+        self.extractor = MapExtractor(
+            adapter,
+            options.image_size,
+            per_head=options.per_head,
+            autocast_dtype=dtype,
+            query_chunk_bytes=options.query_chunk_mb * 2**20,
+        )
+
+    def decode(self, item: WorkItem) -> Decoded:
+        try:
+            image = decode(Path(self.images) / item.file.path)
+        except ImageDecodeError as error:
+            return Decoded(item, error=str(error))
+        return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))
+
+    def compute(self, items: Sequence[Decoded]) -> dict[str, np.ndarray]:
+        pixels = torch.from_numpy(np.stack([item.pixels for item in items if item.pixels is not None]))
+        if self.device.type == "cuda":
+            pixels = pixels.pin_memory()
+        maps = self.extractor(pixels.to(self.device, non_blocking=True))
+        return {path: values.to(torch.float16).cpu().numpy() for path, values in maps.items()}
+
+
+class VitRunner:
+    unit = "img"
+
+    def decode_threads(self, options: RunOptions) -> int:
+        return options.workers
+
+    def validate(self, options: RunOptions, models: Sequence[ResolvedModel]) -> None:
+        for model in models:
+            patch = model.patch_size
+            if options.image_size % patch:
+                lower = options.image_size // patch * patch
+                raise RunError(
+                    f"--image-size {options.image_size} is not a multiple of {model.name}'s patch size {patch}; "
+                    f"use {lower or patch} or {lower + patch}"
+                )
+
+    def plan(
+        self,
+        model: ResolvedModel,
+        files: Sequence[DiscoveredFile],
+        options: RunOptions,
+        store: AttentionStoreWriter,
+        catalog: Catalog,
+    ) -> RunPlan | None:
+        attrs = vit_attrs(model, skeleton(model), options)
+        existing = store.existing_attrs(attrs.key)
+        if not options.force and existing is not None and existing.kind == attrs.kind:
+            settled = catalog.done_ids(attrs.key) | catalog.failed_ids()  # unreadable files stay unreadable
+            if existing.identity() == attrs.identity() and settled >= {f.id for f in files}:
+                return None
+        rebuild, rows, bytes_before = open_group(attrs, files, options.force, store, catalog)
+        store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild)
+        done = catalog.done_ids(attrs.key)
+        pending = sorted((rows[f.id], f.id, f) for f in files if f.id not in done)
+        items = [WorkItem(row, file) for row, _id, file in pending]
+        return RunPlan(
+            attrs.key, attrs, batched(items, options.batch_size), len(files) - len(items), bytes_before
+        )
+
+    def load(
+        self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
+    ) -> VitEngine:
+        return VitEngine(model, options, device, dtype)
+
+    def write(
+        self,
+        store: AttentionStoreWriter,
+        catalog: Catalog,
+        plan: RunPlan,
+        batch_index: int,
+        items: Sequence[Decoded],
+        computed: Any,
+        run_id: int,
+    ) -> int:
+        store.write_rows(plan.name, [item.item.row for item in items], computed)
+        fault("kill-after-write", batch_index)
+        for item in items:
+            assert item.image is not None
+            catalog.record_image(
+                item.item.file.id, sha256=item.image.sha256, width=item.image.width, height=item.image.height
+            )
+        catalog.mark_done(plan.name, [item.item.file.id for item in items], run_id)
+        fault("kill-after-commit", batch_index)
+        return 0
+
+
+RUNNER = VitRunner()
