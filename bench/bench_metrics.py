@@ -19,7 +19,7 @@ from pathlib import Path
 
 from precompute.runner import RunOptions, run
 from ssl_attention.metrics.compute import compute_metrics
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 
@@ -80,7 +80,7 @@ def main() -> None:
                 marks = ",".join("?" * len(keep))
                 connection.execute(f"DELETE FROM annotations WHERE image_id NOT IN ({marks})", keep)
                 connection.execute("DELETE FROM metrics")
-            catalog = Catalog.open(f"sqlite:///{db}")
+            catalog = CatalogWriter.open(f"sqlite:///{db}")
             start = time.perf_counter()
             report = compute_metrics(options.store, catalog)
             seconds = time.perf_counter() - start

@@ -30,7 +30,7 @@ from precompute.options import RunOptions
 from ssl_attention.data.gallery import DecodedImage
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.layout import GroupAttrs
 
 # Test-only fault injection: "kill-after-write:N" SIGKILLs the process after the N-th batch's arrays
@@ -112,7 +112,7 @@ class KindRunner(Protocol):
         files: Sequence[DiscoveredFile],
         options: RunOptions,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
     ) -> RunPlan | None: ...
 
     def load(
@@ -122,7 +122,7 @@ class KindRunner(Protocol):
     def write(
         self,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
         plan: RunPlan,
         batch_index: int,
         items: Sequence[Decoded],
@@ -163,7 +163,7 @@ def open_group(
     files: Sequence[DiscoveredFile],
     force: bool,
     store: AttentionStoreWriter,
-    catalog: Catalog,
+    catalog: CatalogWriter,
 ) -> tuple[bool, dict[str, int], int]:
     """Decide whether the model's group is (re)built or extended, give every image a row; returns
     (rebuild, rows, bytes before). A group built with other settings is refused without --force,

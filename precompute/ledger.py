@@ -19,13 +19,13 @@ from typing import Any
 from precompute.kind import ModelSummary
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 
 
 class RunLedger:
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: CatalogWriter,
         store: AttentionStoreWriter,
         model: ResolvedModel,
         params: dict[str, Any],
@@ -68,7 +68,7 @@ class RunLedger:
         )
 
 
-def settled(summary: ModelSummary, files: Sequence[DiscoveredFile], catalog: Catalog) -> ModelSummary:
+def settled(summary: ModelSummary, files: Sequence[DiscoveredFile], catalog: CatalogWriter) -> ModelSummary:
     """The summary of a model with nothing to do: what is done, what is known to be unreadable."""
     ids = {f.id for f in files}
     summary.already_done = len(catalog.done_ids(summary.key) & ids)

@@ -29,7 +29,7 @@ from precompute.ledger import RunLedger, settled
 from precompute.options import RunOptions, run_params
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 
 Progress = Callable[[str, int], Any]
 
@@ -40,7 +40,7 @@ def run_model(
     files: Sequence[DiscoveredFile],
     options: RunOptions,
     store: AttentionStoreWriter,
-    catalog: Catalog,
+    catalog: CatalogWriter,
     device: torch.device,
     dtype: torch.dtype,
     progress: Progress | None = None,
@@ -73,7 +73,7 @@ def execute(
     plan: RunPlan,
     batch: Batch,
     store: AttentionStoreWriter,
-    catalog: Catalog,
+    catalog: CatalogWriter,
     run_id: int,
     summary: ModelSummary,
 ) -> None:
@@ -86,7 +86,7 @@ def execute(
 
 
 def settle_failures(
-    decoded: list[Decoded], catalog: Catalog, summary: ModelSummary, bar: Any = None
+    decoded: list[Decoded], catalog: CatalogWriter, summary: ModelSummary, bar: Any = None
 ) -> list[Decoded]:
     """Record the items that could not be decoded; returns the others."""
     for item in decoded:
@@ -105,7 +105,7 @@ class _Writer(threading.Thread):
         self,
         runner: KindRunner,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
         plan: RunPlan,
         run_id: int,
         summary: ModelSummary,
@@ -154,7 +154,7 @@ def run_batches(
     engine: Engine,
     plan: RunPlan,
     store: AttentionStoreWriter,
-    catalog: Catalog,
+    catalog: CatalogWriter,
     run_id: int,
     summary: ModelSummary,
     threads: int,

@@ -27,7 +27,7 @@ from ssl_attention.kinds import KINDS, kind_named
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import AnnotationBox, Catalog
+from ssl_attention.store.catalog import AnnotationBox, CatalogWriter
 
 
 def runner_of(model: ResolvedModel) -> KindRunner:
@@ -80,7 +80,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         source = str(options.annotations)
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
-    catalog = Catalog.open(options.db)
+    catalog = CatalogWriter.open(options.db)
     store = AttentionStoreWriter(options.store)
     report = RunReport([], discovery.skipped)
     try:

@@ -23,7 +23,7 @@ from ssl_attention.models.base import VisionAdapter
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.layout import VitAttrs
 
 
@@ -118,7 +118,7 @@ class VitRunner:
         files: Sequence[DiscoveredFile],
         options: RunOptions,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
     ) -> RunPlan | None:
         attrs = vit_attrs(model, skeleton(model), options)
         existing = store.existing_attrs(attrs.key)
@@ -143,7 +143,7 @@ class VitRunner:
     def write(
         self,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
         plan: RunPlan,
         batch_index: int,
         items: Sequence[Decoded],

@@ -23,7 +23,7 @@ from ssl_attention.data.gallery import ImageDecodeError, decode
 from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile, VlmSample
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, VlmSample
 from ssl_attention.store.layout import VlmAttrs, VlmPromptAttrs, VlmSampleAttrs
 
 
@@ -58,7 +58,7 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
 
 
 def _pending(
-    attrs: VlmAttrs, files: Sequence[DiscoveredFile], catalog: Catalog, prompts: Sequence[str]
+    attrs: VlmAttrs, files: Sequence[DiscoveredFile], catalog: CatalogWriter, prompts: Sequence[str]
 ) -> list[tuple[DiscoveredFile, tuple[str, ...]]]:
     """(file, prompts still to run) for every image with work left."""
     done = catalog.done_samples(attrs.key)
@@ -147,7 +147,7 @@ class VlmRunner:
         files: Sequence[DiscoveredFile],
         options: RunOptions,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
     ) -> RunPlan | None:
         wanted = vlm_attrs(model, options)
         existing = store.existing_attrs(wanted.key)
@@ -177,7 +177,7 @@ class VlmRunner:
     def write(
         self,
         store: AttentionStoreWriter,
-        catalog: Catalog,
+        catalog: CatalogWriter,
         plan: RunPlan,
         batch_index: int,
         items: Sequence[Decoded],
@@ -195,7 +195,7 @@ class VlmRunner:
 
 def _write_image(
     store: AttentionStoreWriter,
-    catalog: Catalog,
+    catalog: CatalogWriter,
     attrs: VlmAttrs,
     decoded: Decoded,
     maps: ImageMaps,

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile, VlmSample
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, VlmSample
 from ssl_attention.store.layout import (
     IMAGE_MASS,
     VitAttrs,
@@ -106,7 +106,9 @@ def _mean_over_heads(heads: np.ndarray, axis: int) -> np.ndarray:
     return heads.astype(np.float32).mean(axis=axis).astype(np.float16)
 
 
-def _register_image(catalog: Catalog, image_id: str, size: tuple[int, int], images: Path | None) -> None:
+def _register_image(
+    catalog: CatalogWriter, image_id: str, size: tuple[int, int], images: Path | None
+) -> None:
     """Add an image the catalog does not know: a synthetic PNG in `images` when given."""
     height, width = size
     relative = image_id.replace("__", "/") + ".png"
@@ -161,7 +163,7 @@ def write_vlm_fixture(
     Returns everything written, so tests can compute expectations with numpy.
     """
     merge, patch = 2, 14
-    catalog = Catalog.open(db_url)
+    catalog = CatalogWriter.open(db_url)
     writer = AttentionStoreWriter(store_url)
     base = VlmAttrs(
         key=key,

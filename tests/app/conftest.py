@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from app.backend.config import ApiSettings
 from app.backend.main import create_app
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from tests.conftest import Precomputed
 from tests.factories import VlmFixture, write_vlm_fixture
 
@@ -45,8 +45,8 @@ class Api:
     def reader(self) -> AttentionStoreReader:
         return AttentionStoreReader(self.settings.store)
 
-    def catalog(self) -> Catalog:
-        return Catalog.open(self.settings.db, migrate=False)
+    def catalog(self) -> CatalogWriter:
+        return CatalogWriter.open(self.settings.db, migrate=False)
 
 
 def copy_sqlite(source_url: str, target: Path) -> str:
@@ -60,7 +60,7 @@ def copy_sqlite(source_url: str, target: Path) -> str:
 def api(precomputed: Precomputed, tmp_path_factory: pytest.TempPathFactory) -> Api:
     root = tmp_path_factory.mktemp("api")
     db = copy_sqlite(precomputed.db, root / "catalog.db")
-    catalog = Catalog.open(db, migrate=False)
+    catalog = CatalogWriter.open(db, migrate=False)
     catalog.replace_annotations(BOXES, source="tests")
     # Catalog rows whose paths lead out of the gallery (a symlink, a `..`): never served.
     catalog.sync_images([DiscoveredFile(image_id, path, 1, 1) for image_id, path in ESCAPES.items()])

@@ -14,7 +14,7 @@ import zarr
 
 from precompute.cli import main
 from precompute.runner import FAULT_ENV, RunOptions, run
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from tests.conftest import write_gallery
 from tests.tiny_models import IMAGE_SIZE
 
@@ -80,7 +80,7 @@ def test_run_killed_with_sigkill_resumes_to_identical_arrays(
     write_gallery(killed / "images")
     first = cli(killed, *checkpoint_args(tiny_checkpoints, "dinov2"), env={FAULT_ENV: fault})
     assert first.returncode == -9, first.stderr
-    catalog = Catalog.open(f"sqlite:///{killed / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{killed / 'catalog.db'}")
     partial = catalog.done_ids("dinov2")
     assert 0 < len(partial) < 6  # some batches landed, not all
 
@@ -119,7 +119,7 @@ def test_bad_files_are_reported_skipped_and_recorded(
     assert "mae: 6 images" in result.stdout and "2 failed" in result.stdout
     assert "failed truncated: broken image data" in result.stdout
     assert "failed not_an_image: not an image" in result.stdout
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     assert "broken image data" in (catalog.image("truncated").error or "")  # type: ignore[union-attr]
     assert catalog.row_of("truncated", "mae") is None and catalog.row_of("img_0", "mae") is not None
 
@@ -246,7 +246,7 @@ def test_gallery_annotations_are_loaded_into_the_catalog(
     (tmp_path / "images" / "annotations.json").write_text(json.dumps(coco))
     report = run(options(tmp_path, tiny_checkpoints, ["mae"]))
     assert report.annotations == 1
-    (box,) = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}").annotations("img_0")
+    (box,) = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}").annotations("img_0")
     assert (box.label, box.x0, box.y0, box.x1, box.y1) == ("gradient", 0.1, 0.1, 0.6, 0.6)
 
 

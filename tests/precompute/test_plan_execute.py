@@ -20,7 +20,7 @@ from precompute.runner import run, runner_of
 from ssl_attention.data.gallery import discover
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import options as vit_options
 from tests.precompute.test_vlm import _all_arrays, vlm_options
@@ -29,7 +29,7 @@ from tests.precompute.test_vlm import _all_arrays, vlm_options
 def plan_then_execute(options: RunOptions, monkeypatch: pytest.MonkeyPatch) -> list[RunPlan]:
     """What a distributed executor does: plan every model on the driver, execute batch by batch."""
     files = discover(options.images).files
-    catalog, store = Catalog.open(options.db), AttentionStoreWriter(options.store)
+    catalog, store = CatalogWriter.open(options.db), AttentionStoreWriter(options.store)
     catalog.sync_images(files)
     plans = []
     for model in resolve_models(options):
@@ -63,7 +63,7 @@ def assert_same_store_and_catalog(normal: RunOptions, seam: RunOptions, keys: li
     assert expected.keys() == got.keys() and expected
     for path in expected:
         assert np.array_equal(expected[path], got[path]), path
-    a, b = Catalog.open(normal.db), Catalog.open(seam.db)
+    a, b = CatalogWriter.open(normal.db), CatalogWriter.open(seam.db)
     for key in keys:
         assert a.done_ids(key) == b.done_ids(key) and a.done_samples(key) == b.done_samples(key)
         for image_id in a.done_ids(key):
@@ -86,7 +86,7 @@ def test_vit_plan_executed_batch_by_batch_equals_a_normal_run(
     assert [[item.row for item in batch.items] for batch in plans[0].batches] == [[0, 1, 2, 3], [4, 5, 6, 7]]
     assert_same_store_and_catalog(normal, seam, keys)
     # Planned again once done: nothing to do, nothing written.
-    catalog, store = Catalog.open(seam.db), AttentionStoreWriter(seam.store)
+    catalog, store = CatalogWriter.open(seam.db), AttentionStoreWriter(seam.store)
     model = resolve_models(seam)[0]
     assert runner_of(model).plan(model, discover(seam.images).files, seam, store, catalog) is None
 
@@ -113,7 +113,7 @@ def test_a_group_with_no_finished_row_is_rebuilt_without_force(
     any row is finished, other settings next time are not refused: there is nothing to lose."""
     write_gallery(tmp_path / "images", n_good=2)
     first = vit_options(tmp_path, tiny_checkpoints, ["clip"])
-    catalog, store = Catalog.open(first.db), AttentionStoreWriter(first.store)
+    catalog, store = CatalogWriter.open(first.db), AttentionStoreWriter(first.store)
     files = discover(first.images).files
     catalog.sync_images(files)
     (model,) = resolve_models(first)

@@ -10,7 +10,7 @@ from ssl_attention.data.gallery import decode
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import resolve_model
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from tests.conftest import Precomputed
 from tests.reference import maps_from_attentions
 from tests.ssl_attention.attention.test_capture import FAMILIES, eager_attentions
@@ -20,7 +20,7 @@ from tests.tiny_models import NORMALIZATION
 @pytest.mark.parametrize("key", FAMILIES)
 def test_stored_maps_equal_eager_reference(precomputed: Precomputed, key: str) -> None:
     reader = AttentionStoreReader(precomputed.store)
-    catalog = Catalog.open(precomputed.db)
+    catalog = CatalogWriter.open(precomputed.db)
     attrs = reader.models()[key]
     assert (attrs.weights, attrs.checkpoint, attrs.grid, attrs.per_head) == (
         "pretrained",
@@ -67,7 +67,7 @@ def test_stored_maps_equal_eager_reference(precomputed: Precomputed, key: str) -
 
 
 def test_bad_images_have_no_rows_but_a_recorded_reason(precomputed: Precomputed) -> None:
-    catalog = Catalog.open(precomputed.db)
+    catalog = CatalogWriter.open(precomputed.db)
     for image_id, reason in (("truncated", "broken image data"), ("not_an_image", "not an image")):
         info = catalog.image(image_id)
         assert info is not None and info.models == () and reason in (info.error or "")

@@ -18,7 +18,7 @@ from app.backend.config import ApiSettings
 from app.backend.main import create_app
 from precompute.cli import main
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.layout import VitAttrs, VlmAttrs
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import store_arrays
@@ -84,7 +84,7 @@ def test_variant_is_stored_beside_its_base(
         and variant.grid == base.grid
         and variant.prefix_tokens == base.prefix_tokens
     )
-    catalog = Catalog.open(f"sqlite:///{root / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{root / 'catalog.db'}")
     assert catalog.done_ids("dinov2") == catalog.done_ids("dinov2-ft") == GOOD
     (run,) = catalog.runs("dinov2-ft")
     assert run.params["base_key"] == "dinov2" and run.checkpoint == str(side_by_side["ft"])
@@ -141,7 +141,7 @@ def test_rerun_skips_and_changed_checkpoint_rebuilds_only_the_variant(
     assert models["dinov2-ft"].checkpoint == str(ft2) and models["dinov2"].checkpoint == str(
         tiny_checkpoints["dinov2"]
     )
-    catalog = Catalog.open(f"sqlite:///{root / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{root / 'catalog.db'}")
     assert catalog.done_ids("dinov2-ft") == catalog.done_ids("dinov2") == GOOD
     assert [r.status for r in catalog.runs("dinov2")] == ["done"]  # never touched again
 
@@ -157,7 +157,7 @@ def test_api_lists_and_serves_both(tmp_path: Path, side_by_side: dict[str, Path]
         db=f"sqlite:///{tmp_path / 'catalog.db'}",
         frontend_dist=tmp_path,
     )
-    catalog = Catalog.open(settings.db, migrate=False)
+    catalog = CatalogWriter.open(settings.db, migrate=False)
     reader = AttentionStoreReader(str(store))
     with TestClient(create_app(settings)) as client:
         listed = {m["key"]: m for m in client.get("/models").json()["models"]}
@@ -228,7 +228,7 @@ def test_vlm_variant_is_built_like_its_key(tmp_path: Path, tiny_vlms: dict[str, 
     attrs = models["myqwen"]
     assert isinstance(attrs, VlmAttrs)
     assert (attrs.key, attrs.base_key, attrs.family) == ("myqwen", "qwen2_5_vl", "qwen2_5_vl")
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     expected = {(i, p) for i in ("img_0", "sub__nested_1") for p in (0, 1)}
     assert catalog.done_samples("myqwen") == catalog.done_samples("qwen2_5_vl") == expected
     # The same checkpoint built like its key: the variant's maps are the base's, bit for bit.

@@ -16,7 +16,7 @@ from precompute.runner import FAULT_ENV, RunOptions, run
 from ssl_attention.attention.vlm import VlmMapExtractor
 from ssl_attention.models.registry import resolve_keys, resolve_model
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.layout import VlmAttrs, VlmPromptAttrs, VlmSampleAttrs
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import cli
@@ -55,7 +55,7 @@ def vlm_args(tiny_vlms: dict[str, Path], key: str) -> list[str]:
 def test_store_and_catalog_hold_every_image_and_prompt(tmp_path: Path, tiny_vlms: dict[str, Path]) -> None:
     write_gallery(tmp_path / "images")
     report = run(vlm_options(tmp_path, tiny_vlms, KEYS))
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     reader = AttentionStoreReader(str(tmp_path / "store.zarr"))
     models = reader.models()
     for key, summary in zip(KEYS, report.models, strict=True):
@@ -106,7 +106,7 @@ def test_stored_maps_are_the_extractor_maps_in_float16(tmp_path: Path, tiny_vlms
         adapter, min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS, max_new_tokens=3, per_head=True
     )
     maps = extractor(Image.open(tmp_path / "images" / "img_1.png"), ["What colour?"], with_vision=True)
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     reader = AttentionStoreReader(str(tmp_path / "store.zarr"))
     row = catalog.row_of("img_1", key)
     assert row is not None and maps.vision is not None
@@ -133,7 +133,7 @@ def test_killed_run_resumes_to_identical_arrays(
     write_gallery(killed / "images")
     first = cli(killed, *vlm_args(tiny_vlms, key), env={FAULT_ENV: fault})
     assert first.returncode == -9, first.stderr
-    catalog = Catalog.open(f"sqlite:///{killed / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{killed / 'catalog.db'}")
     partial = catalog.done_ids(key)
     assert 0 < len(partial) < 6
     second = cli(killed, *vlm_args(tiny_vlms, key))
@@ -179,7 +179,7 @@ def test_a_new_prompt_runs_alone_and_keeps_the_rest(tmp_path: Path, tiny_vlms: d
     attrs = reader.models()[key]
     assert isinstance(attrs, VlmAttrs)
     assert attrs.prompts == ("Describe this image.", "What colour?", "Count the objects.")
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     assert {s.prompt_index for s in catalog.vlm_samples("img_0", key)} == {0, 1, 2}
     after = _all_arrays(tmp_path / "store.zarr")
     for path, values in before.items():
@@ -196,7 +196,7 @@ def test_changed_image_is_redone_for_vlms(tmp_path: Path, tiny_vlms: dict[str, P
     redo = run(vlm_options(tmp_path, tiny_vlms, [key], prompts=("Hi",)))
     assert redo.models[0].done == 1
     reader = AttentionStoreReader(str(tmp_path / "store.zarr"))
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     row = catalog.row_of("img_0", key)
     assert row is not None
     sample = VlmSampleAttrs.from_attrs(reader.group_attrs(key, VlmAttrs.sample_path(row)))
@@ -220,7 +220,7 @@ def test_random_weights_without_a_tokenizer_use_the_byte_level_stand_in(
     reader = AttentionStoreReader(str(tmp_path / "store.zarr"))
     attrs = reader.models()["qwen2_5_vl"]
     assert isinstance(attrs, VlmAttrs) and attrs.weights == "random"
-    row = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}").row_of("sub__nested_0", "qwen2_5_vl")
+    row = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}").row_of("sub__nested_0", "qwen2_5_vl")
     assert row is not None
     prompt = VlmPromptAttrs.from_attrs(reader.group_attrs("qwen2_5_vl", VlmAttrs.prompt_path(row, 0)))
     assert "".join(t.text for t in prompt.tokens if t.role == "prompt") == "Describe this image."
@@ -291,7 +291,7 @@ def test_metrics_score_vlm_maps(tmp_path: Path, tiny_vlms: dict[str, Path]) -> N
     (tmp_path / "images" / "annotations.json").write_text(json.dumps(coco))
     report = run(vlm_options(tmp_path, tiny_vlms, ["qwen2_5_vl"], metrics=True))
     assert report.metrics is not None and report.metrics.pairs_scored == 2  # the model and the baselines
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     methods = {(v.method, v.head == -1) for v in catalog.metric_values(model="qwen2_5_vl", metric="energy")}
     assert methods == {("text", True), ("text", False), ("mean", True), ("mean", False), ("rollout", True)}
     assert all(0 <= v.value <= 1 for v in catalog.metric_values(model="qwen2_5_vl", metric="energy"))

@@ -90,7 +90,7 @@ def write_coco(images: Path) -> None:
 def main(out: Path) -> dict[str, str]:
     from precompute.runner import RunOptions, run
     from ssl_attention.metrics.compute import compute_metrics
-    from ssl_attention.store.catalog import Catalog, DiscoveredFile
+    from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
     from tests.conftest import write_gallery
     from tests.factories import write_vlm_fixture
     from tests.tiny_models import IMAGE_SIZE, save_tiny_checkpoints
@@ -124,7 +124,7 @@ def main(out: Path) -> dict[str, str]:
     write_vlm_fixture(store, db, VLM_IMAGES, key=VLM_MODEL, answers=VLM_ANSWERS, grids=VLM_GRIDS)
     # score the VLM's maps (img_0 is annotated: its vision mean/rollout and its first prompt's answer)
     # and refresh the metric summaries
-    catalog = Catalog.open(db, migrate=False)
+    catalog = CatalogWriter.open(db, migrate=False)
     compute_metrics(store, catalog)
     catalog.close()
     # the same store before `--metrics`: the dashboard's empty state
@@ -136,7 +136,7 @@ def main(out: Path) -> dict[str, str]:
     many = out / "catalog_many.db"
     with sqlite3.connect(out / "catalog.db") as source, sqlite3.connect(many) as copy:
         source.backup(copy)
-    catalog = Catalog.open(f"sqlite:///{many}", migrate=False)
+    catalog = CatalogWriter.open(f"sqlite:///{many}", migrate=False)
     stat = (images / "img_0.jpg").stat()
     catalog.sync_images(
         [DiscoveredFile(f"many_{i:05d}", "img_0.jpg", stat.st_size, stat.st_mtime_ns) for i in range(MANY)]

@@ -12,7 +12,7 @@ from PIL import Image
 from app.backend.config import ApiSettings
 from app.backend.main import create_app
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from tests.factories import model_attrs
 
 TOY = model_attrs(image_size=8, grid=(2, 2), layers=2, prefix_tokens=("cls",))
@@ -40,7 +40,7 @@ def test_rows_appear_only_once_written_and_marked_done(tmp_path: Path) -> None:
         Image.new("RGB", (8, 8)).save(images / f"{image_id}.png")
     store, db = str(tmp_path / "store.zarr"), f"sqlite:///{tmp_path / 'catalog.db'}"
     writer = AttentionStoreWriter(store)
-    catalog = Catalog.open(db)
+    catalog = CatalogWriter.open(db)
     catalog.sync_images([DiscoveredFile(i, f"{i}.png", 1, 1) for i in ids])
     for image_id in ids:
         catalog.record_image(image_id, sha256=image_id * 4, width=8, height=8)

@@ -13,7 +13,7 @@ from app.backend.config import ApiSettings
 from app.backend.main import create_app
 from precompute.runner import RunOptions, run
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.layout import VlmAttrs, VlmPromptAttrs, VlmSampleAttrs
 from tests.conftest import write_gallery
 from tests.tiny_vlms import MAX_PIXELS, MIN_PIXELS
@@ -48,7 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, tiny_vlms: dict[str, Path])
 
 
 def stored(root: Path, image_id: str, prompt: int) -> tuple[VlmSampleAttrs, VlmPromptAttrs, str]:
-    row = Catalog.open(f"sqlite:///{root / 'catalog.db'}").row_of(image_id, KEY)
+    row = CatalogWriter.open(f"sqlite:///{root / 'catalog.db'}").row_of(image_id, KEY)
     assert row is not None
     reader = AttentionStoreReader(str(root / "store.zarr"))
     sample = VlmSampleAttrs.from_attrs(reader.group_attrs(KEY, VlmAttrs.sample_path(row)))

@@ -12,7 +12,7 @@ from precompute.runner import RunOptions, run
 from ssl_attention.metrics.aggregate import bootstrap_ci, summarise
 from ssl_attention.metrics.compute import compute_metrics
 from ssl_attention.store.arrays import AttentionStoreReader
-from ssl_attention.store.catalog import Catalog, MetricValue
+from ssl_attention.store.catalog import CatalogWriter, MetricValue
 from tests.conftest import write_gallery
 from tests.tiny_models import IMAGE_SIZE
 
@@ -30,7 +30,7 @@ def annotate(folder: Path, boxes: dict[str, list[float]]) -> None:
 
 
 @pytest.fixture
-def scored(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> tuple[RunOptions, Catalog]:
+def scored(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> tuple[RunOptions, CatalogWriter]:
     write_gallery(tmp_path / "images", n_good=3)
     annotate(tmp_path / "images", {"img_0": [0, 0, 20, 15], "img_1": [10, 5, 20, 20]})
     options = RunOptions(
@@ -47,10 +47,10 @@ def scored(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> tuple[RunOption
     )
     report = run(options)
     assert report.metrics is not None and report.metrics.pairs_scored == 4  # 2 images × (clip + baselines)
-    return options, Catalog.open(options.db)
+    return options, CatalogWriter.open(options.db)
 
 
-def test_every_map_of_every_annotated_image_is_scored(scored: tuple[RunOptions, Catalog]) -> None:
+def test_every_map_of_every_annotated_image_is_scored(scored: tuple[RunOptions, CatalogWriter]) -> None:
     _, catalog = scored
     values = catalog.metric_values(model="clip")
     # cls and mean: 3 layers × (fused + 2 heads); rollout: 3 fused layers → 21 maps × 6 metrics × 2 images
@@ -62,7 +62,7 @@ def test_every_map_of_every_annotated_image_is_scored(scored: tuple[RunOptions, 
     assert {(v.method, v.layer, v.head) for v in baseline} == {("centre", 0, -1), ("random", 0, -1)}
 
 
-def test_energy_matches_an_independent_computation(scored: tuple[RunOptions, Catalog]) -> None:
+def test_energy_matches_an_independent_computation(scored: tuple[RunOptions, CatalogWriter]) -> None:
     options, catalog = scored
     row = catalog.row_of("img_0", "clip")
     assert row is not None
@@ -82,7 +82,9 @@ def test_energy_matches_an_independent_computation(scored: tuple[RunOptions, Cat
     assert got == pytest.approx(expected, rel=1e-9)
 
 
-def test_reruns_are_incremental_and_changed_boxes_are_rescored(scored: tuple[RunOptions, Catalog]) -> None:
+def test_reruns_are_incremental_and_changed_boxes_are_rescored(
+    scored: tuple[RunOptions, CatalogWriter],
+) -> None:
     options, catalog = scored
     again = run(options)
     assert again.metrics is not None and (again.metrics.pairs_scored, again.metrics.pairs_already) == (0, 2)
@@ -93,7 +95,7 @@ def test_reruns_are_incremental_and_changed_boxes_are_rescored(scored: tuple[Run
     assert all(v.value == pytest.approx(1.0) for v in energy)  # the box is the whole image
 
 
-def test_summaries_hold_mean_std_ci_count(scored: tuple[RunOptions, Catalog]) -> None:
+def test_summaries_hold_mean_std_ci_count(scored: tuple[RunOptions, CatalogWriter]) -> None:
     _, catalog = scored
     values = [
         v.value
@@ -118,7 +120,7 @@ def test_bootstrap_ci_on_fixed_data() -> None:
 
 def test_metrics_without_annotations_score_nothing(tmp_path: Path, tiny_checkpoints: dict[str, Path]) -> None:
     write_gallery(tmp_path / "images", n_good=1)
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     options = RunOptions(
         models=["mae"],
         images=tmp_path / "images",
@@ -132,7 +134,7 @@ def test_metrics_without_annotations_score_nothing(tmp_path: Path, tiny_checkpoi
     assert compute_metrics(options.store, catalog).pairs_scored == 0
 
 
-def test_summaries_are_refreshed_only_when_scores_change(scored: tuple[RunOptions, Catalog]) -> None:
+def test_summaries_are_refreshed_only_when_scores_change(scored: tuple[RunOptions, CatalogWriter]) -> None:
     options, catalog = scored
     before = catalog.summaries(metric="energy", model="clip", method="cls", layer=2, head=-1)
     again = run(options)

