@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CLIP, QWEN, QWEN3, WITH_VLMS } from '../test/fixtures';
-import { isResolved, resolveView, type ResolvedView } from '../state/resolveView';
-import { parseViewParams } from '../state/viewParams';
+import { CLIP, QWEN, QWEN3, WITH_VLMS } from '../../test/fixtures';
+import { isResolved, resolveView, type ResolvedView } from '../../state/resolveView';
+import { parseViewParams } from '../../state/viewParams';
 import { compareText } from './CompareView';
-import { methodLabel } from '../lib/methods';
-import { modelSummary, switchMethod, switchModel } from './ControlsPanel';
+import { methodLabel } from '../../lib/methods';
+import { modelSummary, switchMethod, switchModel } from './mapChoices';
 import { mapLabel } from './MapView';
 
 function view(search: string): ResolvedView {

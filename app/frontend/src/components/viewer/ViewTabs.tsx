@@ -1,4 +1,4 @@
-import type { Mode } from '../state/viewParams';
+import type { Mode } from '../../state/viewParams';
 
 const TABS: { mode: Mode; label: string; key: string }[] = [
   { mode: 'map', label: 'Map', key: 'm' },

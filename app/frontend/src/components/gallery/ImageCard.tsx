@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
-import { urls } from '../api/client';
-import { useImage } from '../api/hooks';
-import type { ImageSummary } from '../api/types';
-import { viewPath } from '../state/viewParams';
+import { urls } from '../../api/client';
+import { useImage } from '../../api/hooks';
+import type { ImageSummary } from '../../api/types';
+import { viewPath } from '../../state/viewParams';
 
 function useInView<T extends Element>(): [React.RefObject<T | null>, boolean] {
   const ref = useRef<T>(null);

@@ -1,4 +1,4 @@
-import { formatValue, toUnit, type ValueRange } from '../lib/normalise';
+import { formatValue, toUnit, type ValueRange } from '../../lib/normalise';
 
 /** The value of the cell under the cursor: where, how much, and where in the colour scale. */
 export function ValueReadout({

@@ -1,14 +1,14 @@
-import { urls } from '../api/client';
-import type { ImageDetail } from '../api/types';
-import { formatValue, resolveRange } from '../lib/normalise';
-import { headSlice } from '../lib/render';
-import type { ResolvedView } from '../state/resolveView';
-import type { ViewParams } from '../state/viewParams';
+import { urls } from '../../api/client';
+import type { ImageDetail } from '../../api/types';
+import { formatValue, resolveRange } from '../../lib/normalise';
+import { headSlice } from '../../lib/render';
+import type { ResolvedView } from '../../state/resolveView';
+import type { ViewParams } from '../../state/viewParams';
 import { ColorBar } from './ColorBar';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ImageFrame } from './ImageFrame';
 import { textLabel } from './MapView';
-import { EmptyState, ErrorState, Loading } from './StatusViews';
+import { EmptyState, ErrorState, Loading } from '../StatusViews';
 import type { MapDisplay } from './useMapDisplay';
 
 /**

@@ -1,5 +1,5 @@
-import { cssGradient, type ColormapName } from '../lib/colormaps';
-import { formatValue, NORM_HELP, NORM_LABELS, toUnit, type ResolvedRange } from '../lib/normalise';
+import { cssGradient, type ColormapName } from '../../lib/colormaps';
+import { formatValue, NORM_HELP, NORM_LABELS, toUnit, type ResolvedRange } from '../../lib/normalise';
 
 /** The colormap with the value range it spans, and a marker at the value under the cursor. */
 export function ColorBar({

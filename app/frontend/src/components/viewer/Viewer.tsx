@@ -1,25 +1,25 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { usePrefetchNeighbours, useTokens } from '../api/hooks';
-import type { ImageDetail, ModelList, TokensBody, TokensQuery } from '../api/types';
-import { isTyping } from '../lib/keys';
-import { formatTokenParam, type TokenRange } from '../lib/tokens';
-import { canonicalParams, isResolved, resolveView, textContextOf, type ResolvedView } from '../state/resolveView';
-import { sameParams, type Mode, type ViewParams } from '../state/viewParams';
-import { useViewStore } from '../state/viewStore';
+import { usePrefetchNeighbours, useTokens } from '../../api/hooks';
+import type { ImageDetail, ModelList, TokensBody, TokensQuery } from '../../api/types';
+import { formatTokenParam, type TokenRange } from '../../lib/tokens';
+import { canonicalParams, isResolved, resolveView, textContextOf, type ResolvedView } from '../../state/resolveView';
+import { sameParams, type Mode, type ViewParams } from '../../state/viewParams';
+import { useViewStore } from '../../state/viewStore';
 import { CompareView } from './CompareView';
 import { ControlsPanel } from './ControlsPanel';
 import { ExportMenu } from './ExportMenu';
 import { HeadsGrid } from './HeadsGrid';
 import { ImageMetricsSection } from './ImageMetricsSection';
 import { MapView } from './MapView';
-import { RandomWeightsBadge } from './RandomWeightsBadge';
-import { EmptyState } from './StatusViews';
+import { RandomWeightsBadge } from '../RandomWeightsBadge';
+import { Notice } from '../Notice';
+import { EmptyState } from '../StatusViews';
 import { TokenStrip } from './TokenStrip';
 import { useMapDisplay } from './useMapDisplay';
+import { usePlayback } from './usePlayback';
+import { useViewerKeys } from './useViewerKeys';
 import { ViewTabs } from './ViewTabs';
-
-const PLAY_INTERVAL_MS = 700;
 
 /** The server state of a VLM's token list, as the viewer passes it on. */
 export interface TokensState {
@@ -27,68 +27,6 @@ export interface TokensState {
   stale: boolean;
   error: unknown;
   refetch: () => void;
-}
-
-/** ←/→ layer, ↑/↓ head (fused, 0, 1, …), space play, m/g/c views, b boxes (the token strip adds , and .). */
-function useViewerKeys(view: ResolvedView, params: ViewParams) {
-  const update = useViewStore((s) => s.update);
-  const setPlaying = useViewStore((s) => s.setPlaying);
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
-      const { layer, layers, perHead, heads } = view;
-      let handled = true;
-      switch (event.key) {
-        case 'ArrowLeft':
-          if (layer > 0) update({ layer: layer - 1 });
-          break;
-        case 'ArrowRight':
-          if (layer < layers - 1) update({ layer: layer + 1 });
-          break;
-        case 'ArrowUp':
-        case 'ArrowDown': {
-          if (!perHead || params.mode === 'compare') break;
-          const position = view.head === null ? -1 : view.head; // -1 = fused
-          const next = event.key === 'ArrowDown' ? Math.min(heads - 1, position + 1) : Math.max(-1, position - 1);
-          if (next !== position) update({ head: next === -1 ? null : next });
-          break;
-        }
-        case ' ':
-          if (layers > 1) setPlaying(!useViewStore.getState().playing);
-          break;
-        case 'm':
-        case 'g':
-        case 'c':
-          update({ mode: ({ m: 'map', g: 'heads', c: 'compare' } as const)[event.key] });
-          break;
-        case 'b':
-          update({ boxes: !params.boxes });
-          break;
-        default:
-          handled = false;
-      }
-      if (handled) event.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [view, params, update, setPlaying]);
-}
-
-/** Step through the layers while playing (history entries are replaced, not stacked). */
-function usePlayback(view: ResolvedView) {
-  const playing = useViewStore((s) => s.playing);
-  const setPlaying = useViewStore((s) => s.setPlaying);
-  const update = useViewStore((s) => s.update);
-  useEffect(() => {
-    if (!playing) return;
-    if (view.layers <= 1) {
-      setPlaying(false);
-      return;
-    }
-    const timer = setTimeout(() => update({ layer: (view.layer + 1) % view.layers }, 'replace'), PLAY_INTERVAL_MS);
-    return () => clearTimeout(timer);
-  }, [playing, view.layer, view.layers, update, setPlaying]);
-  return playing;
 }
 
 function ViewerBody({
@@ -172,18 +110,7 @@ function ViewerBody({
         <ViewTabs mode={params.mode} onChange={(mode: Mode) => update({ mode })} />
         <ExportMenu view={view} params={params} image={image} display={display} tokens={text ? tokens.data : undefined} />
       </div>
-      {shownNotes.length > 0 && (
-        <div className="notice" role="status" data-testid="notice">
-          <ul>
-            {shownNotes.map((n) => (
-              <li key={n}>{n}</li>
-            ))}
-          </ul>
-          <button type="button" className="button button-small" onClick={() => setDismissed([...dismissed, ...shownNotes])}>
-            Dismiss
-          </button>
-        </div>
-      )}
+      <Notice notes={shownNotes} onDismiss={() => setDismissed([...dismissed, ...shownNotes])} />
       <div className="viewer-body">
         <main className={`viewer-main${text && !compare ? ' with-tokens' : ''}`}>
           {params.mode === 'map' && <MapView view={view} params={params} image={image} display={display} />}

@@ -1,18 +1,18 @@
 import { useState } from 'react';
-import { urls } from '../api/client';
-import type { Fusion, ImageDetail, ModelInfo } from '../api/types';
-import { layerAtFraction, layerFraction, cellAt } from '../lib/render';
-import { formatTokenParam, type TokenRange } from '../lib/tokens';
-import { formatValue } from '../lib/normalise';
-import { hasPerHead, methodLayers, type ResolvedView } from '../state/resolveView';
-import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from '../state/viewParams';
+import { urls } from '../../api/client';
+import type { Fusion, ImageDetail, ModelInfo } from '../../api/types';
+import { layerAtFraction, layerFraction, cellAt } from '../../lib/render';
+import { formatTokenParam, type TokenRange } from '../../lib/tokens';
+import { formatValue } from '../../lib/normalise';
+import { hasPerHead, methodLayers, type ResolvedView } from '../../state/resolveView';
+import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from '../../state/viewParams';
 import { AnnotationBoxes } from './AnnotationBoxes';
 import { ColorBar } from './ColorBar';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ImageFrame, type FramePoint } from './ImageFrame';
 import { textLabel } from './MapView';
-import { RandomWeightsBadge } from './RandomWeightsBadge';
-import { ErrorState, Loading } from './StatusViews';
+import { RandomWeightsBadge } from '../RandomWeightsBadge';
+import { ErrorState, Loading } from '../StatusViews';
 import { useMapDisplay } from './useMapDisplay';
 
 /**

@@ -1,8 +1,8 @@
 import { useLayoutEffect, useRef } from 'react';
-import type { ColormapName } from '../lib/colormaps';
-import type { ValueRange } from '../lib/normalise';
-import { drawHeatmap } from '../lib/render';
-import type { Interp } from '../state/viewParams';
+import type { ColormapName } from '../../lib/colormaps';
+import type { ValueRange } from '../../lib/normalise';
+import { drawHeatmap } from '../../lib/render';
+import type { Interp } from '../../state/viewParams';
 
 export interface HeatmapCanvasProps {
   values: Float32Array;

@@ -1,4 +1,4 @@
-import type { Annotation } from '../api/types';
+import type { Annotation } from '../../api/types';
 
 /** The ground-truth boxes over the image frame (boxes are normalised to the full image). */
 export function AnnotationBoxes({ annotations, labels = true }: { annotations: Annotation[]; labels?: boolean }) {

@@ -1,6 +1,6 @@
-import { useHeads, useMap } from '../api/hooks';
-import type { GridMap, HeadMaps, MapQuery } from '../api/types';
-import { resolveRange, type NormMode, type ResolvedRange } from '../lib/normalise';
+import { useHeads, useMap } from '../../api/hooks';
+import type { GridMap, HeadMaps, MapQuery } from '../../api/types';
+import { resolveRange, type NormMode, type ResolvedRange } from '../../lib/normalise';
 
 export interface MapDisplay {
   query: MapQuery;

@@ -1,15 +1,15 @@
 import { useState } from 'react';
-import { urls } from '../api/client';
-import type { ImageDetail } from '../api/types';
-import { cellAt } from '../lib/render';
-import type { TokenRange } from '../lib/tokens';
-import type { ResolvedView } from '../state/resolveView';
-import type { ViewParams } from '../state/viewParams';
+import { urls } from '../../api/client';
+import type { ImageDetail } from '../../api/types';
+import { cellAt } from '../../lib/render';
+import type { TokenRange } from '../../lib/tokens';
+import type { ResolvedView } from '../../state/resolveView';
+import type { ViewParams } from '../../state/viewParams';
 import { AnnotationBoxes } from './AnnotationBoxes';
 import { ColorBar } from './ColorBar';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ImageFrame, type FramePoint } from './ImageFrame';
-import { ErrorState, Loading } from './StatusViews';
+import { ErrorState, Loading } from '../StatusViews';
 import type { MapDisplay } from './useMapDisplay';
 import { ValueReadout } from './ValueReadout';
 

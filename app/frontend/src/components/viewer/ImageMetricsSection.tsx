@@ -1,10 +1,10 @@
 import { Link } from 'react-router';
-import { useImageMetrics } from '../api/hooks';
-import type { ImageDetail } from '../api/types';
-import { methodLabel } from '../lib/methods';
-import { formatScore, hasModelMetrics, mapMetricRows, METRIC_HELP, textScoreNote } from '../lib/metrics';
-import type { ResolvedView } from '../state/resolveView';
-import { dashboardPath } from '../state/dashboardParams';
+import { useImageMetrics } from '../../api/hooks';
+import type { ImageDetail } from '../../api/types';
+import { methodLabel } from '../../lib/methods';
+import { formatScore, hasModelMetrics, mapMetricRows, METRIC_HELP, textScoreNote } from '../../lib/metrics';
+import type { ResolvedView } from '../../state/resolveView';
+import { dashboardPath } from '../../state/dashboardParams';
 
 const VALUE_HELP: Record<string, string> = {
   ...METRIC_HELP,

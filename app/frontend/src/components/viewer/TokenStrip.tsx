@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { ModelInfo, TokensBody } from '../api/types';
-import { isTyping } from '../lib/keys';
+import type { ModelInfo, TokensBody } from '../../api/types';
+import { isTyping } from '../../lib/keys';
 import {
   anchorOf,
   defaultTokens,
@@ -21,8 +21,9 @@ import {
   stepSelection,
   type PickerState,
   type TokenRange,
-} from '../lib/tokens';
-import { ErrorState } from './StatusViews';
+} from '../../lib/tokens';
+import { ErrorState } from '../StatusViews';
+import { TokenStripHead } from './TokenStripHead';
 
 const ROLE_LABELS: Record<string, string> = { prompt: 'Prompt', answer: 'Answer', template: 'Template' };
 
@@ -35,22 +36,6 @@ function tokenIndexAt(event: PointerEvent<HTMLElement>): number | null {
   if (token === null || !event.currentTarget.contains(token)) return null;
   const index = Number(token.dataset.index);
   return Number.isInteger(index) ? index : null;
-}
-
-/** The image-mass tint's scale: from no tint to the strongest, 0 … the largest mass at this layer. */
-function MassLegend({ layer, max }: { layer: number; max: number }) {
-  return (
-    <span
-      className="mass-legend"
-      data-testid="mass-legend"
-      title="Each token's background: its image mass, the share of its attention on the image tokens at this layer (0 … the largest of any token here)"
-    >
-      <span className="mass-ramp" aria-hidden="true" />
-      <span>
-        image mass, layer {layer}: 0 – {formatShare(max)}
-      </span>
-    </span>
-  );
 }
 
 export interface TokenStripProps {
@@ -168,48 +153,20 @@ export function TokenStrip({ model, prompt, token, layer, data, stale, error, on
   const headNote = data.head === null ? 'mean over heads' : `head ${data.head}`;
   return (
     <section className={`token-strip${stale ? ' stale' : ''}`} data-testid="token-strip" aria-label="Text tokens">
-      <div className="token-strip-head">
-        <h3>Tokens</h3>
-        {prompts.length > 1 ? (
-          <label className="token-prompt-choice">
-            <span className="muted">Prompt</span>
-            <select value={prompt} onChange={(event) => onPrompt(Number(event.target.value))} data-testid="prompt-select">
-              {prompts.map((p) => (
-                <option key={p.index} value={p.index}>
-                  {p.index}: {p.text}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : (
-          <span className="muted token-prompt-choice" data-testid="prompt-text" title={data.prompt_text}>
-            Prompt {data.prompt}
-          </span>
-        )}
-        <button
-          type="button"
-          className={`button button-small${token === null ? ' active' : ''}`}
-          aria-pressed={token === null}
-          onClick={() => onSelect(null)}
-          title="The mean of every answer token's map (the default)"
-          data-testid="whole-answer"
-        >
-          Whole answer
-        </button>
-        {templates > 0 && (
-          <button
-            type="button"
-            className="button button-small button-quiet"
-            aria-pressed={showTemplate}
-            onClick={() => setShowTemplate((s) => !s)}
-            title="Chat-template tokens: the markers and scaffolding around the prompt and the answer"
-            data-testid="toggle-template"
-          >
-            {showTemplate ? 'Hide' : 'Show'} {templates} template token{templates === 1 ? '' : 's'}
-          </button>
-        )}
-        <MassLegend layer={layer} max={scaleMax} />
-      </div>
+      <TokenStripHead
+        prompts={prompts}
+        prompt={prompt}
+        listPrompt={data.prompt}
+        listPromptText={data.prompt_text}
+        token={token}
+        templates={templates}
+        showTemplate={showTemplate}
+        onToggleTemplate={() => setShowTemplate((s) => !s)}
+        layer={layer}
+        scaleMax={scaleMax}
+        onSelect={onSelect}
+        onPrompt={onPrompt}
+      />
       <div
         className="token-list"
         role="listbox"

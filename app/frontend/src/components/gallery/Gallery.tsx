@@ -1,8 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { prefetchImages, useImages, useModels } from '../api/hooks';
+import { prefetchImages, useImages, useModels } from '../../api/hooks';
 import { ImageCard } from './ImageCard';
-import { EmptyState, ErrorState, Loading } from './StatusViews';
+import { EmptyState, ErrorState, Loading } from '../StatusViews';
 
 export const PAGE_SIZE = 60;
 

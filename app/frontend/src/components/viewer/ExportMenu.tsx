@@ -1,12 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, urls } from '../api/client';
-import type { ImageDetail, TokensBody } from '../api/types';
-import { downloadBytes, renderViewPng } from '../lib/exportView';
-import { encodeNpy } from '../lib/npy';
-import { asciiJson, exportBaseName, makeProvenance } from '../lib/provenance';
-import { formatTokenParam, selectionText } from '../lib/tokens';
-import type { ResolvedView } from '../state/resolveView';
-import type { ViewParams } from '../state/viewParams';
+import { api, urls } from '../../api/client';
+import type { ImageDetail, TokensBody } from '../../api/types';
+import { downloadBytes, renderViewPng } from '../../lib/exportView';
+import { encodeNpy } from '../../lib/npy';
+import { asciiJson, exportBaseName, makeProvenance } from '../../lib/provenance';
+import { formatTokenParam, selectionText } from '../../lib/tokens';
+import type { ResolvedView } from '../../state/resolveView';
+import type { ViewParams } from '../../state/viewParams';
 import type { MapDisplay } from './useMapDisplay';
 
 async function copyText(text: string): Promise<boolean> {
