@@ -1,3 +1,4 @@
+import './ColormapPicker.css';
 import { COLORMAPS, cssGradient, type ColormapName } from '../../lib/colormaps';
 
 export interface ColormapPickerProps {

@@ -1,3 +1,4 @@
+import './SegmentedControl.css';
 import type { ReactNode } from 'react';
 
 export interface SegmentedOption<T extends string> {

@@ -1,3 +1,4 @@
+import './Dashboard.css';
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { useLeaderboard } from '../../api/hooks';
@@ -7,8 +8,7 @@ import { methodLabel, methodNamer, methodOptionLabel } from '../../lib/methods';
 import { metricHelp } from '../../lib/metrics';
 import { resolvePanels, type DashboardParams } from '../../state/dashboardParams';
 import { useDashboardParams } from '../../state/useDashboardParams';
-import { Notice } from '../Notice';
-import { ErrorState, Loading } from '../StatusViews';
+import { ErrorState, Loading, Notice } from '../StatusViews';
 import { DashboardToolbar } from './DashboardToolbar';
 import { HeadsPanel } from './HeadsPanel';
 import { ImagesPanel } from './ImagesPanel';

@@ -1,3 +1,4 @@
+import './Dashboard.css';
 import { useCallback, useEffect, useState } from 'react';
 import type { ModelInfo } from '../../api/types';
 import { methodOptionLabel } from '../../lib/methods';

@@ -1,3 +1,4 @@
+import './Dashboard.css';
 import type { ReactNode } from 'react';
 
 /** One of the dashboard's boxes: a title (with its scope), actions on the right, the content. */

@@ -1,3 +1,4 @@
+import './charts.css';
 import { useLayerProgressions } from '../../api/hooks';
 import type { MetricStat, ModelInfo, ModelMetricQuery } from '../../api/types';
 import { depthPoints } from '../../lib/charts';

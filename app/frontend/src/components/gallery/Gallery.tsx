@@ -1,3 +1,4 @@
+import './Gallery.css';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { prefetchImages, useImages, useModels } from '../../api/hooks';

@@ -1,3 +1,4 @@
+import './ImageCard.css';
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { urls } from '../../api/client';

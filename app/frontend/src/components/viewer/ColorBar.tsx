@@ -1,3 +1,4 @@
+import './ColorBar.css';
 import { cssGradient, type ColormapName } from '../../lib/colormaps';
 import { formatValue, NORM_HELP, NORM_LABELS, toUnit, type ResolvedRange } from '../../lib/normalise';
 

@@ -1,3 +1,4 @@
+import './CompareView.css';
 import { useState } from 'react';
 import { urls } from '../../api/client';
 import type { Fusion, ImageDetail, ModelInfo } from '../../api/types';

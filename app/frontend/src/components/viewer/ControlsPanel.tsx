@@ -1,3 +1,4 @@
+import './ControlsPanel.css';
 import type { ReactNode } from 'react';
 import type { ResolvedView } from '../../state/resolveView';
 import type { ViewParams } from '../../state/viewParams';

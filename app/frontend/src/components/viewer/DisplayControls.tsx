@@ -1,3 +1,4 @@
+import './ControlsPanel.css';
 import { NORM_HELP, NORM_LABELS, NORM_MODES } from '../../lib/normalise';
 import type { Interp, ViewParams } from '../../state/viewParams';
 import type { HistoryMode } from '../../state/viewStore';

@@ -1,3 +1,4 @@
+import './ExportMenu.css';
 import { useEffect, useRef, useState } from 'react';
 import { api, urls } from '../../api/client';
 import type { ImageDetail, TokensBody } from '../../api/types';

@@ -1,3 +1,4 @@
+import './HeadsGrid.css';
 import { urls } from '../../api/client';
 import type { ImageDetail } from '../../api/types';
 import { formatValue, resolveRange } from '../../lib/normalise';

@@ -1,3 +1,4 @@
+import './ImageFrame.css';
 import { useCallback, type ReactNode, type PointerEvent } from 'react';
 
 export interface FramePoint {

@@ -1,3 +1,4 @@
+import './ImageMetricsSection.css';
 import { Link } from 'react-router';
 import { useImageMetrics } from '../../api/hooks';
 import type { ImageDetail } from '../../api/types';

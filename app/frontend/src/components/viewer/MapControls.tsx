@@ -1,3 +1,4 @@
+import './ControlsPanel.css';
 import { FUSIONS, type Fusion } from '../../api/types';
 import { methodHelp, methodLabel } from '../../lib/methods';
 import type { ResolvedView } from '../../state/resolveView';

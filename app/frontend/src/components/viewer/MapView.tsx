@@ -1,3 +1,4 @@
+import './MapView.css';
 import { useState } from 'react';
 import { urls } from '../../api/client';
 import type { ImageDetail } from '../../api/types';

@@ -1,3 +1,4 @@
+import './TokenStrip.css';
 import { useCallback, useEffect, useMemo, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { ModelInfo, TokensBody } from '../../api/types';
 import { isTyping } from '../../lib/keys';

@@ -1,3 +1,4 @@
+import './TokenStrip.css';
 import type { PromptDone } from '../../api/types';
 import { formatShare, type TokenRange } from '../../lib/tokens';
 

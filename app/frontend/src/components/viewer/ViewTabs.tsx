@@ -1,3 +1,4 @@
+import './ViewTabs.css';
 import type { Mode } from '../../state/viewParams';
 
 const TABS: { mode: Mode; label: string; key: string }[] = [

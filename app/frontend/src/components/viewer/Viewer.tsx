@@ -1,3 +1,4 @@
+import './Viewer.css';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { usePrefetchNeighbours, useTokens } from '../../api/hooks';
@@ -13,8 +14,7 @@ import { HeadsGrid } from './HeadsGrid';
 import { ImageMetricsSection } from './ImageMetricsSection';
 import { MapView } from './MapView';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
-import { Notice } from '../Notice';
-import { EmptyState } from '../StatusViews';
+import { EmptyState, Notice } from '../StatusViews';
 import { TokenStrip } from './TokenStrip';
 import { useMapDisplay } from './useMapDisplay';
 import { usePlayback } from './usePlayback';
