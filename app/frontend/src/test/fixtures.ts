@@ -32,6 +32,9 @@ function model(key: string, overrides: Partial<ModelInfo>): ModelInfo {
     dtype: 'float16',
     schema_version: 1,
     ...overrides,
+    // the registry key (ModelInfo.base_key, being added to the API): here always the model's own key;
+    // spread, so that this type-checks both before and after `npm run types` picks the field up
+    ...{ base_key: key },
   };
 }
 
