@@ -90,6 +90,8 @@ run_frontend_tests() {
   CHROMIUM_PATH=$(command -v chromium)
   export CHROMIUM_PATH
   export SSL_ATTENTION_PYTHON="$PWD/$VENV/bin/python"
+  say "web app: the generated API types match the API (src/api/schema.gen.ts; npm run types regenerates)"
+  (cd "$FRONTEND" && npm run --silent types:check)
   say "web app: type check and lint (tsc, eslint)"
   (cd "$FRONTEND" && npm run --silent lint)
   say "web app: unit tests (vitest)"

@@ -1,3 +1,4 @@
+import './App.css';
 import { Route, Routes, useLocation } from 'react-router';
 import { AppHeader } from './components/AppHeader';
 import { ErrorBoundary } from './components/ErrorBoundary';

@@ -1,10 +1,10 @@
+import './base.css';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { shouldRetry } from './api/hooks';
 import { App } from './App';
-import './styles.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {

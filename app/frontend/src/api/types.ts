@@ -1,96 +1,45 @@
-/** The HTTP API's JSON bodies (app/backend/schemas.py), as the app uses them. */
+/**
+ * The HTTP API's JSON bodies as the app uses them: friendly names for the types generated from the
+ * API's OpenAPI schema (schema.gen.ts, `npm run types`; app/backend/schemas.py is the source), plus
+ * the app's own query and decoded-map types. Where the API sends a fixed-length list (a grid, a box)
+ * the alias narrows it to a tuple.
+ */
+import type { components } from './schema.gen';
 
+type Schemas = components['schemas'];
+
+/**
+ * A response body as it arrives: the API serialises every field of its models (defaults included),
+ * so a field the schema lists as optional because it defaults to null is `T | null`, never absent.
+ */
+type Sent<T> = T extends object ? { [K in keyof T]-?: Sent<Exclude<T[K], undefined>> } : T;
+
+/** `pretrained` or `random`: which weights produced a model's maps. */
 export type Weights = 'pretrained' | 'random' | (string & {});
-export type Fusion = 'mean' | 'max' | 'min';
+export type Fusion = NonNullable<Schemas['MapSlice']['fusion']>;
 export const FUSIONS: readonly Fusion[] = ['mean', 'max', 'min'];
 
 /** `vit`: one fixed patch grid; `vlm`: a vision-language model (grids vary per image, text→image maps). */
-export type ModelKind = 'vit' | 'vlm';
+export type ModelKind = Schemas['ModelInfo']['kind'];
 
-export interface ModelInfo {
-  key: string;
-  family: string;
-  checkpoint: string;
-  revision: string | null;
-  weights: Weights;
-  /** absent from stores written before VLMs: `vit` */
-  kind?: ModelKind;
-  /** null for VLMs (dynamic resolution: each map response carries its shape) */
-  image_size: number | null;
-  patch: number;
-  /** [gh, gw]; null for VLMs (the grid varies from image to image) */
-  grid: [number, number] | null;
-  /** the language model's for VLMs */
-  layers: number;
-  heads: number;
-  methods: string[];
-  per_head_methods: string[];
-  /** layers per method (the pooling head `pool` has 1; a VLM's vision tower has its own depth) */
-  method_layers: Record<string, number>;
-  /** heads per method (VLMs: `text` has the language model's, `mean`/`rollout` the vision tower's) */
-  method_heads?: Record<string, number>;
-  /** VLMs: the prompts ever run (index = the `prompt` parameter); ViTs: [] */
-  prompts?: string[];
-  /** VLMs: one image token = merge × merge patches */
-  merge?: number | null;
-  max_pixels?: number | null;
-  max_new_tokens?: number | null;
-  has_cls: boolean;
-  has_pool: boolean;
-  registers: number;
-  prefix_tokens: string[];
-  per_head: boolean;
-  dtype: string;
-  schema_version: number;
-}
+/** [gh, gw] */
+export type Grid = [number, number];
 
-export interface ModelList {
-  models: ModelInfo[];
-}
+/** `grid` is [gh, gw], or null for VLMs (the grid varies from image to image). */
+export type ModelInfo = Omit<Sent<Schemas['ModelInfo']>, 'grid'> & { grid: Grid | null };
 
-export interface ImageSummary {
-  id: string;
-  path: string;
-  width: number | null;
-  height: number | null;
-  sha256: string | null;
-  error: string | null;
-  /** models whose maps for this image are complete */
-  models: string[];
-  /** number of annotation boxes, when the API sends it (else the gallery asks /images/{id}) */
-  annotations?: number;
-}
+export type ModelList = { models: ModelInfo[] };
 
-export interface ImagePage {
-  total: number;
-  limit: number;
-  offset: number;
-  items: ImageSummary[];
-}
+export type ImageSummary = Sent<Schemas['ImageSummary']>;
+export type ImagePage = Sent<Schemas['ImagePage']>;
 
-export interface Annotation {
-  label: string;
-  /** [x0, y0, x1, y1] normalised to [0, 1] */
-  box: [number, number, number, number];
-  source: string | null;
-}
+/** `box` is [x0, y0, x1, y1] normalised to [0, 1]. */
+export type Annotation = Omit<Sent<Schemas['Annotation']>, 'box'> & { box: [number, number, number, number] };
 
-export interface ImageDetail extends Omit<ImageSummary, 'annotations'> {
-  annotations: Annotation[];
-}
+export type ImageDetail = Omit<Sent<Schemas['ImageDetail']>, 'annotations'> & { annotations: Annotation[] };
 
-export interface ErrorBody {
-  detail: unknown;
-  message: string;
-  parameter?: string | null;
-  allowed?: string[] | number[] | Record<string, number> | null;
-}
-
-export interface Health {
-  status: 'ok' | 'unavailable';
-  store: { ok: boolean; detail?: string | null; url: string; models?: number | null };
-  catalog: { ok: boolean; detail?: string | null };
-}
+export type ErrorBody = Schemas['ErrorBody'];
+export type Health = Sent<Schemas['Health']>;
 
 /**
  * Which text tokens a VLM `text` map is of: `prompt` indexes the model's prompts, `token` is the
@@ -123,15 +72,7 @@ export interface HeadsQuery extends TextSelection {
 
 export type TokenRole = 'template' | 'prompt' | 'answer' | (string & {});
 
-export interface TextToken {
-  /** index among the text tokens after the image (the `token` parameter) */
-  index: number;
-  id: number;
-  text: string;
-  role: TokenRole;
-  /** position in the whole sequence */
-  position: number;
-}
+export type TextToken = Sent<Schemas['TextToken']>;
 
 export interface TokensQuery {
   imageId: string;
@@ -141,33 +82,14 @@ export interface TokensQuery {
   head: number | null;
 }
 
-export interface PromptDone {
-  index: number;
-  text: string;
-}
+export type PromptDone = Sent<Schemas['PromptRef']>;
 
-export interface TokensBody {
-  image_id: string;
-  model: string;
-  weights: Weights;
-  prompt: number;
-  prompt_text: string;
-  answer: string;
-  /** the prompts done for this image */
-  prompts: PromptDone[];
-  /** merged grid of the text maps, [gh, gw] */
-  grid: [number, number];
-  /** the vision tower's patch grid (mean, rollout) */
-  vision_grid: [number, number];
-  /** [height, width] the image was resized to */
+/** `grid`: the text maps' merged grid; `vision_grid`: the vision tower's; `resized`: [height, width]. */
+export type TokensBody = Omit<Sent<Schemas['TokenList']>, 'grid' | 'vision_grid' | 'resized'> & {
+  grid: Grid;
+  vision_grid: Grid;
   resized: [number, number];
-  layers: number;
-  heads: number;
-  head: number | null;
-  tokens: TextToken[];
-  /** image_mass[t][l]: the share of token t's attention on the image tokens at layer l */
-  image_mass: number[][];
-}
+};
 
 /** One map on the patch grid, decoded from the API's float16 bytes. */
 export interface GridMap {
@@ -191,80 +113,18 @@ export interface HeadMaps extends GridMap {
 /* ---------- metrics (/metrics/...): localisation scores against the annotation boxes ---------- */
 
 /** A metric over the annotated images: mean, sd (ddof 1), bootstrap 95% CI of the mean, count. */
-export interface MetricStat {
-  model: string;
-  method: string;
-  layer: number;
-  /** null: the heads fused (mean) */
-  head: number | null;
-  mean: number;
-  std: number;
-  ci_low: number;
-  ci_high: number;
-  count: number;
-}
+export type MetricStat = Sent<Schemas['MetricStat']>;
 
 /** What every /metrics answer carries. `metric` is null (and `hint` set) when nothing is scored yet. */
-export interface MetricsBody {
-  metric: string | null;
-  metrics: string[];
-  /** the annotation label the images were restricted to; '' = all */
-  label: string;
-  /** `baseline/centre` and `baseline/random`, scored the same way */
-  baselines: MetricStat[];
-  hint?: string | null;
-}
+export type MetricsBody = Pick<Leaderboard, 'metric' | 'metrics' | 'label' | 'baselines' | 'hint'>;
 
-export interface Leaderboard extends MetricsBody {
-  method: string | null;
-  /** null: each model's last layer */
-  layer: number | null;
-  /** fused maps, best mean first */
-  rows: MetricStat[];
-}
-
-export interface LayerProgression extends MetricsBody {
-  model: string;
-  method: string | null;
-  /** fused maps, by method and layer */
-  layers: MetricStat[];
-}
-
-export interface HeadRanking extends MetricsBody {
-  model: string;
-  method: string | null;
-  layer: number | null;
-  /** per-head results, best first */
-  heads: MetricStat[];
-}
-
-export interface ImageScore {
-  image_id: string;
-  value: number;
-}
-
-export interface ImageRanking extends MetricsBody {
-  model: string;
-  method: string;
-  layer: number;
-  head: number | null;
-  /** best first */
-  images: ImageScore[];
-}
-
-export interface ImageMetric {
-  model: string;
-  method: string;
-  layer: number;
-  head: number | null;
-  metric: string;
-  value: number;
-}
-
-export interface ImageMetrics {
-  image_id: string;
-  values: ImageMetric[];
-}
+export type Leaderboard = Sent<Schemas['Leaderboard']>;
+export type LayerProgression = Sent<Schemas['LayerProgression']>;
+export type HeadRanking = Sent<Schemas['HeadRanking']>;
+export type ImageScore = Sent<Schemas['ImageScore']>;
+export type ImageRanking = Sent<Schemas['ImageRanking']>;
+export type ImageMetric = Sent<Schemas['ImageMetric']>;
+export type ImageMetrics = Sent<Schemas['ImageMetrics']>;
 
 export interface LeaderboardQuery {
   metric: string | null;

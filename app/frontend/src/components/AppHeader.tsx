@@ -1,3 +1,4 @@
+import './AppHeader.css';
 import { useQuery } from '@tanstack/react-query';
 import { Link, NavLink } from 'react-router';
 import { api } from '../api/client';

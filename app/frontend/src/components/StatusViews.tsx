@@ -1,3 +1,4 @@
+import './StatusViews.css';
 import { useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
 
@@ -91,6 +92,23 @@ export function Loading({ label = 'Loading…', overlay = false }: { label?: str
     <div className={`loading${overlay ? ' loading-overlay' : ''}`} role="status" aria-live="polite" data-testid="loading">
       <span className="spinner" aria-hidden="true" />
       <span>{label}</span>
+    </div>
+  );
+}
+
+/** Notes on what the app changed in a link it was given (an unknown model, a metric it does not have…), dismissable. */
+export function Notice({ notes, onDismiss }: { notes: string[]; onDismiss: () => void }) {
+  if (notes.length === 0) return null;
+  return (
+    <div className="notice" role="status" data-testid="notice">
+      <ul>
+        {notes.map((n) => (
+          <li key={n}>{n}</li>
+        ))}
+      </ul>
+      <button type="button" className="button button-small" onClick={onDismiss}>
+        Dismiss
+      </button>
     </div>
   );
 }

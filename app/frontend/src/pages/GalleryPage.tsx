@@ -1,6 +1,6 @@
 import { useCallback, useEffect } from 'react';
 import { useSearchParams } from 'react-router';
-import { Gallery } from '../components/Gallery';
+import { Gallery } from '../components/gallery/Gallery';
 
 /** `/?q=cat&page=2`: the search and the page are in the URL too. */
 export function GalleryPage() {

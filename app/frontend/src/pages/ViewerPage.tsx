@@ -2,7 +2,7 @@ import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { useImage, useModels } from '../api/hooks';
 import { EmptyState, ErrorState, Loading } from '../components/StatusViews';
-import { Viewer } from '../components/Viewer';
+import { Viewer } from '../components/viewer/Viewer';
 import { useViewUrlSync } from '../state/useViewUrlSync';
 
 /** `/view/<image id>?model=…&method=…&layer=…&head=…`: the viewer, its state in the URL. */

@@ -2,6 +2,7 @@
 import type { ModelInfo, TextToken, TokensBody } from '../api/types';
 
 function model(key: string, overrides: Partial<ModelInfo>): ModelInfo {
+  const methods = overrides.methods ?? ['cls', 'mean', 'rollout'];
   return {
     key,
     family: key,
@@ -17,6 +18,12 @@ function model(key: string, overrides: Partial<ModelInfo>): ModelInfo {
     methods: ['cls', 'mean', 'rollout'],
     per_head_methods: ['cls', 'mean'],
     method_layers: { cls: 12, mean: 12, rollout: 12 },
+    method_heads: Object.fromEntries(methods.map((m) => [m, overrides.heads ?? 12])),
+    prompts: [],
+    merge: null,
+    min_pixels: null,
+    max_pixels: null,
+    max_new_tokens: null,
     has_cls: true,
     has_pool: false,
     registers: 0,
@@ -25,6 +32,9 @@ function model(key: string, overrides: Partial<ModelInfo>): ModelInfo {
     dtype: 'float16',
     schema_version: 1,
     ...overrides,
+    // the registry key (ModelInfo.base_key, being added to the API): here always the model's own key;
+    // spread, so that this type-checks both before and after `npm run types` picks the field up
+    ...{ base_key: key },
   };
 }
 
@@ -65,6 +75,7 @@ export const QWEN = model('qwen2_5_vl', {
   method_heads: { text: 16, mean: 12, rollout: 12 },
   prompts: ['Describe this image.', 'Where is the flag?'],
   merge: 2,
+  min_pixels: 3136,
   max_pixels: 200704,
   max_new_tokens: 64,
   has_cls: false,
@@ -111,6 +122,7 @@ export function tokensBody(overrides: Partial<TokensBody> = {}): TokensBody {
     grid: [3, 4],
     vision_grid: [6, 8],
     resized: [84, 112],
+    image_tokens: [188, 200],
     layers: 4,
     heads: 16,
     head: null,

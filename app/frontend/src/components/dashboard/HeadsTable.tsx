@@ -1,3 +1,6 @@
+import '../viewer/ColorBar.css';
+import './charts.css';
+import './HeadsTable.css';
 import { useState } from 'react';
 import type { MetricStat } from '../../api/types';
 import { headGrid, heatColour } from '../../lib/charts';

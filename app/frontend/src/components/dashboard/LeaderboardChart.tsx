@@ -1,3 +1,4 @@
+import './charts.css';
 import { useState } from 'react';
 import type { MetricStat } from '../../api/types';
 import { bandLayout, barGeometry, linearScale, metricAxis } from '../../lib/charts';

@@ -1,3 +1,4 @@
+import './charts.css';
 import { useState } from 'react';
 import type { MetricStat } from '../../api/types';
 import { bandPath, linePath, linearScale, metricAxis, niceTicks, type DepthPoint } from '../../lib/charts';

@@ -1,3 +1,4 @@
+import './RankedImages.css';
 import { Link } from 'react-router';
 import { urls } from '../../api/client';
 import type { ImageDetail, ImageRanking, ImageScore } from '../../api/types';

@@ -1,0 +1,2164 @@
+/**
+ * The API's response bodies and routes, generated from its OpenAPI schema (app/backend/schemas.py):
+ * do not edit; run `npm run types` after changing the API. Friendly names: src/api/types.ts.
+ */
+
+export interface paths {
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Health
+         * @description 200 when the store and the catalog can both be read, else 503 saying which cannot and why.
+         */
+        get: operations["health_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description Every model in the store with its layers, heads, grid, methods and weights (VLMs: also
+         *     their prompts; their grid is per image).
+         */
+        get: operations["list_models_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Info
+         * @description One model's attributes.
+         */
+        get: operations["get_model_info_models__model__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Images
+         * @description A page of images ordered by id, optionally filtered by `q`; `total` counts every match.
+         */
+        get: operations["list_images_images_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/images/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Image
+         * @description One image: size, content hash, models whose maps are done, and its annotation boxes.
+         */
+        get: operations["get_image_images__image_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/images/{image_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get File
+         * @description The original file, as it is in the gallery folder.
+         */
+        get: operations["get_file_images__image_id__file_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/images/{image_id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Thumbnail
+         * @description A JPEG thumbnail (cached in memory).
+         */
+        get: operations["get_thumbnail_images__image_id__thumbnail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attention/{image_id}/raw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Raw
+         * @description One map on the patch grid: a head, or the heads fused (mean is the stored fused map).
+         *     VLM `method=text`: the map of one text token, or the mean over a range of tokens.
+         */
+        get: operations["get_raw_attention__image_id__raw_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attention/{image_id}/heads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Heads
+         * @description Every head of one layer in one response: shape [heads, gh, gw] (VLM `method=text`: of one
+         *     text token, or each head's mean over a range of tokens).
+         */
+        get: operations["get_heads_attention__image_id__heads_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attention/{image_id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tokens
+         * @description A VLM prompt's text tokens (those after the image, in sequence order) with, per token and
+         *     layer, the share of its attention on the image (mean over heads, or one `head`).
+         */
+        get: operations["get_tokens_attention__image_id__tokens_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attention/{image_id}/prefix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Prefix
+         * @description Per layer and head, the share of CLS attention on CLS itself and on each register token.
+         */
+        get: operations["get_prefix_attention__image_id__prefix_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attention/{image_id}/heatmap.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Heatmap
+         * @description The map stretched over the whole image frame (maps cover the full image: no crop) as a PNG.
+         */
+        get: operations["get_heatmap_attention__image_id__heatmap_png_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Leaderboard
+         * @description Every model's fused maps, best first, with the baselines; `layer` defaults to each model's last.
+         */
+        get: operations["leaderboard_metrics_leaderboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/model/{model}/layers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Layers
+         * @description The metric of the fused maps at every layer: where in depth localisation appears.
+         */
+        get: operations["layers_metrics_model__model__layers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/model/{model}/heads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Heads
+         * @description Every head of every layer (or of `layer`), best first (needs `--per-head` maps).
+         */
+        get: operations["heads_metrics_model__model__heads_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/model/{model}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Images
+         * @description The images ranked by one map's score, best first (`layer` defaults to the last):
+         *     where the model looks right, and where it looks wrong.
+         */
+        get: operations["images_metrics_model__model__images_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Image Metrics
+         * @description Every metric of one image (fused maps; per head too with `heads=true`), optionally of one
+         *     model and method.
+         */
+        get: operations["image_metrics_metrics__image_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** Annotation */
+        Annotation: {
+            /** Label */
+            label: string;
+            /**
+             * Box
+             * @description [x0, y0, x1, y1] normalised to [0, 1] by the image width and height
+             */
+            box: number[];
+            /** Source */
+            source: string | null;
+        };
+        /** CacheHealth */
+        CacheHealth: {
+            /** Items */
+            items: number;
+            /** Bytes */
+            bytes: number;
+            /** Max Bytes */
+            max_bytes: number;
+            /** Hits */
+            hits: number;
+            /** Misses */
+            misses: number;
+        };
+        /** ComponentHealth */
+        ComponentHealth: {
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail?: string | null;
+        };
+        /**
+         * ErrorBody
+         * @description Every error: `detail` as FastAPI gives it, `message` one readable line, `allowed` when known.
+         */
+        ErrorBody: {
+            /** Detail */
+            detail: string | {
+                [key: string]: unknown;
+            }[];
+            /** Message */
+            message: string;
+            /**
+             * Parameter
+             * @description the query parameter at fault, when there is one
+             */
+            parameter?: string | null;
+            /**
+             * Allowed
+             * @description the values that would have worked: a list, or an inclusive {min, max} range
+             */
+            allowed?: string[] | number[] | {
+                [key: string]: number;
+            } | null;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * HeadMaps
+         * @description Every head of one layer.
+         */
+        HeadMaps: {
+            /** Image Id */
+            image_id: string;
+            /** Model */
+            model: string;
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /** Weights */
+            weights: string;
+            /**
+             * Normalize
+             * @enum {string}
+             */
+            normalize: "none" | "minmax";
+            /**
+             * Shape
+             * @description [heads, gh, gw]
+             */
+            shape: number[];
+            /**
+             * Data
+             * @description heads*gh*gw values, row-major, float16 precision
+             */
+            data: number[];
+            /**
+             * Min
+             * @description smallest stored value over all heads (before normalize)
+             */
+            min: number;
+            /**
+             * Max
+             * @description largest stored value over all heads (before normalize)
+             */
+            max: number;
+            /**
+             * Head Min
+             * @description smallest stored value of each head
+             */
+            head_min: number[];
+            /**
+             * Head Max
+             * @description largest stored value of each head
+             */
+            head_max: number[];
+            /**
+             * Prompt
+             * @description method=text: the VLM prompt index; else null
+             */
+            prompt?: number | null;
+            /**
+             * Token
+             * @description method=text: the token `t` or inclusive range `a-b` averaged; else null
+             */
+            token?: string | null;
+        };
+        /** HeadRanking */
+        HeadRanking: {
+            /**
+             * Metric
+             * @description None when no metrics exist yet
+             */
+            metric?: string | null;
+            /**
+             * Metrics
+             * @description every metric with results
+             */
+            metrics: string[];
+            /**
+             * Label
+             * @description annotation label the images were restricted to; empty = all
+             * @default
+             */
+            label: string;
+            /**
+             * Baselines
+             * @description centre Gaussian and uniform random maps, scored the same way
+             */
+            baselines: components["schemas"]["MetricStat"][];
+            /** Hint */
+            hint?: string | null;
+            /** Model */
+            model: string;
+            /** Method */
+            method: string | null;
+            /** Layer */
+            layer: number | null;
+            /**
+             * Heads
+             * @description per-head results, best first
+             */
+            heads: components["schemas"]["MetricStat"][];
+        };
+        /** Health */
+        Health: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+            store: components["schemas"]["StoreHealth"];
+            catalog: components["schemas"]["ComponentHealth"];
+            cache: components["schemas"]["CacheHealth"];
+        };
+        /** ImageDetail */
+        ImageDetail: {
+            /** Id */
+            id: string;
+            /**
+             * Path
+             * @description path relative to the gallery folder
+             */
+            path: string;
+            /** Width */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /** Sha256 */
+            sha256: string | null;
+            /**
+             * Error
+             * @description why precompute could not use the file, if it could not
+             */
+            error: string | null;
+            /**
+             * Models
+             * @description models whose maps for this image are complete
+             */
+            models: string[];
+            /** Annotations */
+            annotations: components["schemas"]["Annotation"][];
+        };
+        /** ImageMetric */
+        ImageMetric: {
+            /** Model */
+            model: string;
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /** Head */
+            head: number | null;
+            /** Metric */
+            metric: string;
+            /** Value */
+            value: number;
+        };
+        /** ImageMetrics */
+        ImageMetrics: {
+            /** Image Id */
+            image_id: string;
+            /** Values */
+            values: components["schemas"]["ImageMetric"][];
+        };
+        /** ImagePage */
+        ImagePage: {
+            /**
+             * Total
+             * @description images matching the query, over all pages
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Items */
+            items: components["schemas"]["ImageSummary"][];
+        };
+        /** ImageRanking */
+        ImageRanking: {
+            /**
+             * Metric
+             * @description None when no metrics exist yet
+             */
+            metric?: string | null;
+            /**
+             * Metrics
+             * @description every metric with results
+             */
+            metrics: string[];
+            /**
+             * Label
+             * @description annotation label the images were restricted to; empty = all
+             * @default
+             */
+            label: string;
+            /**
+             * Baselines
+             * @description centre Gaussian and uniform random maps, scored the same way
+             */
+            baselines: components["schemas"]["MetricStat"][];
+            /** Hint */
+            hint?: string | null;
+            /** Model */
+            model: string;
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /** Head */
+            head: number | null;
+            /**
+             * Images
+             * @description best first
+             */
+            images: components["schemas"]["ImageScore"][];
+        };
+        /** ImageScore */
+        ImageScore: {
+            /** Image Id */
+            image_id: string;
+            /** Value */
+            value: number;
+        };
+        /** ImageSummary */
+        ImageSummary: {
+            /** Id */
+            id: string;
+            /**
+             * Path
+             * @description path relative to the gallery folder
+             */
+            path: string;
+            /** Width */
+            width: number | null;
+            /** Height */
+            height: number | null;
+            /** Sha256 */
+            sha256: string | null;
+            /**
+             * Error
+             * @description why precompute could not use the file, if it could not
+             */
+            error: string | null;
+            /**
+             * Models
+             * @description models whose maps for this image are complete
+             */
+            models: string[];
+            /**
+             * Annotations
+             * @description how many ground-truth regions the image has
+             */
+            annotations: number;
+        };
+        /** LayerProgression */
+        LayerProgression: {
+            /**
+             * Metric
+             * @description None when no metrics exist yet
+             */
+            metric?: string | null;
+            /**
+             * Metrics
+             * @description every metric with results
+             */
+            metrics: string[];
+            /**
+             * Label
+             * @description annotation label the images were restricted to; empty = all
+             * @default
+             */
+            label: string;
+            /**
+             * Baselines
+             * @description centre Gaussian and uniform random maps, scored the same way
+             */
+            baselines: components["schemas"]["MetricStat"][];
+            /** Hint */
+            hint?: string | null;
+            /** Model */
+            model: string;
+            /** Method */
+            method: string | null;
+            /** Layers */
+            layers: components["schemas"]["MetricStat"][];
+        };
+        /** Leaderboard */
+        Leaderboard: {
+            /**
+             * Metric
+             * @description None when no metrics exist yet
+             */
+            metric?: string | null;
+            /**
+             * Metrics
+             * @description every metric with results
+             */
+            metrics: string[];
+            /**
+             * Label
+             * @description annotation label the images were restricted to; empty = all
+             * @default
+             */
+            label: string;
+            /**
+             * Baselines
+             * @description centre Gaussian and uniform random maps, scored the same way
+             */
+            baselines: components["schemas"]["MetricStat"][];
+            /** Hint */
+            hint?: string | null;
+            /** Method */
+            method: string | null;
+            /**
+             * Layer
+             * @description None: each model's last layer
+             */
+            layer: number | null;
+            /** Rows */
+            rows: components["schemas"]["MetricStat"][];
+        };
+        /**
+         * MapSlice
+         * @description One attention map on the patch grid: raw probabilities unless `normalize` says otherwise.
+         */
+        MapSlice: {
+            /** Image Id */
+            image_id: string;
+            /** Model */
+            model: string;
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description null: fused over heads
+             */
+            head: number | null;
+            /**
+             * Fusion
+             * @description how heads were fused; null for a single head
+             */
+            fusion: ("mean" | "max" | "min") | null;
+            /** Weights */
+            weights: string;
+            /**
+             * Normalize
+             * @enum {string}
+             */
+            normalize: "none" | "minmax";
+            /**
+             * Shape
+             * @description [gh, gw]
+             */
+            shape: number[];
+            /**
+             * Data
+             * @description gh*gw values, row-major, float16 precision
+             */
+            data: number[];
+            /**
+             * Min
+             * @description smallest stored value of this map (before normalize)
+             */
+            min: number;
+            /**
+             * Max
+             * @description largest stored value of this map (before normalize)
+             */
+            max: number;
+            /**
+             * Prompt
+             * @description method=text: the VLM prompt index; else null
+             */
+            prompt?: number | null;
+            /**
+             * Token
+             * @description method=text: the token `t` or inclusive range `a-b` averaged; else null
+             */
+            token?: string | null;
+        };
+        /**
+         * MetricStat
+         * @description A metric over the annotated images: mean, standard deviation, bootstrap 95% CI, count.
+         */
+        MetricStat: {
+            /** Model */
+            model: string;
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description None: the heads fused (mean)
+             */
+            head?: number | null;
+            /** Mean */
+            mean: number;
+            /** Std */
+            std: number;
+            /** Ci Low */
+            ci_low: number;
+            /** Ci High */
+            ci_high: number;
+            /** Count */
+            count: number;
+        };
+        /** ModelInfo */
+        ModelInfo: {
+            /** Key */
+            key: string;
+            /**
+             * Kind
+             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)
+             * @enum {string}
+             */
+            kind: "vit" | "vlm";
+            /** Family */
+            family: string;
+            /** Checkpoint */
+            checkpoint: string;
+            /** Revision */
+            revision: string | null;
+            /**
+             * Weights
+             * @description pretrained | random: which weights produced every map of this model
+             */
+            weights: string;
+            /**
+             * Image Size
+             * @description input side in pixels; null for VLMs (dynamic resolution)
+             */
+            image_size: number | null;
+            /** Patch */
+            patch: number;
+            /**
+             * Grid
+             * @description [gh, gw]: the patch grid every map lives on; null for VLMs, whose grid differs from image to image (every map response carries its shape)
+             */
+            grid: number[] | null;
+            /**
+             * Layers
+             * @description transformer layers (of the language model for VLMs)
+             */
+            layers: number;
+            /**
+             * Heads
+             * @description attention heads (of the language model for VLMs)
+             */
+            heads: number;
+            /**
+             * Methods
+             * @description map methods, in display order
+             */
+            methods: string[];
+            /**
+             * Per Head Methods
+             * @description methods with per-head maps (head=..., fusion=max|min)
+             */
+            per_head_methods: string[];
+            /**
+             * Method Layers
+             * @description layers per method (the pooling head has one; a VLM's mean and rollout: the vision tower's)
+             */
+            method_layers: {
+                [key: string]: number;
+            };
+            /**
+             * Method Heads
+             * @description heads per method (a VLM's text: the language model's; mean, rollout: the vision tower's)
+             */
+            method_heads: {
+                [key: string]: number;
+            };
+            /**
+             * Prompts
+             * @description VLM prompts ever run, index = the `prompt` parameter; [] for ViTs
+             */
+            prompts: string[];
+            /**
+             * Merge
+             * @description VLM spatial merge (one image token = merge×merge patches); null for ViTs
+             */
+            merge: number | null;
+            /**
+             * Min Pixels
+             * @description VLM processor's smallest image area in pixels; null for ViTs
+             */
+            min_pixels: number | null;
+            /**
+             * Max Pixels
+             * @description VLM processor's largest image area in pixels; null for ViTs
+             */
+            max_pixels: number | null;
+            /**
+             * Max New Tokens
+             * @description VLM answer length limit; null for ViTs
+             */
+            max_new_tokens: number | null;
+            /** Has Cls */
+            has_cls: boolean;
+            /** Has Pool */
+            has_pool: boolean;
+            /** Registers */
+            registers: number;
+            /**
+             * Prefix Tokens
+             * @description names of the tokens before the patches, e.g. cls, reg0
+             */
+            prefix_tokens: string[];
+            /** Per Head */
+            per_head: boolean;
+            /** Dtype */
+            dtype: string;
+            /** Schema Version */
+            schema_version: number;
+        };
+        /** ModelList */
+        ModelList: {
+            /** Models */
+            models: components["schemas"]["ModelInfo"][];
+        };
+        /**
+         * PrefixShares
+         * @description Per layer and head, the share of the query's attention that goes to each prefix token.
+         */
+        PrefixShares: {
+            /** Image Id */
+            image_id: string;
+            /** Model */
+            model: string;
+            /** Weights */
+            weights: string;
+            /**
+             * Query
+             * @description cls: the CLS row; mean: the mean over all query rows
+             * @enum {string}
+             */
+            query: "cls" | "mean";
+            /**
+             * Tokens
+             * @description prefix token names, the last axis of data
+             */
+            tokens: string[];
+            /**
+             * Shape
+             * @description [layers, heads, tokens]
+             */
+            shape: number[];
+            /**
+             * Data
+             * @description layers*heads*tokens shares in [0, 1], row-major
+             */
+            data: number[];
+        };
+        /** PromptRef */
+        PromptRef: {
+            /**
+             * Index
+             * @description the `prompt` parameter
+             */
+            index: number;
+            /** Text */
+            text: string;
+        };
+        /** StoreHealth */
+        StoreHealth: {
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail?: string | null;
+            /** Url */
+            url: string;
+            /** Models */
+            models?: number | null;
+        };
+        /** TextToken */
+        TextToken: {
+            /**
+             * Index
+             * @description the `token` parameter: 0-based among the stored text tokens
+             */
+            index: number;
+            /**
+             * Id
+             * @description the tokenizer's id
+             */
+            id: number;
+            /** Text */
+            text: string;
+            /**
+             * Role
+             * @description template (chat scaffolding, markers), prompt (the user's text) or answer
+             */
+            role: string;
+            /**
+             * Position
+             * @description position in the model's input sequence
+             */
+            position: number;
+        };
+        /**
+         * TokenList
+         * @description The text tokens of one VLM prompt on one image, with each token's share of attention on the image.
+         */
+        TokenList: {
+            /** Image Id */
+            image_id: string;
+            /** Model */
+            model: string;
+            /** Weights */
+            weights: string;
+            /** Prompt */
+            prompt: number;
+            /** Prompt Text */
+            prompt_text: string;
+            /**
+             * Answer
+             * @description the generated answer
+             */
+            answer: string;
+            /**
+             * Prompts
+             * @description the prompts done for this image
+             */
+            prompts: components["schemas"]["PromptRef"][];
+            /**
+             * Grid
+             * @description [gh, gw] of the text maps: the merged grid, one cell per image token
+             */
+            grid: number[];
+            /**
+             * Vision Grid
+             * @description [gh, gw] of the vision tower's maps (mean, rollout)
+             */
+            vision_grid: number[];
+            /**
+             * Resized
+             * @description [height, width] in pixels the model saw
+             */
+            resized: number[];
+            /**
+             * Image Tokens
+             * @description [start, stop) positions of the image tokens in the sequence
+             */
+            image_tokens: number[];
+            /** Layers */
+            layers: number;
+            /** Heads */
+            heads: number;
+            /**
+             * Head
+             * @description null: image_mass is the mean over heads
+             */
+            head: number | null;
+            /**
+             * Tokens
+             * @description the text tokens after the image, in sequence order
+             */
+            tokens: components["schemas"]["TextToken"][];
+            /**
+             * Image Mass
+             * @description [token][layer]: Σ over image tokens of the token's attention (mean over heads, or `head`)
+             */
+            image_mass: number[][];
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    health_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    list_models_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_model_info_models__model__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelInfo"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_images_images_get: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description images to skip */
+                offset?: number;
+                /** @description substring of the id or path */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_image_images__image_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageDetail"];
+                };
+            };
+            /** @description unknown image */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_file_images__image_id__file_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the original file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": unknown;
+                };
+            };
+            /** @description unknown image */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the file is not a usable image, or is gone */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_thumbnail_images__image_id__thumbnail_get: {
+        parameters: {
+            query?: {
+                /** @description longer side in pixels (never upscaled) */
+                size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a JPEG, the longer side `size` pixels at most */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description unknown image */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the file is not a usable image, or is gone */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_raw_attention__image_id__raw_get: {
+        parameters: {
+            query: {
+                /** @description none: the stored probabilities; minmax: rescaled to [0, 1] */
+                normalize?: "none" | "minmax";
+                /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
+                format?: "json" | "f16";
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description map method; default: the model's first (cls, or mean without CLS) */
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text") | null;
+                /** @description 0-based layer; default: the last */
+                layer?: number | null;
+                /** @description 0-based head; omitted: fused over heads */
+                head?: number | null;
+                /** @description how heads are fused when head is omitted (default mean; max|min need per-head data) */
+                fusion?: ("mean" | "max" | "min") | null;
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MapSlice as JSON, or float16 bytes with `format=f16` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapSlice"];
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_heads_attention__image_id__heads_get: {
+        parameters: {
+            query: {
+                /** @description none: the stored probabilities; minmax: rescaled to [0, 1] */
+                normalize?: "none" | "minmax";
+                /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
+                format?: "json" | "f16";
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description map method; default: the model's first (cls, or mean without CLS) */
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text") | null;
+                /** @description 0-based layer; default: the last */
+                layer?: number | null;
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HeadMaps as JSON, or float16 bytes with `format=f16` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadMaps"];
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tokens_attention__image_id__tokens_get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description an index into the model's `prompts` that is done for the image; default: the first done (0) */
+                prompt?: number | null;
+                /** @description 0-based head of the language model; omitted: mean over heads */
+                head?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_prefix_attention__image_id__prefix_get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrefixShares"];
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_heatmap_attention__image_id__heatmap_png_get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description map method; default: the model's first (cls, or mean without CLS) */
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text") | null;
+                /** @description 0-based layer; default: the last */
+                layer?: number | null;
+                /** @description 0-based head; omitted: fused over heads */
+                head?: number | null;
+                /** @description how heads are fused when head is omitted (default mean; max|min need per-head data) */
+                fusion?: ("mean" | "max" | "min") | null;
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
+                /** @description matplotlib colormap */
+                colormap?: "viridis" | "magma" | "inferno" | "plasma" | "cividis" | "turbo" | "gray";
+                /** @description longer side in pixels; the image's aspect ratio */
+                size?: number;
+                /** @description minmax: the map's own range; none: probabilities 0..1 */
+                normalize?: "none" | "minmax";
+                /** @description value at the colormap's low end */
+                vmin?: number | null;
+                /** @description value at the colormap's high end */
+                vmax?: number | null;
+                /** @description blend over the image (else a transparent RGBA map) */
+                overlay?: boolean;
+                /** @description weight of the heatmap colours */
+                opacity?: number;
+                /** @description draw the image's annotation boxes */
+                boxes?: boolean;
+                /** @description how the patch grid is upsampled */
+                interpolation?: "nearest" | "bilinear" | "bicubic";
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the rendered heatmap */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    leaderboard_metrics_leaderboard_get: {
+        parameters: {
+            query?: {
+                /** @description map method; default: all */
+                method?: string | null;
+                /** @description 0-based layer */
+                layer?: number | null;
+                /** @description only images with boxes of this label */
+                label?: string;
+                /** @description metric name; default: the first available */
+                metric?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Leaderboard"];
+                };
+            };
+            /** @description a metric or method that does not exist */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    layers_metrics_model__model__layers_get: {
+        parameters: {
+            query?: {
+                /** @description map method; default: all */
+                method?: string | null;
+                /** @description only images with boxes of this label */
+                label?: string;
+                /** @description metric name; default: the first available */
+                metric?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LayerProgression"];
+                };
+            };
+            /** @description a metric or method that does not exist */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heads_metrics_model__model__heads_get: {
+        parameters: {
+            query?: {
+                /** @description map method; default: all */
+                method?: string | null;
+                /** @description 0-based layer */
+                layer?: number | null;
+                /** @description only images with boxes of this label */
+                label?: string;
+                /** @description metric name; default: the first available */
+                metric?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeadRanking"];
+                };
+            };
+            /** @description a metric or method that does not exist */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    images_metrics_model__model__images_get: {
+        parameters: {
+            query?: {
+                /** @description map method; default: all */
+                method?: string | null;
+                /** @description 0-based layer */
+                layer?: number | null;
+                /** @description 0-based head; omitted: fused */
+                head?: number | null;
+                /** @description only images with boxes of this label */
+                label?: string;
+                /** @description metric name; default: the first available */
+                metric?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageRanking"];
+                };
+            };
+            /** @description a metric or method that does not exist */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    image_metrics_metrics__image_id__get: {
+        parameters: {
+            query?: {
+                /** @description include per-head values (many) */
+                heads?: boolean;
+                /** @description only this model */
+                model?: string | null;
+                /** @description map method; default: all */
+                method?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageMetrics"];
+                };
+            };
+            /** @description a metric or method that does not exist */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+}
