@@ -22,11 +22,8 @@ from ssl_attention.store.catalog.records import (
 )
 from ssl_attention.store.catalog.writer import CatalogWriter
 
-Catalog = CatalogWriter  # the name precompute still uses; to be renamed to CatalogWriter at merge
-
 __all__ = [
     "AnnotationBox",
-    "Catalog",
     "CatalogReader",
     "CatalogUnavailable",
     "CatalogWriter",
