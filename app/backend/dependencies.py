@@ -4,7 +4,8 @@ Lookups raise `ApiError` (404 for an unknown model or image, 409 for maps not pr
 422 for an image precompute could not decode). They block on I/O, so they are plain `def`s and
 FastAPI runs them in its threadpool. A model key is whatever name the store holds a group under
 (a registry key, or a variant's name): it is looked up in the store, never in the model registry.
-The service container is `container.py`; map requests (slices, text tokens) `map_requests.py`.
+The service container is `container.py` (`Services` and `ServicesDep` are importable from here
+too); map requests (slices, text tokens) are `map_requests.py`.
 """
 
 from __future__ import annotations
@@ -18,23 +19,6 @@ from app.backend.errors import ApiError
 from app.backend.services.store import StoredModel
 from app.backend.services.targets import Target
 from ssl_attention.store.catalog import ImageInfo
-
-__all__ = [  # Services and ServicesDep are re-exported: routers and main.py import them from here too
-    "ImageDep",
-    "ImageId",
-    "ModelDep",
-    "ModelKey",
-    "Services",
-    "ServicesDep",
-    "SizedImageDep",
-    "TargetDep",
-    "get_image",
-    "get_model",
-    "get_target",
-    "lookup_model",
-    "lookup_target",
-    "quoted",
-]
 
 MAX_ECHO = 80  # characters of a client-supplied id quoted back in an error message
 
