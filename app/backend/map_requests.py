@@ -99,7 +99,7 @@ def done_prompts(services: Services, target: Target) -> list[VlmSample]:
 def read_span(services: Services, target: Target, prompt: int | None, token: str | None) -> TokenSpan:
     """The prompt and tokens of a text request (reads the catalog and the prompt's attrs)."""
     index = resolve_prompt(done_prompts(services, target), target.image_id, target.model.attrs.key, prompt)
-    tokens = prompt_attrs(services.store, target.model, target.row, target.sha256, index).tokens
+    tokens = prompt_attrs(services.store, target, index).tokens
     first, last = resolve_tokens(token, tokens)
     return TokenSpan(index, first, last)
 

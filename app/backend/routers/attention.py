@@ -148,14 +148,13 @@ def get_heads(
 def get_tokens(request: Request, asked: TokensRequestDep, services: ServicesDep) -> Response:
     """A VLM prompt's text tokens (those after the image, in sequence order) with, per token and
     layer, the share of its attention on the image (mean over heads, or one `head`)."""
-    target = asked.target
-    model, row, sha256, attrs = target.model, target.row, target.sha256, target.model.attrs
-    etag = make_etag("tokens", model.fingerprint, row, sha256, asked.prompt, asked.head)
+    target, attrs = asked.target, asked.target.model.attrs
+    etag = make_etag("tokens", target.model.fingerprint, target.row, target.sha256, asked.prompt, asked.head)
     cached = services.http.not_modified(request, etag)
     if cached is not None:
         return cached
-    sample = sample_attrs(services.store, model, row, sha256)
-    prompt = prompt_attrs(services.store, model, row, sha256, asked.prompt)
+    sample = sample_attrs(services.store, target)
+    prompt = prompt_attrs(services.store, target, asked.prompt)
     mass = read_image_mass(services.store, target, asked.prompt, asked.head)
     body = TokenList(
         image_id=target.image_id,

@@ -106,24 +106,22 @@ def _malformed(model: StoredModel, path: str, error: Exception) -> Unavailable:
     )
 
 
-def sample_attrs(store: AttentionStore, model: StoredModel, row: int, sha256: str) -> VlmSampleAttrs:
+def sample_attrs(store: AttentionStore, target: Target) -> VlmSampleAttrs:
     """The attrs of `samples/<row>`: the image's merged grid, vision grid and resized size."""
-    path = VlmAttrs.sample_path(row)
+    path = VlmAttrs.sample_path(target.row)
     try:
-        return VlmSampleAttrs.from_attrs(store.group_attrs(model, path, row, sha256))
+        return VlmSampleAttrs.from_attrs(store.group_attrs(target.model, path, target.row, target.sha256))
     except (KeyError, TypeError, ValueError, IndexError) as error:
-        raise _malformed(model, path, error) from None
+        raise _malformed(target.model, path, error) from None
 
 
-def prompt_attrs(
-    store: AttentionStore, model: StoredModel, row: int, sha256: str, prompt: int
-) -> VlmPromptAttrs:
+def prompt_attrs(store: AttentionStore, target: Target, prompt: int) -> VlmPromptAttrs:
     """The attrs of `samples/<row>/prompts/<prompt>`: the prompt, the answer and the text tokens."""
-    path = VlmAttrs.prompt_path(row, prompt)
+    path = VlmAttrs.prompt_path(target.row, prompt)
     try:
-        return VlmPromptAttrs.from_attrs(store.group_attrs(model, path, row, sha256))
+        return VlmPromptAttrs.from_attrs(store.group_attrs(target.model, path, target.row, target.sha256))
     except (KeyError, TypeError, ValueError) as error:
-        raise _malformed(model, path, error) from None
+        raise _malformed(target.model, path, error) from None
 
 
 def read_image_mass(store: AttentionStore, target: Target, prompt: int, head: int | None) -> np.ndarray:
