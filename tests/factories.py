@@ -137,6 +137,7 @@ def write_vlm_fixture(
     image_ids: Sequence[str],
     *,
     key: str = "qwen2_5_vl",
+    base_key: str = "",
     pending: Sequence[str] = (),
     images: Path | None = None,
     prompts: Sequence[str] = VLM_PROMPTS,
@@ -160,6 +161,7 @@ def write_vlm_fixture(
     heads, `image_mass` the sum of each per-head map over the grid (float32). `pending` images
     get a row and their vision arrays but are never marked done (the API answers 409).
     Images the catalog does not know are added, with a synthetic PNG in `images` when given.
+    `base_key` stores the group as a named variant of that registry key (default: `key` itself).
     Returns everything written, so tests can compute expectations with numpy.
     """
     merge, patch = 2, 14
@@ -167,7 +169,8 @@ def write_vlm_fixture(
     writer = AttentionStoreWriter(store_url)
     base = VlmAttrs(
         key=key,
-        family=key,
+        base_key=base_key,
+        family=base_key or key,
         checkpoint=f"synthetic/{key}",
         weights=weights,
         layers=layers,
@@ -232,3 +235,67 @@ def write_vlm_fixture(
     catalog.finish_run(run_id, status="done", seconds=0.0)
     catalog.close()
     return VlmFixture(attrs, done, {image_id: rows[image_id] for image_id in pending})
+
+
+# --- ViT groups -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VitFixture:
+    attrs: VitAttrs
+    arrays: dict[str, dict[str, np.ndarray]]  # done image id -> array path (`cls/heads` …) -> its row
+    rows: dict[str, int]  # every image given a row, done or pending
+
+
+def vit_maps(attrs: VitAttrs, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One image's row of every array of `attrs`: per-head maps attention-like (positive, each
+    summing to 1), fused maps their mean over heads (rollout: its own map), prefix shares in [0, 0.3)."""
+    maps: dict[str, np.ndarray] = {}
+    specs = attrs.array_specs()
+    for spec in specs:  # the heads arrays first: the fused ones are their means
+        if spec.kind == "heads" and spec.method != "prefix":
+            maps[spec.path] = _probabilities(rng, spec.shape, 1.0)
+    for spec in specs:
+        if spec.method == "prefix":
+            maps[spec.path] = rng.uniform(0.0, 0.3, spec.shape).astype(np.float16)
+        elif spec.kind == "fused":
+            heads = maps.get(f"{spec.method}/heads")
+            fused = _probabilities(rng, spec.shape, 1.0) if heads is None else _mean_over_heads(heads, axis=1)
+            maps[spec.path] = fused
+    return maps
+
+
+def write_vit_fixture(
+    store_url: str,
+    db_url: str,
+    image_ids: Sequence[str],
+    attrs: VitAttrs,
+    *,
+    pending: Sequence[str] = (),
+    images: Path | None = None,
+    seed: int = 0,
+) -> VitFixture:
+    """A synthetic ViT group written through the real writer and catalog (the group is rebuilt),
+    stored under `attrs.key`: give `attrs` a `base_key` (e.g. `model_attrs(key="dinov2-ft",
+    base_key="dinov2")`) to write a named variant beside its base. Every array of `attrs` gets
+    `vit_maps` per done image; `pending` images get a row but are never marked done (409).
+    Images the catalog does not know are added (a synthetic PNG in `images` when given)."""
+    catalog = Catalog.open(db_url)
+    writer = AttentionStoreWriter(store_url)
+    everything = [*image_ids, *pending]
+    for image_id in everything:
+        if catalog.image(image_id) is None:
+            _register_image(catalog, image_id, (attrs.image_size, attrs.image_size), images)
+    catalog.reset_model(attrs.key)
+    rows = catalog.assign_rows(attrs.key, everything)
+    writer.prepare(attrs, max(rows.values()) + 1, rebuild=True)
+    run_id = catalog.start_run(attrs.key, attrs.checkpoint, attrs.weights, {"fixture": True})
+    arrays: dict[str, dict[str, np.ndarray]] = {}
+    for image_id in image_ids:
+        arrays[image_id] = vit_maps(attrs, np.random.default_rng([seed, rows[image_id]]))
+        data = {path: values[None] for path, values in arrays[image_id].items()}
+        writer.write_rows(attrs.key, [rows[image_id]], data)
+    catalog.mark_done(attrs.key, list(image_ids), run_id)
+    catalog.finish_run(run_id, status="done", seconds=0.0)
+    catalog.close()
+    return VitFixture(attrs, arrays, rows)

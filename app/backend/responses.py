@@ -9,13 +9,20 @@ catalog lookup and no decoding.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Literal, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel
 
+from app.backend.services.attention import MapRequest, Maps
+from app.backend.services.slices import f16_bytes, json_float
+
 API_REVISION = "1"  # bump when the bytes of a response change for the same inputs
 JSON = "application/json"
+F16 = "application/octet-stream"
+
+M = TypeVar("M", bound=Maps)
 
 
 def make_etag(*parts: object) -> str:
@@ -72,3 +79,37 @@ class CachePolicy:
         if cached is not None:
             return cached
         return Response(content, media_type=media_type, headers={**self.headers(etag), **(headers or {})})
+
+
+def array_headers(asked: MapRequest, maps: Maps) -> dict[str, str]:
+    """What an f16 body does not say itself: its shape, dtype, weights, range and text selection."""
+    headers = {
+        "X-Shape": ",".join(str(n) for n in maps.values.shape),
+        "X-Dtype": "float16",
+        "X-Weights": asked.target.model.attrs.weights,
+        "X-Min": repr(json_float(maps.low)),
+        "X-Max": repr(json_float(maps.high)),
+    }
+    if asked.span is not None:
+        headers["X-Prompt"], headers["X-Token"] = str(asked.span.prompt), asked.span.label
+    return headers
+
+
+def send_array(
+    request: Request,
+    http: CachePolicy,
+    asked: MapRequest,
+    etag: str,
+    format: Literal["json", "f16"],
+    read: Callable[[], M],
+    body: Callable[[M], BaseModel],
+) -> Response:
+    """A map response: 304 when the client holds `etag` (nothing is read), else `read()` sent as
+    float16 bytes with `array_headers` (`format=f16`) or as the JSON `body` of what was read."""
+    cached = http.not_modified(request, etag)
+    if cached is not None:
+        return cached
+    maps = read()
+    if format == "f16":
+        return http.content(request, f16_bytes(maps.values), F16, etag, array_headers(asked, maps))
+    return http.json(request, body(maps), etag)

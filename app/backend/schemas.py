@@ -48,7 +48,11 @@ class Health(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    key: str
+    key: str = Field(description="the name the store holds the model under: the `model` parameter")
+    base_key: str = Field(
+        description="the registry key the model is built like; differs from `key` for a named variant "
+        "(e.g. a fine-tuned copy stored beside its base)"
+    )
     kind: Literal["vit", "vlm"] = Field(
         description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)"
     )

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 
 from app.backend.dependencies import ModelDep, ServicesDep
 from app.backend.responses import make_etag
 from app.backend.schemas import ErrorBody, ModelInfo, ModelList
+from app.backend.services.kinds import api_of
 from app.backend.services.store import StoredModel
-from ssl_attention.store.layout import VitAttrs, VlmAttrs
 
 router = APIRouter(tags=["models"])
 
+ENTRY_REVISION = 2  # in the ETags of /models: bump when the fields of an entry change (2: base_key)
+
 
 def model_info(model: StoredModel) -> ModelInfo:
+    """The fields every kind has, and those its `kinds.KindApi.info` gives (grid, prompts …)."""
     attrs = model.attrs
-    common = dict(
+    return ModelInfo(
         key=attrs.key,
+        base_key=attrs.base_key,
         family=attrs.family,
         checkpoint=attrs.checkpoint,
         revision=attrs.revision,
@@ -33,46 +35,7 @@ def model_info(model: StoredModel) -> ModelInfo:
         per_head=attrs.per_head,
         dtype=attrs.dtype,
         schema_version=attrs.schema_version,
-    )
-    if isinstance(attrs, VlmAttrs):
-        return vlm_info(attrs, common)
-    return vit_info(attrs, common)
-
-
-def vit_info(attrs: VitAttrs, common: dict[str, Any]) -> ModelInfo:
-    return ModelInfo(
-        **common,
-        kind="vit",
-        image_size=attrs.image_size,
-        grid=list(attrs.grid),
-        prompts=[],
-        merge=None,
-        min_pixels=None,
-        max_pixels=None,
-        max_new_tokens=None,
-        has_cls=attrs.has_cls,
-        has_pool=attrs.has_pool,
-        registers=attrs.registers,
-        prefix_tokens=list(attrs.prefix_tokens),
-    )
-
-
-def vlm_info(attrs: VlmAttrs, common: dict[str, Any]) -> ModelInfo:
-    """Grids differ from image to image: every map response and /tokens carry theirs."""
-    return ModelInfo(
-        **common,
-        kind="vlm",
-        image_size=None,
-        grid=None,
-        prompts=list(attrs.prompts),
-        merge=attrs.merge,
-        min_pixels=attrs.min_pixels,
-        max_pixels=attrs.max_pixels,
-        max_new_tokens=attrs.max_new_tokens,
-        has_cls=False,
-        has_pool=False,
-        registers=0,
-        prefix_tokens=[],
+        **api_of(attrs).info(attrs),
     )
 
 
@@ -81,7 +44,9 @@ def list_models(request: Request, services: ServicesDep) -> Response:
     """Every model in the store with its layers, heads, grid, methods and weights (VLMs: also
     their prompts; their grid is per image)."""
     models = services.store.models()
-    etag = make_etag("models", tuple((key, model.fingerprint) for key, model in models.items()))
+    etag = make_etag(
+        "models", ENTRY_REVISION, tuple((key, model.fingerprint) for key, model in models.items())
+    )
     body = ModelList(models=[model_info(model) for model in models.values()])
     return services.http.json(request, body, etag)
 
@@ -94,5 +59,5 @@ def list_models(request: Request, services: ServicesDep) -> Response:
 def get_model_info(request: Request, model: ModelDep, services: ServicesDep) -> Response:
     """One model's attributes."""
     return services.http.json(
-        request, model_info(model), make_etag("model", model.attrs.key, model.fingerprint)
+        request, model_info(model), make_etag("model", ENTRY_REVISION, model.attrs.key, model.fingerprint)
     )

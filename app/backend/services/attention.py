@@ -1,23 +1,45 @@
-"""Reading maps for a request: chunk from the cache (or the store), slice, fuse, normalise.
+"""Reading maps for a request: chunk from the cache (or the store), slice, fuse, normalise, draw.
 
-ViT groups hold one chunk per image and array; VLM groups hold the vision tower's arrays in
-`samples/<row>/` and, per prompt, one chunk per text token in `samples/<row>/prompts/<k>/`
-(`method=text`, averaged over a `TokenSpan`).
+Where an image's maps are differs by kind (a ViT group holds one chunk per image and array; a
+VLM group one subgroup per image and prompt): `kinds.api_of(attrs).read_layer` says. Everything
+else here is the same for every kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from app.backend.services.catalog import CatalogReader
 from app.backend.services.heatmap import Box, HeatmapStyle, render_heatmap, scale_values
+from app.backend.services.images import fit_within, open_rgb, resolve_gallery_file
+from app.backend.services.kinds import api_of
 from app.backend.services.slices import Normalize, SliceSpec, fuse_layer, normalize
-from app.backend.services.store import AttentionStore, StoredModel
-from app.backend.services.vlm import TokenSpan
-from ssl_attention.store.layout import IMAGE_MASS, VlmAttrs
+from app.backend.services.store import AttentionStore
+from app.backend.services.targets import Target, TokenSpan
+from ssl_attention.store.catalog import ImageInfo
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """A resolved request for maps of one image: the model's maps (`target`), which of them
+    (`spec`), and for a text method the prompt and tokens (`span`, else None)."""
+
+    target: Target
+    spec: SliceSpec
+    span: TokenSpan | None = None
+
+    def cache_parts(self) -> tuple[object, ...]:
+        """What identifies the maps read, for an ETag: the group's attribute fingerprint, the
+        image's row and content hash and the slice (a text selection after any other parts)."""
+        model = self.target.model
+        return (model.fingerprint, self.target.row, self.target.sha256, self.spec)
+
+    def span_parts(self) -> tuple[object, ...]:
+        """What a text selection adds to an ETag (nothing otherwise: tags without one stay as they were)."""
+        return () if self.span is None else (self.span,)
 
 
 @dataclass(frozen=True)
@@ -29,101 +51,68 @@ class Maps:
     high: np.float16
 
 
-def _finish(raw: np.ndarray, mode: Normalize) -> Maps:
+@dataclass(frozen=True)
+class PerHeadMaps(Maps):
+    """Every head of one layer, with each head's min and max of the stored values."""
+
+    head_low: np.ndarray
+    head_high: np.ndarray
+
+
+def read_layer(store: AttentionStore, asked: MapRequest, array_path: str) -> np.ndarray:
+    """Layer `spec.layer` of the image's `array_path` (e.g. `cls/heads`): (gh, gw) from a fused
+    array, (H, gh, gw) from a heads array. For a text method, the mean over the span's tokens."""
+    spec = asked.spec
+    api = api_of(asked.target.model.attrs)
+    return api.read_layer(store, asked.target, spec.method, spec.layer, array_path, asked.span)
+
+
+def read_map(store: AttentionStore, asked: MapRequest, mode: Normalize) -> Maps:
+    """The (gh, gw) map of the request (of its span's tokens for a text method)."""
+    raw = fuse_layer(read_layer(store, asked, asked.spec.array_path), asked.spec)
     return Maps(normalize(raw, mode), raw.min(), raw.max())
 
 
-def read_layer(
-    store: AttentionStore,
-    model: StoredModel,
-    row: int,
-    sha256: str,
-    spec: SliceSpec,
-    array_path: str,
-    span: TokenSpan | None = None,
-) -> np.ndarray:
-    """Layer `spec.layer` of the image's `array_path` (e.g. `cls/heads`): (gh, gw) from a fused
-    array, (H, gh, gw) from a heads array. For `method=text`, the mean over `span`'s tokens."""
-    if not isinstance(model.attrs, VlmAttrs):
-        return store.read_chunk(model, array_path, row, sha256)[spec.layer]
-    if spec.method != "text":  # the vision tower's arrays: one chunk per image
-        return store.read_array(model, f"{VlmAttrs.sample_path(row)}/{array_path}", row, sha256)[spec.layer]
-    if span is None:
-        raise ValueError("method=text needs a TokenSpan")
-    path = f"{VlmAttrs.prompt_path(row, span.prompt)}/{array_path}"
-    layers = [store.read_array(model, path, row, sha256, token)[spec.layer] for token in span.tokens]
-    if len(layers) == 1:
-        return layers[0]
-    mean: np.ndarray = np.stack(layers).astype(np.float32).mean(axis=0)
-    return mean.astype(np.float16)
+def read_heads(store: AttentionStore, asked: MapRequest, mode: Normalize) -> PerHeadMaps:
+    """The (H, gh, gw) maps of every head of the request's layer, with each head's min and max."""
+    raw = read_layer(store, asked, f"{asked.spec.method}/heads")
+    return PerHeadMaps(normalize(raw, mode), raw.min(), raw.max(), raw.min(axis=(1, 2)), raw.max(axis=(1, 2)))
 
 
-def read_map(
-    store: AttentionStore,
-    model: StoredModel,
-    row: int,
-    sha256: str,
-    spec: SliceSpec,
-    mode: Normalize,
-    span: TokenSpan | None = None,
-) -> Maps:
-    """The (gh, gw) map of `spec` (of `span`'s tokens for `method=text`)."""
-    values = read_layer(store, model, row, sha256, spec, spec.array_path, span)
-    return _finish(fuse_layer(values, spec), mode)
+@dataclass(frozen=True)
+class HeatmapScene:
+    """What a heatmap is drawn over: the image's gallery path, the frame (w, h) and the boxes drawn."""
+
+    path: str
+    frame: tuple[int, int]
+    boxes: tuple[Box, ...]
 
 
-def read_heads(
-    store: AttentionStore,
-    model: StoredModel,
-    row: int,
-    sha256: str,
-    spec: SliceSpec,
-    mode: Normalize,
-    span: TokenSpan | None = None,
-) -> tuple[Maps, np.ndarray, np.ndarray]:
-    """The (H, gh, gw) maps of every head of `spec.layer`, with each head's min and max."""
-    raw = read_layer(store, model, row, sha256, spec, f"{spec.method}/heads", span)
-    return _finish(raw, mode), raw.min(axis=(1, 2)), raw.max(axis=(1, 2))
-
-
-def read_image_mass(
-    store: AttentionStore, model: StoredModel, row: int, sha256: str, prompt: int, head: int | None
-) -> np.ndarray:
-    """(T, L) float32: each text token's share of attention on the image per layer, for one
-    head or the mean over heads."""
-    mass = store.read_array(model, f"{VlmAttrs.prompt_path(row, prompt)}/{IMAGE_MASS}", row, sha256)
-    if head is not None:
-        return mass[:, :, head]
-    fused: np.ndarray = mass.astype(np.float32).mean(axis=2)
-    return fused
-
-
-def read_prefix(store: AttentionStore, model: StoredModel, row: int, sha256: str) -> np.ndarray:
-    """(L, H, n_prefix) shares of attention on each prefix token."""
-    return store.read_chunk(model, "prefix/heads", row, sha256)
+def heatmap_scene(catalog: CatalogReader, image: ImageInfo, style: HeatmapStyle) -> HeatmapScene:
+    """The frame of `image` (with a width and height) at `style.size`, and its annotation boxes
+    when `style.boxes` asks for them (maps cover the full image: no crop)."""
+    assert image.width is not None and image.height is not None
+    boxes = [Box(a.label, a.x0, a.y0, a.x1, a.y1) for a in catalog.annotations(image.id)]
+    drawn = tuple(boxes) if style.boxes else ()
+    return HeatmapScene(image.path, fit_within(image.width, image.height, style.size), drawn)
 
 
 def heatmap_png(
-    store: AttentionStore,
-    model: StoredModel,
-    row: int,
-    sha256: str,
-    spec: SliceSpec,
-    style: HeatmapStyle,
-    frame: tuple[int, int],
-    background: Image.Image | None,
-    boxes: Sequence[Box],
-    span: TokenSpan | None = None,
+    store: AttentionStore, images: Path, asked: MapRequest, style: HeatmapStyle, scene: HeatmapScene
 ) -> bytes:
-    """The map of `spec` drawn over a `frame` (w, h) with `style`: see `render_heatmap`."""
-    maps = read_map(store, model, row, sha256, spec, "none", span)
+    """The map of the request drawn over the scene's frame with `style` (blended over the image
+    from the gallery folder `images` when `style.overlay`): see `render_heatmap`."""
+    background = None
+    if style.overlay:
+        background = open_rgb(resolve_gallery_file(images, scene.path).path, fit=style.size)
+    maps = read_map(store, asked, "none")
     low, high = style.value_range(float(maps.low), float(maps.high))
     return render_heatmap(
         scale_values(maps.values, low, high),
-        frame,
+        scene.frame,
         colormap=style.colormap,
         interpolation=style.interpolation,
         opacity=style.opacity,
         background=background,
-        boxes=boxes,
+        boxes=scene.boxes,
     )

@@ -22,6 +22,7 @@ RESAMPLING = {
     "bilinear": Image.Resampling.BILINEAR,
     "bicubic": Image.Resampling.BICUBIC,
 }
+HEATMAP_MIN, HEATMAP_MAX, HEATMAP_DEFAULT = 16, 2048, 512  # bounds and default of `size` (pixels)
 BOX_COLOR = (0, 255, 136)
 PNG_COMPRESS_LEVEL = 4
 
@@ -32,7 +33,7 @@ class HeatmapStyle:
     (`none`), each overridable by `vmin`/`vmax`."""
 
     colormap: Colormap = "viridis"
-    size: int = 512  # longer side in pixels; the image's aspect ratio
+    size: int = HEATMAP_DEFAULT  # longer side in pixels; the image's aspect ratio
     normalize: Normalize = "minmax"
     vmin: float | None = None
     vmax: float | None = None

@@ -1,7 +1,8 @@
 """Which stored array answers a request, the slice of it, fusion over heads, and number encodings.
 
 Everything here is pure: it takes a model's attributes and decoded chunks, and raises
-`InvalidParameter` (with what is allowed) for requests the model cannot answer.
+`InvalidParameter` (with what is allowed) for requests the model cannot answer. Where a kind
+differs (how a head error names its scope), its `kinds.KindApi` object says.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Literal, get_args
 import numpy as np
 
 from app.backend.services.errors import InvalidParameter
-from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs, VitAttrs, VlmAttrs
+from app.backend.services.kinds import api_of
+from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs
 
 MapMethod = Literal["cls", "mean", "rollout", "pool", "text"]
 Fusion = Literal["mean", "max", "min"]
@@ -120,7 +122,7 @@ def check_head(attrs: GroupAttrs, method: str, head: int) -> None:
     """Raise unless `head` is one of the heads of `method`'s arrays."""
     n_heads = attrs.method_heads(method)
     if not 0 <= head < n_heads:
-        where = f"{attrs.key}/{method}" if isinstance(attrs, VlmAttrs) else attrs.key
+        where = api_of(attrs).head_scope(attrs, method)
         raise InvalidParameter(
             "head",
             f"head {head} is out of range for {where} ({n_heads} heads): allowed 0..{n_heads - 1}",
@@ -134,21 +136,6 @@ def resolve_heads(attrs: GroupAttrs, method: str, layer: int | None) -> SliceSpe
     resolved_layer = resolve_layer(attrs, method, layer)
     require_per_head(attrs, method, "method", "all heads of a layer")
     return SliceSpec(method, resolved_layer, None, None)
-
-
-def require_prefix(attrs: GroupAttrs) -> VitAttrs:
-    """The attrs of a ViT with prefix tokens (CLS, registers), else 400."""
-    if not isinstance(attrs, VitAttrs):
-        raise InvalidParameter(
-            "model", f"{attrs.key} is a VLM: it has no prefix tokens, so no prefix shares", []
-        )
-    if not attrs.prefix_tokens:
-        raise InvalidParameter(
-            "model",
-            f"{attrs.key} has no prefix tokens (no CLS token, no registers), so no prefix shares",
-            [],
-        )
-    return attrs
 
 
 def select_slice(chunk: np.ndarray, spec: SliceSpec) -> np.ndarray:

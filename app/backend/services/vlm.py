@@ -1,21 +1,34 @@
-"""VLM requests: which prompt and which text tokens a `method=text` request means, and the
-per-image attrs of a VLM sample (grids, tokens) as the store holds them.
+"""Vision-language models as the API sees them: the `vlm` row of `ssl_attention.kinds.KINDS`.
 
-The store keeps one subgroup per image (`samples/<row>`) and one per prompt
-(`samples/<row>/prompts/<k>`), see `ssl_attention.store.layout`. What is pure here raises
-`InvalidParameter` with what is allowed; what reads goes through `AttentionStore`'s caches.
+Which prompt and which text tokens a `method=text` request means, the per-image attrs of a VLM
+sample (grids, tokens) as the store holds them, and where each map is: the store keeps one
+subgroup per image (`samples/<row>`: the vision tower's arrays) and one per prompt
+(`samples/<row>/prompts/<k>`: one chunk per text token), see `ssl_attention.store.layout`.
+What is pure here raises `InvalidParameter` with what is allowed; what reads goes through
+`AttentionStore`'s caches. Only this module (and `vit.py` for its kind) knows which attrs
+class its groups have.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import numpy as np
 
 from app.backend.services.errors import InvalidParameter, Unavailable
 from app.backend.services.store import AttentionStore, StoredModel
+from app.backend.services.targets import Target, TokenSpan
 from ssl_attention.store.catalog import VlmSample
-from ssl_attention.store.layout import VlmAttrs, VlmPromptAttrs, VlmSampleAttrs, VlmToken
+from ssl_attention.store.layout import (
+    IMAGE_MASS,
+    GroupAttrs,
+    VlmAttrs,
+    VlmPromptAttrs,
+    VlmSampleAttrs,
+    VlmToken,
+)
 
 TOKEN_PATTERN = re.compile(r"([0-9]{1,9})(?:-([0-9]{1,9}))?")
 MAX_ECHO = 80  # characters of a client-supplied value quoted back in an error message
@@ -23,25 +36,6 @@ MAX_ECHO = 80  # characters of a client-supplied value quoted back in an error m
 
 def _quoted(value: str) -> str:
     return repr(value if len(value) <= MAX_ECHO else value[:MAX_ECHO] + "…")
-
-
-@dataclass(frozen=True)
-class TokenSpan:
-    """A resolved `method=text` selection: a prompt and an inclusive range of its text tokens,
-    whose maps are averaged (one token: its stored map as it is)."""
-
-    prompt: int
-    first: int
-    last: int
-
-    @property
-    def label(self) -> str:
-        """`t` for one token, `a-b` for a range: what the `token` parameter would say."""
-        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
-
-    @property
-    def tokens(self) -> range:
-        return range(self.first, self.last + 1)
 
 
 def resolve_prompt(done: Sequence[VlmSample], image_id: str, model: str, prompt: int | None) -> int:
@@ -112,21 +106,99 @@ def _malformed(model: StoredModel, path: str, error: Exception) -> Unavailable:
     )
 
 
-def sample_attrs(store: AttentionStore, model: StoredModel, row: int, sha256: str) -> VlmSampleAttrs:
+def sample_attrs(store: AttentionStore, target: Target) -> VlmSampleAttrs:
     """The attrs of `samples/<row>`: the image's merged grid, vision grid and resized size."""
-    path = VlmAttrs.sample_path(row)
+    path = VlmAttrs.sample_path(target.row)
     try:
-        return VlmSampleAttrs.from_attrs(store.group_attrs(model, path, row, sha256))
+        return VlmSampleAttrs.from_attrs(store.group_attrs(target.model, path, target.row, target.sha256))
     except (KeyError, TypeError, ValueError, IndexError) as error:
-        raise _malformed(model, path, error) from None
+        raise _malformed(target.model, path, error) from None
 
 
-def prompt_attrs(
-    store: AttentionStore, model: StoredModel, row: int, sha256: str, prompt: int
-) -> VlmPromptAttrs:
+def prompt_attrs(store: AttentionStore, target: Target, prompt: int) -> VlmPromptAttrs:
     """The attrs of `samples/<row>/prompts/<prompt>`: the prompt, the answer and the text tokens."""
-    path = VlmAttrs.prompt_path(row, prompt)
+    path = VlmAttrs.prompt_path(target.row, prompt)
     try:
-        return VlmPromptAttrs.from_attrs(store.group_attrs(model, path, row, sha256))
+        return VlmPromptAttrs.from_attrs(store.group_attrs(target.model, path, target.row, target.sha256))
     except (KeyError, TypeError, ValueError) as error:
-        raise _malformed(model, path, error) from None
+        raise _malformed(target.model, path, error) from None
+
+
+def read_image_mass(store: AttentionStore, target: Target, prompt: int, head: int | None) -> np.ndarray:
+    """(T, L) float32: each text token's share of attention on the image per layer, for one
+    head or the mean over heads."""
+    path = f"{VlmAttrs.prompt_path(target.row, prompt)}/{IMAGE_MASS}"
+    mass = store.read_array(target.model, path, target.row, target.sha256)
+    if head is not None:
+        return mass[:, :, head]
+    fused: np.ndarray = mass.astype(np.float32).mean(axis=2)
+    return fused
+
+
+def vlm_attrs(attrs: GroupAttrs) -> VlmAttrs:
+    """The attrs of a group of this kind (the kinds table only hands this module its own groups)."""
+    if not isinstance(attrs, VlmAttrs):
+        raise TypeError(f"{attrs.key} is not a VLM group")
+    return attrs
+
+
+class VlmApi:
+    """What differs for a vision-language model (see `kinds.KindApi`)."""
+
+    name = "vlm"
+    noun = "a VLM"
+    span_methods: tuple[str, ...] = ("text",)  # per text token: `prompt` and `token`, and /tokens
+
+    def info(self, attrs: GroupAttrs) -> dict[str, Any]:
+        """Grids differ from image to image: every map response and /tokens carry theirs."""
+        vlm = vlm_attrs(attrs)
+        return dict(
+            kind=self.name,
+            image_size=None,
+            grid=None,
+            prompts=list(vlm.prompts),
+            merge=vlm.merge,
+            min_pixels=vlm.min_pixels,
+            max_pixels=vlm.max_pixels,
+            max_new_tokens=vlm.max_new_tokens,
+            has_cls=False,
+            has_pool=False,
+            registers=0,
+            prefix_tokens=[],
+        )
+
+    def head_scope(self, attrs: GroupAttrs, method: str) -> str:
+        return f"{attrs.key}/{method}"  # the language model's heads (text) or the vision tower's
+
+    def read_layer(
+        self,
+        store: AttentionStore,
+        target: Target,
+        method: str,
+        layer: int,
+        array_path: str,
+        span: TokenSpan | None,
+    ) -> np.ndarray:
+        """The vision tower's arrays: one chunk per image; `method=text`: the mean over `span`'s tokens."""
+        model, row, sha256 = target.model, target.row, target.sha256
+        if method not in self.span_methods:
+            return store.read_array(model, f"{VlmAttrs.sample_path(row)}/{array_path}", row, sha256)[layer]
+        if span is None:
+            raise ValueError("method=text needs a TokenSpan")
+        path = f"{VlmAttrs.prompt_path(row, span.prompt)}/{array_path}"
+        layers = [store.read_array(model, path, row, sha256, token)[layer] for token in span.tokens]
+        if len(layers) == 1:
+            return layers[0]
+        mean: np.ndarray = np.stack(layers).astype(np.float32).mean(axis=0)
+        return mean.astype(np.float16)
+
+    def prefix(self, attrs: GroupAttrs) -> NoReturn:
+        raise InvalidParameter(
+            "model", f"{attrs.key} is a VLM: it has no prefix tokens, so no prefix shares", []
+        )
+
+    def read_prefix(self, store: AttentionStore, target: Target) -> NoReturn:
+        self.prefix(target.model.attrs)
+
+
+VLM = VlmApi()

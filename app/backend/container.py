@@ -1,0 +1,48 @@
+"""The services of the app, created once per app and handed to every route by `ServicesDep`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.backend.config import ApiSettings
+from app.backend.responses import CachePolicy
+from app.backend.services.catalog import CatalogReader
+from app.backend.services.images import Thumbnails
+from app.backend.services.store import AttentionStore
+
+
+@dataclass
+class Services:
+    """Everything the routers use, created once per app (nothing is opened until first use)."""
+
+    settings: ApiSettings
+    store: AttentionStore
+    catalog: CatalogReader
+    thumbnails: Thumbnails
+    http: CachePolicy
+
+    @classmethod
+    def create(cls, settings: ApiSettings) -> Services:
+        return cls(
+            settings=settings,
+            store=AttentionStore(
+                settings.store, cache_bytes=settings.cache_bytes, models_ttl=settings.models_ttl
+            ),
+            catalog=CatalogReader(settings.db),
+            thumbnails=Thumbnails(settings.thumbnail_cache_bytes),
+            http=CachePolicy(settings.max_age),
+        )
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
