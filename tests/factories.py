@@ -280,7 +280,7 @@ def write_vit_fixture(
     base_key="dinov2")`) to write a named variant beside its base. Every array of `attrs` gets
     `vit_maps` per done image; `pending` images get a row but are never marked done (409).
     Images the catalog does not know are added (a synthetic PNG in `images` when given)."""
-    catalog = Catalog.open(db_url)
+    catalog = CatalogWriter.open(db_url)
     writer = AttentionStoreWriter(store_url)
     everything = [*image_ids, *pending]
     for image_id in everything:

@@ -822,8 +822,16 @@ export interface components {
         };
         /** ModelInfo */
         ModelInfo: {
-            /** Key */
+            /**
+             * Key
+             * @description the name the store holds the model under: the `model` parameter
+             */
             key: string;
+            /**
+             * Base Key
+             * @description the registry key the model is built like; differs from `key` for a named variant (e.g. a fine-tuned copy stored beside its base)
+             */
+            base_key: string;
             /**
              * Kind
              * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)
@@ -1414,6 +1422,10 @@ export interface operations {
                 normalize?: "none" | "minmax";
                 /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
                 format?: "json" | "f16";
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
@@ -1424,10 +1436,6 @@ export interface operations {
                 head?: number | null;
                 /** @description how heads are fused when head is omitted (default mean; max|min need per-head data) */
                 fusion?: ("mean" | "max" | "min") | null;
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
-                prompt?: number | null;
-                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
-                token?: string | null;
             };
             header?: never;
             path: {
@@ -1502,16 +1510,16 @@ export interface operations {
                 normalize?: "none" | "minmax";
                 /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
                 format?: "json" | "f16";
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
                 method?: ("cls" | "mean" | "rollout" | "pool" | "text") | null;
                 /** @description 0-based layer; default: the last */
                 layer?: number | null;
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
-                prompt?: number | null;
-                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
-                token?: string | null;
             };
             header?: never;
             path: {
@@ -1582,12 +1590,12 @@ export interface operations {
     get_tokens_attention__image_id__tokens_get: {
         parameters: {
             query: {
-                /** @description model key, as listed by /models */
-                model: string;
                 /** @description an index into the model's `prompts` that is done for the image; default: the first done (0) */
                 prompt?: number | null;
                 /** @description 0-based head of the language model; omitted: mean over heads */
                 head?: number | null;
+                /** @description model key, as listed by /models */
+                model: string;
             };
             header?: never;
             path: {
@@ -1728,6 +1736,10 @@ export interface operations {
     get_heatmap_attention__image_id__heatmap_png_get: {
         parameters: {
             query: {
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
@@ -1738,10 +1750,6 @@ export interface operations {
                 head?: number | null;
                 /** @description how heads are fused when head is omitted (default mean; max|min need per-head data) */
                 fusion?: ("mean" | "max" | "min") | null;
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
-                prompt?: number | null;
-                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
-                token?: string | null;
                 /** @description matplotlib colormap */
                 colormap?: "viridis" | "magma" | "inferno" | "plasma" | "cividis" | "turbo" | "gray";
                 /** @description longer side in pixels; the image's aspect ratio */
