@@ -151,11 +151,11 @@ class AttentionStoreWriter:
                 del self.root[attrs.key]
             self.root.create_group(attrs.key, attributes=attrs.to_attrs())
             return attrs
-        self.check_compatible(attrs)
-        assert isinstance(existing, VlmAttrs)
-        # This run's settings, with the prompts the group already has first (their indices stay).
-        merged = replace(attrs, prompts=existing.with_prompts(attrs.prompts).prompts)
+        self.check_compatible(attrs)  # same kind and identity: the group's attrs read as VlmAttrs
         group = self.root[attrs.key]
+        known = VlmAttrs.from_attrs(dict(group.attrs))
+        # This run's settings, with the prompts the group already has first (their indices stay).
+        merged = replace(attrs, prompts=known.with_prompts(attrs.prompts).prompts)
         group.attrs.update(merged.to_attrs())
         return merged
 
