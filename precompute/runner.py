@@ -202,7 +202,7 @@ class _Loaded:
 
 def _load(root: Path, file: DiscoveredFile, row: int, size: int, normalization: Normalization) -> _Loaded:
     try:
-        decoded = decode(root / file.path)
+        decoded = decode(root / file.path, within=root)
     except ImageDecodeError as error:
         return _Loaded(file.id, row, None, None, str(error))
     pixels = to_pixels(decoded.image, size, normalization)

@@ -131,7 +131,7 @@ def _numpy(arrays: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
 
 def _decode(root: Path, file: DiscoveredFile) -> DecodedImage | str:
     try:
-        return decode(root / file.path)
+        return decode(root / file.path, within=root)
     except ImageDecodeError as error:
         return str(error)
 
