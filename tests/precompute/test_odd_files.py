@@ -13,13 +13,14 @@ import zarr
 from PIL import Image
 
 from precompute.cli import main
-from precompute.runner import _load
-from precompute.vlm import _decode
+from precompute.runner import run
+from ssl_attention.data import gallery
 from ssl_attention.data.limits import MAX_PIXELS_ENV
-from ssl_attention.models.base import Normalization
-from ssl_attention.store.catalog import Catalog, DiscoveredFile
+from ssl_attention.store.catalog import Catalog
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import checkpoint_args, cli
+from tests.precompute.test_cli import options as vit_options
+from tests.precompute.test_vlm import vlm_options
 from tests.ssl_attention.data.test_odd_files import png_header_only
 
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -82,17 +83,34 @@ def test_a_run_over_odd_files_stores_everything_usable(
         assert np.array_equal(np.asarray(array[deep]), np.asarray(array[same]))
 
 
-def test_decoding_refuses_a_file_swapped_for_a_link_after_discovery(tmp_path: Path) -> None:
-    """Both decoders of a run (ViT and VLM) read only files inside the gallery."""
-    images = odd_gallery(tmp_path)
-    (images / "img_0.jpg").unlink()
-    (images / "img_0.jpg").symlink_to(tmp_path / "elsewhere" / "secret.png")
-    file = DiscoveredFile("img_0", "img_0.jpg", 1, 1)
-    loaded = _load(images, file, 0, 28, Normalization((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)))
-    assert loaded.pixels is None and "outside the gallery" in (loaded.error or "")
-    assert "outside the gallery" in str(_decode(images, file))
-    good = _decode(images, DiscoveredFile("same8", "same8.png", 1, 1))
-    assert not isinstance(good, str) and good.width > 0
+@pytest.mark.parametrize("model", ["dinov2", "qwen2_5_vl"])
+def test_the_decoders_refuse_a_link_out_that_discovery_missed(
+    tmp_path: Path,
+    tiny_checkpoints: dict[str, Path],
+    tiny_vlms: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    model: str,
+) -> None:
+    """A file swapped for a link after discovery: the ViT and the VLM decoders check again."""
+    images = tmp_path / "images"
+    write_gallery(images, n_good=2)
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(tmp_path / "secret.png")
+    (images / "link.png").symlink_to(tmp_path / "secret.png")
+    monkeypatch.setattr(gallery, "unusable_reason", lambda *args: None)  # discovery lets it through
+    if model == "dinov2":
+        options = vit_options(tmp_path, tiny_checkpoints, [model])
+    else:
+        options = vlm_options(tmp_path, tiny_vlms, [model], prompts=("Describe this image.",))
+    report = run(options)
+    failed = dict(report.models[0].failed)
+    assert "outside the gallery" in failed["link"]
+    catalog = Catalog.open(options.db)
+    try:
+        assert "outside the gallery" in (catalog.image("link").error or "")  # type: ignore[union-attr]
+        assert catalog.image("link").sha256 is None  # type: ignore[union-attr]
+        assert catalog.done_ids(model) == {"img_0", "sub__nested_1"}
+    finally:
+        catalog.close()
 
 
 def test_a_bad_pixel_limit_is_one_line_exit_2_and_writes_nothing(

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from app.backend.config import ApiSettings
 from app.backend.main import create_app
-from tests.app.backend.test_server import REPO, free_port
 from tests.app.conftest import SECRET, Api
 
+REPO = Path(__file__).resolve().parents[3]
 INDEX = "<!doctype html><title>ssl-attention</title><div id=root></div>"
 NOT_APP_PAGES = [
     "/images/..%2F..%2Fetc%2Fpasswd/file",
@@ -113,6 +113,12 @@ def test_head_of_pages_assets_and_errors(spa: TestClient, client: TestClient) ->
             assert app.head(path).status_code == app.get(path).status_code >= 400
     assert spa.head("/assets/missing.js").status_code == 404
     assert client.post("/health").status_code == 405  # only HEAD is added, not other methods
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def raw(base: str, method: str, target: str) -> tuple[int, bytes]:

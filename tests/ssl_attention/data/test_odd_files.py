@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import struct
+import uuid
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine, text
 
 from ssl_attention.data.gallery import (
     MAX_IMAGE_ID_CHARS,
@@ -31,15 +33,34 @@ from ssl_attention.data.limits import (
     max_image_pixels,
 )
 from ssl_attention.store.catalog import Catalog, ImageRow
-from tests.ssl_attention.store.test_catalog import catalog_url as fresh_catalog_url
 
 # PIL warns about the bombs these tests build; they are refused, which is what is tested.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 
 
+POSTGRES = os.environ.get("SSL_ATTENTION_TEST_POSTGRES_URL")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from fresh_catalog_url(request.param, tmp_path)
+    """A fresh catalog database: SQLite, and PostgreSQL when SSL_ATTENTION_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.db'}"
+        return
+    if not POSTGRES:
+        pytest.skip(
+            "PostgreSQL: set SSL_ATTENTION_TEST_POSTGRES_URL (./dev.sh test does where it is installed)"
+        )
+    name = f"odd_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def png_header_only(width: int, height: int) -> bytes:
