@@ -98,12 +98,12 @@ def open_rgb(path: Path, fit: int | None = None) -> Image.Image:
                     image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
     except gallery.ImageTooLarge as error:
         raise ImageUnreadable(str(error)) from None
+    except (gallery.OutsideGallery, OSError):
+        raise ImageUnreadable("the image file is missing from the gallery folder") from None
     except gallery.ImageDecodeError as error:
         if isinstance(error.__cause__, UnidentifiedImageError):
             raise ImageUnreadable("the file is not an image that can be decoded") from None
         raise ImageUnreadable(f"the image cannot be decoded ({type(error.__cause__).__name__})") from None
-    except OSError:
-        raise ImageUnreadable("the image file is missing from the gallery folder") from None
     except LimitError as error:
         raise Unavailable(str(error)) from None
     return image

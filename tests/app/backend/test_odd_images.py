@@ -98,6 +98,10 @@ def test_a_file_swapped_for_a_link_out_is_not_decoded(tmp_path: Path) -> None:
     (gallery / "a.png").symlink_to(tmp_path / "secret.png")  # after the check, before the decode
     with pytest.raises(ImageUnreadable, match="missing"):
         open_rgb(file.path)
+    (gallery / "a.png").unlink()
+    (gallery / "a.png").mkdir()  # not a regular file any more
+    with pytest.raises(ImageUnreadable, match="missing"):
+        open_rgb(file.path)
 
 
 def test_the_service_refuses_a_bad_pixel_limit_at_start(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
