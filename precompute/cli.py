@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.runner import RunReport, run
 from ssl_attention.data.annotations import AnnotationError
+from ssl_attention.data.limits import LimitError
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
     REGISTRY,
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             max_pixels=args.max_pixels,
         )
         report = run(options, progress=_progress(args.quiet))
-    except (RunError, ModelLoadError, StoreError, AnnotationError, FileNotFoundError) as error:
+    except (RunError, ModelLoadError, StoreError, AnnotationError, LimitError, FileNotFoundError) as error:
         print(f"precompute: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

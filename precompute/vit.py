@@ -83,7 +83,7 @@ class VitEngine:
 
     def decode(self, item: WorkItem) -> Decoded:
         try:
-            image = decode(Path(self.images) / item.file.path)
+            image = decode(Path(self.images) / item.file.path, within=Path(self.images))
         except ImageDecodeError as error:
             return Decoded(item, error=str(error))
         return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))

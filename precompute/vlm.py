@@ -96,7 +96,7 @@ class VlmEngine:
 
     def decode(self, item: WorkItem) -> Decoded:
         try:
-            return Decoded(item, decode(Path(self.images) / item.file.path))
+            return Decoded(item, decode(Path(self.images) / item.file.path, within=Path(self.images)))
         except ImageDecodeError as error:
             return Decoded(item, error=str(error))
 

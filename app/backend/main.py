@@ -12,6 +12,7 @@ from app.backend.config import ApiSettings
 from app.backend.dependencies import Services
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
+from app.backend.head import HeadAsGet
 from app.backend.routers import attention, health, images, metrics, models
 
 ROUTERS = (health.router, models.router, images.router, attention.router, metrics.router)
@@ -40,6 +41,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="ssl-attention", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD gets GET's status and headers, gzip included
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
