@@ -16,7 +16,7 @@ from precompute.cli import main
 from precompute.runner import run
 from ssl_attention.data import gallery
 from ssl_attention.data.limits import MAX_PIXELS_ENV
-from ssl_attention.store.catalog import Catalog
+from ssl_attention.store.catalog import CatalogWriter
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import checkpoint_args, cli
 from tests.precompute.test_cli import options as vit_options
@@ -63,7 +63,7 @@ def test_a_run_over_odd_files_stores_everything_usable(
     # PIL itself refuses above twice the limit before the size reaches us: no exact size then.
     assert "failed bomb: image too large: over 200 megapixels; the limit is 100 megapixels" in out
 
-    catalog = Catalog.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     try:
         assert catalog.image("link") is None and catalog.image("passwd") is None
         assert "image too large" in (catalog.image("bomb").error or "")  # type: ignore[union-attr]
@@ -104,7 +104,7 @@ def test_the_decoders_refuse_a_link_out_that_discovery_missed(
     report = run(options)
     failed = dict(report.models[0].failed)
     assert "outside the gallery" in failed["link"]
-    catalog = Catalog.open(options.db)
+    catalog = CatalogWriter.open(options.db)
     try:
         assert "outside the gallery" in (catalog.image("link").error or "")  # type: ignore[union-attr]
         assert catalog.image("link").sha256 is None  # type: ignore[union-attr]

@@ -32,7 +32,8 @@ from ssl_attention.data.limits import (
     LimitError,
     max_image_pixels,
 )
-from ssl_attention.store.catalog import Catalog, ImageRow
+from ssl_attention.store.catalog import CatalogWriter
+from ssl_attention.store.catalog.schema import ImageRow  # the column length the id limit follows
 
 # PIL warns about the bombs these tests build; they are refused, which is what is tested.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
@@ -133,7 +134,7 @@ def test_the_catalog_stores_everything_discovery_keeps(tmp_path: Path, catalog_u
     small_png(folder / ("y" * (MAX_IMAGE_ID_CHARS - 403) + ".png"))  # one over
     found = discover(gallery)
     assert [len(f.id) for f in found.files] == [MAX_IMAGE_ID_CHARS] and len(found.skipped) == 1
-    catalog = Catalog.open(catalog_url)
+    catalog = CatalogWriter.open(catalog_url)
     try:
         catalog.sync_images(found.files)
         assert catalog.image(found.files[0].id) is not None
