@@ -18,6 +18,7 @@ import { LeaderboardPanel } from './LeaderboardPanel';
 import { NoMetrics } from './NoMetrics';
 import { ProgressionPanel } from './ProgressionPanel';
 import { ShiftMetricsPanel } from '../shift/ShiftMetricsPanel';
+import { VariantShifts } from '../shift/VariantShifts';
 import { useRankedImages } from './useRankedImages';
 
 /**
@@ -80,7 +81,13 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
     return <ErrorState error={board.error} onRetry={() => void board.refetch()} />;
   }
   if (data === undefined) return <Loading label="Loading the metrics…" />;
-  if (data.metric === null || metric === null) return <NoMetrics hint={data.hint} />;
+  if (data.metric === null || metric === null) {
+    return (
+      <NoMetrics hint={data.hint}>
+        <VariantShifts models={models} model={params.model} method={params.method} cmap={params.cmap} />
+      </NoMetrics>
+    );
+  }
 
   const chosenMethod = params.method === null ? null : methodOptionLabel(models, params.method);
   const scope = `${chosenMethod ?? 'all methods'} · ${params.layer === null ? 'last layer' : `layer ${params.layer}`}${params.label ? ` · images with a “${params.label}” box` : ''}`;

@@ -16,6 +16,7 @@ import { ShiftMetricsPanel } from './ShiftMetricsPanel';
 import { shiftProvenance } from './ShiftExportMenu';
 import { ShiftView } from './ShiftView';
 import { TeacherForcedAnswers } from './TeacherForcedAnswers';
+import { shiftSubject } from './VariantShifts';
 import { exportBaseName } from '../../lib/provenance';
 
 const IMAGE: ImageDetail = {
@@ -209,6 +210,16 @@ describe('ShiftMetricsPanel', () => {
   it('404: no shift computed yet, with the command', async () => {
     mount(404);
     await vi.waitFor(() => expect(q(shown!.container, 'shift-empty')!.textContent).toContain('precompute --models all --per-head --metrics'));
+  });
+});
+
+describe('shiftSubject (the dashboard without localisation metrics)', () => {
+  it("the URL's model when it is a variant with a stored base, else the first such; the method when it has it", () => {
+    expect(shiftSubject(WITH_VARIANTS, 'qwen-lora', 'mean')).toMatchObject({ model: QWEN_LORA, method: 'mean', layers: 32, heads: 12 });
+    expect(shiftSubject(WITH_VARIANTS, 'qwen-lora', 'cls')).toMatchObject({ model: QWEN_LORA, method: 'text', layers: 36, heads: 16 });
+    const first = shiftSubject(WITH_VARIANTS, 'clip', null)!;
+    expect([first.model.key, first.base.key, first.method]).toEqual(['dinov2-ft', 'dinov2', 'cls']);
+    expect(shiftSubject([DINOV2], null, null)).toBeNull();
   });
 });
 
