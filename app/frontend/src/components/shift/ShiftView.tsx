@@ -81,7 +81,7 @@ export function ShiftView({
           map={baseDisplay.map}
           range={range}
           cmap={params.cmap}
-          label={`${base.key} ${where}`}
+          label={`${base.key} · ${where}`}
           error={baseDisplay.error}
           onRetry={baseDisplay.refetch}
           hover={hover}
@@ -115,7 +115,7 @@ export function ShiftView({
           map={diff}
           range={diffRange}
           cmap={DIVERGING}
-          label={`${view.model.key} − ${base.key} ${where}`}
+          label={`${view.model.key} − ${base.key} · ${where}`}
           error={error}
           onRetry={() => void shift.refetch()}
           hover={hover}
