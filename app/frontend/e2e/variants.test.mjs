@@ -145,8 +145,11 @@ describe('a variant beside its base', { timeout: 180_000 }, () => {
     const variant = await getJson(`/attention/img_0/raw?${q}`);
     const base = await getJson(`/attention/img_0/raw?model=dinov2&method=cls&layer=2&head=1`);
     assert.equal(diff.status, 200);
-    const d = diff.body.values.flat();
-    const expected = variant.body.values.flat().map((/** @type {number} */ v, /** @type {number} */ i) => v - base.body.values.flat()[i]);
+    // the body has /raw's fields (`shape`, `data`: the values, flat)
+    const values = (/** @type {any} */ body) => /** @type {number[]} */ ((body.data ?? body.values).flat());
+    assert.deepEqual(diff.body.shape, variant.body.shape);
+    const d = values(diff.body);
+    const expected = values(variant.body).map((v, i) => v - (values(base.body)[i] ?? 0));
     d.forEach((/** @type {number} */ v, /** @type {number} */ i) => assert.ok(Math.abs(v - expected[i]) < 2e-3, `cell ${i}: ${v} vs ${expected[i]}`));
     const extent = Math.max(...d.map(Math.abs));
     assert.ok(Math.abs((range[1] ?? 0) - extent) < 1e-3 * Math.max(1, extent), `scale ±${range[1]} = ±max|d| ${extent}`);
