@@ -2,7 +2,7 @@ import '../viewer/CompareView.css';
 import './ShiftView.css';
 import { useMemo, useState } from 'react';
 import { ApiError } from '../../api/client';
-import { useShift } from '../../api/hooks';
+import { usePrefetchNeighbours, useShift } from '../../api/hooks';
 import type { ImageDetail, ModelInfo } from '../../api/types';
 import { formatDistance, symmetricRange, DIVERGING } from '../../lib/diverging';
 import type { ResolvedRange } from '../../lib/normalise';
@@ -54,6 +54,8 @@ export function ShiftView({
     { ...variant.query, model: base.key, prompt: basePrompt(view.model, base, variant.query.prompt ?? null) },
     { norm: params.norm, perHead: view.perHead },
   );
+  // the base's neighbouring layers and heads too, so a key press redraws both panels from the cache
+  usePrefetchNeighbours(baseDisplay.query, { layers: view.layers, heads: view.perHead ? view.heads : null, wholeDepth: false, headsOfLayer: false });
   const shiftQuery = useMemo(() => ({ ...variant.query, base: base.key }), [variant.query, base.key]);
   const shift = useShift(shiftQuery);
   const diff = shift.data;
