@@ -17,7 +17,7 @@ import { shiftProvenance } from './ShiftExportMenu';
 import { ShiftView } from './ShiftView';
 import { TeacherForcedAnswers } from './TeacherForcedAnswers';
 import { shiftSubject } from './VariantShifts';
-import { exportBaseName } from '../../lib/provenance';
+import { captionOf, exportBaseName } from '../../lib/provenance';
 
 const IMAGE: ImageDetail = {
   id: 'cat',
@@ -89,6 +89,12 @@ function Harness({ search }: { search: string }) {
   return <ShiftView view={view} params={params} image={IMAGE} base={view.base!} variant={variant} />;
 }
 
+/** Wait for `check` to pass while the queries resolve, inside act (React sees every update). */
+const settle = (check: () => void) =>
+  act(async () => {
+    await vi.waitFor(check);
+  });
+
 const q = (root: HTMLElement, id: string) => root.querySelector<HTMLElement>(`[data-testid="${id}"]`);
 
 describe('ShiftView', () => {
@@ -96,7 +102,7 @@ describe('ShiftView', () => {
     const calls = mockApi();
     shown = render(providers(<Harness search="model=dinov2-ft&method=cls&layer=4&head=2&vs=base" />));
     const root = shown.container;
-    await vi.waitFor(() => expect(root.querySelectorAll('canvas[data-testid="heatmap"]').length).toBe(3));
+    await settle(() => expect(root.querySelectorAll('canvas[data-testid="heatmap"]').length).toBe(3));
     // same map parameters for all three requests
     expect(calls.some((u) => u.includes('/raw?model=dinov2&method=cls&layer=4&head=2'))).toBe(true);
     expect(calls.some((u) => u.includes('/raw?model=dinov2-ft&method=cls&layer=4&head=2'))).toBe(true);
@@ -122,15 +128,15 @@ describe('ShiftView', () => {
     mockApi(409);
     shown = render(providers(<Harness search="model=dinov2-ft&method=cls&vs=base" />));
     const root = shown.container;
-    await vi.waitFor(() => expect(q(root, 'shift-diff')!.textContent).toContain('the grids differ'));
-    await vi.waitFor(() => expect(root.querySelectorAll('canvas[data-testid="heatmap"]').length).toBe(2));
+    await settle(() => expect(q(root, 'shift-diff')!.textContent).toContain('the grids differ'));
+    await settle(() => expect(root.querySelectorAll('canvas[data-testid="heatmap"]').length).toBe(2));
     expect(q(root, 'shift-distance')!.textContent).toContain('—');
   });
 
   it('an API without the route says it needs a newer API', async () => {
     mockApi(404);
     shown = render(providers(<Harness search="model=dinov2-ft&method=cls&vs=base" />));
-    await vi.waitFor(() => expect(q(shown!.container, 'shift-diff')!.textContent).toMatch(/no \/shift endpoint/));
+    await settle(() => expect(q(shown!.container, 'shift-diff')!.textContent).toMatch(/no \/shift endpoint/));
   });
 });
 
@@ -186,7 +192,7 @@ describe('ShiftMetricsPanel', () => {
   it('draws heads × layers of mean distance with the fused column; the largest head is chosen first', async () => {
     const calls = mount();
     const root = shown!.container;
-    await vi.waitFor(() => expect(q(root, 'shift-table')).not.toBeNull());
+    await settle(() => expect(q(root, 'shift-table')).not.toBeNull());
     expect(calls[0]).toBe('/metrics/shift?model=dinov2-ft&base=dinov2&method=cls');
     expect(q(root, 'shift-cell-1-1')!.textContent).toBe('0.40');
     expect(q(root, 'shift-cell-1-fused')!.textContent).toBe('0.20');
@@ -199,7 +205,7 @@ describe('ShiftMetricsPanel', () => {
   it('a click on a cell opens the images at that layer and head (fused: no head)', async () => {
     mount();
     const root = shown!.container;
-    await vi.waitFor(() => expect(q(root, 'shift-table')).not.toBeNull());
+    await settle(() => expect(q(root, 'shift-table')).not.toBeNull());
     click(q(root, 'shift-cell-0-fused'));
     expect(q(root, 'shift-images')!.querySelector('a')!.getAttribute('href')).toBe('/view/dog?model=dinov2-ft&method=cls&layer=0&vs=base');
     click(q(root, 'shift-cell-0-1'));
@@ -209,7 +215,7 @@ describe('ShiftMetricsPanel', () => {
 
   it('404: no shift computed yet, with the command', async () => {
     mount(404);
-    await vi.waitFor(() => expect(q(shown!.container, 'shift-empty')!.textContent).toContain('precompute --models all --per-head --metrics'));
+    await settle(() => expect(q(shown!.container, 'shift-empty')!.textContent).toContain('precompute --models all --per-head --metrics'));
   });
 });
 
@@ -278,8 +284,9 @@ describe('shiftProvenance', () => {
     expect(p.display!.range[0]).toBeCloseTo(-0.3, 3);
     expect(p.display!.range[1]).toBeCloseTo(0.3, 3);
     expect(exportBaseName(p)).toBe('cat_qwen-lora-minus-qwen2_5_vl_text_P0_T6-9_L3_H1');
+    // the picture's caption names both models, their checkpoints and weights, and the distance
+    expect(captionOf(p)).toBe(
+      'cat · qwen-lora (Qwen/Qwen2.5-VL-3B-Instruct+lora, pretrained) − qwen2_5_vl (Qwen/Qwen2.5-VL-3B-Instruct, RANDOM WEIGHTS) · text · prompt 0 · tokens 6-9 · layer 3 · head 1 · distance 0.300',
+    );
   });
 });
-
-// keep act imported for happy-dom's React act environment (render uses it)
-void act;
