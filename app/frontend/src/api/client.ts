@@ -19,6 +19,10 @@ import type {
   MapQuery,
   ModelList,
   ModelMetricQuery,
+  ShiftMap,
+  ShiftMetrics,
+  ShiftMetricsQuery,
+  ShiftQuery,
   TextSelection,
   TokensBody,
   TokensQuery,
@@ -102,6 +106,19 @@ export const urls = {
       fusion: q.head === null && q.fusion !== 'mean' ? q.fusion : null,
       format: format === 'json' ? null : format,
     }),
+  /** A variant's map minus its base's (`model − base`), on the same grid; `format` json (default) or f16. */
+  shift: (q: ShiftQuery, format: 'json' | 'f16' = 'json') =>
+    `${BASE}/attention/${id(q.imageId)}/shift` +
+    query({
+      model: q.model,
+      base: q.base,
+      method: q.method,
+      ...textParams(q.method, q),
+      layer: q.layer,
+      head: q.head,
+      fusion: q.head === null && q.fusion !== 'mean' ? q.fusion : null,
+      format: format === 'json' ? null : format,
+    }),
   heads: (q: HeadsQuery, format: 'json' | 'f16' = 'json') =>
     `${BASE}/attention/${id(q.imageId)}/heads` +
     query({ model: q.model, method: q.method, ...textParams(q.method, q), layer: q.layer, format: format === 'json' ? null : format }),
@@ -129,6 +146,7 @@ export const urls = {
     images: (q: ImageRankingQuery) =>
       `${BASE}/metrics/model/${id(q.model)}/images` +
       query({ metric: q.metric, method: q.method, layer: q.layer, head: q.head, label: q.label || null }),
+    shift: (q: ShiftMetricsQuery) => `${BASE}/metrics/shift` + query({ model: q.model, base: q.base, method: q.method }),
     image: (imageId: string, heads = true) => `${BASE}/metrics/${id(imageId)}` + query({ heads: heads ? 'true' : null }),
   },
 };
@@ -172,6 +190,29 @@ export const api = {
       weights: response.headers.get('X-Weights') ?? 'unknown',
     };
   },
+
+  /** A variant's map minus its base's as float16 bytes, decoded, with the distance (`X-Distance`). */
+  async shift(q: ShiftQuery, signal?: AbortSignal): Promise<ShiftMap> {
+    const response = await request(urls.shift(q, 'f16'), signal);
+    const [gh = 0, gw = 0] = parseShape(response.headers.get('X-Shape'), 2);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length !== gh * gw * 2) throw new ApiError(0, `expected ${gh * gw * 2} bytes for ${gh}×${gw}, got ${bytes.length}`);
+    const values = decodeFloat16(bytes);
+    const range = rangeOf(values);
+    return {
+      gh,
+      gw,
+      values,
+      bytes,
+      min: headerNumber(response, 'X-Min', range.lo),
+      max: headerNumber(response, 'X-Max', range.hi),
+      weights: response.headers.get('X-Weights') ?? 'unknown',
+      baseWeights: response.headers.get('X-Base-Weights'),
+      distance: headerNumber(response, 'X-Distance', Number.NaN),
+    };
+  },
+  shiftJson: (q: ShiftQuery, signal?: AbortSignal) => getJson<Record<string, unknown>>(urls.shift(q), signal),
+  shiftMetrics: (q: ShiftMetricsQuery, signal?: AbortSignal) => getJson<ShiftMetrics>(urls.metrics.shift(q), signal),
 
   /** Every head of one layer as float16 bytes, decoded; per-head ranges computed here. */
   async heads(q: HeadsQuery, signal?: AbortSignal): Promise<HeadMaps> {

@@ -2,7 +2,7 @@
 import { keepPreviousData, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api, ApiError, textParams } from './client';
-import type { HeadsQuery, ImageRankingQuery, LeaderboardQuery, MapQuery, ModelMetricQuery, TokensQuery } from './types';
+import type { HeadsQuery, ImageRankingQuery, LeaderboardQuery, MapQuery, ModelMetricQuery, ShiftMetricsQuery, ShiftQuery, TokensQuery } from './types';
 
 /** Maps never change for a given store; a rerun of precompute is picked up within this time. */
 const MAP_STALE_MS = 5 * 60_000;
@@ -19,6 +19,8 @@ export const keys = {
     const text = textParams(q.method, q);
     return ['heads', q.imageId, q.model, q.method, q.layer, text.prompt, text.token] as const;
   },
+  shift: (q: ShiftQuery) => ['shift', q.base, ...keys.map(q)] as const,
+  shiftMetrics: (q: ShiftMetricsQuery) => ['metrics', 'shift', q.model, q.base, q.method] as const,
   tokens: (q: TokensQuery) => ['tokens', q.imageId, q.model, q.prompt, q.head] as const,
   leaderboard: (q: LeaderboardQuery) => ['metrics', 'leaderboard', q.metric, q.method, q.layer, q.label] as const,
   layerProgression: (q: ModelMetricQuery) => ['metrics', 'layers', q.model, q.metric, q.method, q.label ?? ''] as const,
@@ -222,5 +224,29 @@ export function useImageDetails(imageIds: readonly string[]) {
       queryFn: ({ signal }: { signal: AbortSignal }) => api.image(imageId, signal),
       staleTime: 30_000,
     })),
+  });
+}
+
+/* ---------- variants ---------- */
+
+/** A variant's map minus its base's; the previous difference stays on screen while the next loads. */
+export function useShift(q: ShiftQuery | null) {
+  return useQuery({
+    queryKey: keys.shift(q ?? { imageId: '', model: '', base: '', method: '', layer: 0, head: null, fusion: 'mean' }),
+    queryFn: ({ signal }) => api.shift(q!, signal),
+    enabled: q !== null,
+    staleTime: MAP_STALE_MS,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** How far a variant moved from its base, per layer × head, and the images that moved most. */
+export function useShiftMetrics(q: ShiftMetricsQuery | null) {
+  return useQuery({
+    queryKey: keys.shiftMetrics(q ?? { model: '', base: '', method: '' }),
+    queryFn: ({ signal }) => api.shiftMetrics(q!, signal),
+    enabled: q !== null,
+    staleTime: METRICS_STALE_MS,
+    placeholderData: keepPreviousData,
   });
 }

@@ -84,12 +84,23 @@ export interface TokensQuery {
 
 export type PromptDone = Sent<Schemas['PromptRef']>;
 
+/**
+ * Teacher forcing (precompute --answer-from NAME), written here by hand until the API's schema has it
+ * (NOT YET IN schema.gen.ts — once /tokens sends them, `npm run types` adds them and this can go):
+ * `answer_from` is the model whose generated answer was forced through this one (null: its own
+ * answer), `own_answer` this model's free answer when it was forced (null otherwise).
+ */
+export interface TeacherForcing {
+  answer_from?: string | null;
+  own_answer?: string | null;
+}
+
 /** `grid`: the text maps' merged grid; `vision_grid`: the vision tower's; `resized`: [height, width]. */
 export type TokensBody = Omit<Sent<Schemas['TokenList']>, 'grid' | 'vision_grid' | 'resized'> & {
   grid: Grid;
   vision_grid: Grid;
   resized: [number, number];
-};
+} & TeacherForcing;
 
 /** One map on the patch grid, decoded from the API's float16 bytes. */
 export interface GridMap {
@@ -156,4 +167,54 @@ export interface HeatmapPngQuery extends TextSelection {
   size: number;
   colormap: string;
   boxes: boolean;
+}
+
+/* ---------- variants: a model's shift from its base (/attention/{id}/shift, /metrics/shift) ---------- */
+/*
+ * Written here by hand against the shift API's contract (NOT YET IN schema.gen.ts: when the API's
+ * routes land, `npm run types` generates their bodies and these names should alias them).
+ */
+
+/** One signed map `model − base` on the same grid: `head` null = fused over heads with `fusion`. */
+export interface ShiftQuery extends MapQuery {
+  base: string;
+}
+
+/** The difference decoded from the API's float16 bytes, with the total-variation distance of the two maps. */
+export interface ShiftMap extends GridMap {
+  /** ½·Σ|p − q| of the two maps, each normalised to sum 1: 0 = the same map, 1 = disjoint */
+  distance: number;
+  /** the base's weights (the variant's are `weights`) */
+  baseWeights: Weights | null;
+}
+
+/** One layer × head of `/metrics/shift`: mean distance over the images both models have, bootstrap 95% CI. */
+export interface ShiftCell {
+  layer: number;
+  /** −1 = the fused map */
+  head: number;
+  mean: number;
+  ci_low: number;
+  ci_high: number;
+  n: number;
+}
+
+export interface ShiftImage {
+  image_id: string;
+  distance: number;
+}
+
+export interface ShiftMetrics {
+  model: string;
+  base: string;
+  method: string;
+  cells: ShiftCell[];
+  /** ranked, largest shift first */
+  images: ShiftImage[];
+}
+
+export interface ShiftMetricsQuery {
+  model: string;
+  base: string;
+  method: string;
 }

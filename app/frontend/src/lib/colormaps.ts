@@ -3,22 +3,27 @@
  * heatmap.png) uses, so the viewer and an exported server-side PNG agree colour for colour.
  * A value t in [0, 1] gets entry round(t * 255).
  */
-import { COLORMAP_HEX } from './colormapData';
+import { COLORMAP_HEX, DIVERGING_HEX } from './colormapData';
 
 export const COLORMAPS = ['viridis', 'magma', 'turbo', 'gray'] as const;
 export type ColormapName = (typeof COLORMAPS)[number];
+
+/** Diverging tables for signed maps (lib/diverging.ts): not in the picker. */
+export type DivergingName = keyof typeof DIVERGING_HEX;
+/** Any table the renderer can draw through. */
+export type AnyColormap = ColormapName | DivergingName;
 
 export function isColormap(name: string): name is ColormapName {
   return (COLORMAPS as readonly string[]).includes(name);
 }
 
-const cache = new Map<ColormapName, Uint8Array>();
+const cache = new Map<AnyColormap, Uint8Array>();
 
 /** 256 × RGB bytes of `name`, from the low end (index 0) to the high end (index 255). */
-export function colormapLut(name: ColormapName): Uint8Array {
+export function colormapLut(name: AnyColormap): Uint8Array {
   let lut = cache.get(name);
   if (lut === undefined) {
-    const hex = COLORMAP_HEX[name];
+    const hex = isColormap(name) ? COLORMAP_HEX[name] : DIVERGING_HEX[name];
     if (hex.length !== 256 * 6) throw new Error(`colormap ${name}: expected 1536 hex digits, got ${hex.length}`);
     lut = new Uint8Array(256 * 3);
     for (let i = 0; i < 256 * 3; i++) lut[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -35,7 +40,7 @@ export function lutIndex(t: number): number {
 }
 
 /** The [r, g, b] colour of unit value `t`. */
-export function colorAt(name: ColormapName, t: number): [number, number, number] {
+export function colorAt(name: AnyColormap, t: number): [number, number, number] {
   const lut = colormapLut(name);
   const i = 3 * lutIndex(t);
   return [lut[i]!, lut[i + 1]!, lut[i + 2]!];
@@ -46,7 +51,7 @@ export function rgbHex([r, g, b]: readonly [number, number, number]): string {
 }
 
 /** A CSS linear-gradient of the colormap (low end on the left), for colour bars and swatches. */
-export function cssGradient(name: ColormapName, direction = 'to right', stops = 17): string {
+export function cssGradient(name: AnyColormap, direction = 'to right', stops = 17): string {
   const parts: string[] = [];
   for (let s = 0; s < stops; s++) {
     const t = s / (stops - 1);

@@ -1,5 +1,5 @@
 /** Exports of the current view: a composed PNG (browser only), .npy and JSON files. */
-import type { ColormapName } from './colormaps';
+import type { AnyColormap } from './colormaps';
 import { colorAt } from './colormaps';
 import { formatValue, NORM_LABELS, type ResolvedRange } from './normalise';
 import { addPngText } from './png';
@@ -40,7 +40,9 @@ export interface PngView {
   gh: number;
   gw: number;
   range: ResolvedRange;
-  cmap: ColormapName;
+  /** the scale's words (default: the normalisation's name and the colormap) */
+  scaleText?: string;
+  cmap: AnyColormap;
   opacity: number;
   smooth: boolean;
   boxes: { label: string; box: [number, number, number, number] }[];
@@ -114,7 +116,7 @@ export async function renderViewPng(view: PngView): Promise<Uint8Array> {
   const hiText = formatValue(view.range.hi);
   ctx.fillText(hiText, barX + barW - ctx.measureText(hiText).width, barY + unit);
   const textX = barX + barW + unit;
-  ctx.fillText(`${NORM_LABELS[view.range.mode]} · ${view.cmap}`, textX, barY);
+  ctx.fillText(view.scaleText ?? `${NORM_LABELS[view.range.mode]} · ${view.cmap}`, textX, barY);
   ctx.fillStyle = view.provenance.weights === 'random' ? '#ffb454' : '#aab1bf';
   const caption = captionOf(view.provenance);
   ctx.fillText(caption, textX, barY + unit * 1.2, Math.max(unit * 4, width - textX - unit));

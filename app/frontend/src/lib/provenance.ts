@@ -24,6 +24,10 @@ export interface Provenance {
   dtype: 'float16';
   stored_min: number;
   stored_max: number;
+  /** a variant's difference from its base (`vs base`): the numbers are `model − base`; the base's identity */
+  base?: { model: string; family: string; checkpoint: string; revision: string | null; weights: string };
+  /** `vs base`: the total variation of the two maps (each normalised to sum 1) */
+  distance?: number | null;
   /** how the exported picture was drawn (not applied to the numbers) */
   display?: { normalisation: string; range: [number, number]; colormap: string; opacity: number; cells: string };
   source: string;
@@ -49,6 +53,8 @@ export function makeProvenance(args: {
   max: number;
   source: string;
   display?: Provenance['display'];
+  /** `vs base`: the values are `model − base` */
+  base?: { model: ModelInfo; weights?: string | null; distance: number | null };
   now?: Date;
 }): Provenance {
   return {
@@ -70,6 +76,18 @@ export function makeProvenance(args: {
     dtype: 'float16',
     stored_min: args.min,
     stored_max: args.max,
+    ...(args.base
+      ? {
+          base: {
+            model: args.base.model.key,
+            family: args.base.model.family,
+            checkpoint: args.base.model.checkpoint,
+            revision: args.base.model.revision,
+            weights: args.base.weights ?? args.base.model.weights,
+          },
+          distance: args.base.distance,
+        }
+      : {}),
     ...(args.display ? { display: args.display } : {}),
     source: args.source,
     exported_at: (args.now ?? new Date()).toISOString(),
@@ -79,14 +97,16 @@ export function makeProvenance(args: {
 
 /**
  * A file name that says what the file holds: img_model_method_L11_H3_random (no extension); a
- * VLM's text map adds its prompt and tokens: img_qwen2_5_vl_text_P0_T12-30_L20_H3.
+ * VLM's text map adds its prompt and tokens: img_qwen2_5_vl_text_P0_T12-30_L20_H3; a difference
+ * from the base names both: img_dinov2-ft-minus-dinov2_cls_L11_H3.
  */
 export function exportBaseName(
-  p: Pick<Provenance, 'image_id' | 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'weights' | 'prompt' | 'token'>,
+  p: Pick<Provenance, 'image_id' | 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'weights' | 'prompt' | 'token' | 'base'>,
 ): string {
   const head = p.head === 'all' ? 'heads' : p.head === null ? `fused-${p.fusion ?? 'mean'}` : `H${p.head}`;
   const text = p.prompt !== undefined ? [`P${p.prompt}`, `T${p.token ?? 'answer'}`] : [];
-  const parts = [p.image_id, p.model, p.method, ...text, `L${p.layer}`, head];
+  const model = p.base !== undefined ? `${p.model}-minus-${p.base.model}` : p.model;
+  const parts = [p.image_id, model, p.method, ...text, `L${p.layer}`, head];
   if (p.weights === 'random') parts.push('random');
   return parts.join('_').replace(/[^A-Za-z0-9_.-]+/g, '-');
 }
@@ -101,5 +121,10 @@ export function captionOf(p: Provenance): string {
   const head = p.head === 'all' ? 'all heads' : p.head === null ? `fused (${p.fusion})` : `head ${p.head}`;
   const weights = p.weights === 'random' ? 'RANDOM WEIGHTS' : p.weights;
   const text = p.prompt !== undefined ? ` · prompt ${p.prompt} · ${p.token == null ? 'answer' : `tokens ${p.token}`}` : '';
-  return `${p.image_id} · ${p.model} (${p.checkpoint}, ${weights}) · ${p.method}${text} · layer ${p.layer} · ${head}`;
+  const base =
+    p.base !== undefined
+      ? ` − ${p.base.model} (${p.base.checkpoint}, ${p.base.weights === 'random' ? 'RANDOM WEIGHTS' : p.base.weights})`
+      : '';
+  const distance = p.base !== undefined && p.distance != null ? ` · distance ${p.distance.toFixed(3)}` : '';
+  return `${p.image_id} · ${p.model} (${p.checkpoint}, ${weights})${base} · ${p.method}${text} · layer ${p.layer} · ${head}${distance}`;
 }

@@ -4,7 +4,7 @@
  * CSS: smoothly (bilinear) or as crisp cells (`image-rendering: pixelated`). Everything but
  * `drawHeatmap` is pure and unit-tested pixel by pixel.
  */
-import { colormapLut, lutIndex, type ColormapName } from './colormaps';
+import { colormapLut, lutIndex, type AnyColormap } from './colormaps';
 import { toUnit, type ValueRange } from './normalise';
 
 export interface GridShape {
@@ -16,7 +16,7 @@ export interface GridShape {
 export function colorizeMap(
   values: ArrayLike<number>,
   range: ValueRange,
-  cmap: ColormapName,
+  cmap: AnyColormap,
   out: Uint8ClampedArray = new Uint8ClampedArray(values.length * 4),
 ): Uint8ClampedArray {
   if (out.length !== values.length * 4) {
@@ -47,7 +47,7 @@ export function drawHeatmap(
   values: ArrayLike<number>,
   { gh, gw }: GridShape,
   range: ValueRange,
-  cmap: ColormapName,
+  cmap: AnyColormap,
 ): void {
   if (values.length !== gh * gw) throw new RangeError(`map has ${values.length} values, grid is ${gh}×${gw}`);
   if (canvas.width !== gw) canvas.width = gw;

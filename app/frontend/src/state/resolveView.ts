@@ -6,6 +6,7 @@
 import { ApiError } from '../api/client';
 import type { Fusion, ModelInfo, TokensBody, TokensQuery } from '../api/types';
 import { clampRange, formatTokenParam, sameRange, type TokenRange } from '../lib/tokens';
+import { isVariant, storedBase } from '../lib/variants';
 import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from './viewParams';
 
 export interface ResolvedView {
@@ -30,6 +31,10 @@ export interface ResolvedView {
   available: ModelInfo[];
   /** compare mode: the models side by side, reference first (2–6 when possible) */
   compare: ModelInfo[];
+  /** a variant's stored base when it has maps for this image and this method (null otherwise) */
+  base: ModelInfo | null;
+  /** "vs base": base, variant and their difference side by side (needs `base`) */
+  vs: boolean;
   /** what was changed from the request, for the user */
   notes: string[];
 }
@@ -183,7 +188,32 @@ export function resolveView(
     }
   }
 
-  return { model, method, layers, layer, perHead, heads, head, fusion, prompt, promptChecked, token, available, compare, notes };
+  const base = baseFor(model, method, models, available);
+  let vs = false;
+  if (params.mode === 'map' && params.vs === 'base') {
+    if (base !== null) vs = true;
+    else notes.push(noBaseNote(model, method, models, available));
+  }
+
+  return { model, method, layers, layer, perHead, heads, head, fusion, prompt, promptChecked, token, available, compare, base, vs, notes };
+}
+
+/** The variant's stored base, if it has maps for this image and `method`. */
+function baseFor(model: ModelInfo, method: string, models: readonly ModelInfo[], available: readonly ModelInfo[]): ModelInfo | null {
+  const base = storedBase(model, models);
+  return base !== null && available.includes(base) && base.methods.includes(method) ? base : null;
+}
+
+function noBaseNote(model: ModelInfo, method: string, models: readonly ModelInfo[], available: readonly ModelInfo[]): string {
+  const base = storedBase(model, models);
+  const why = !isVariant(model)
+    ? `${model.key} is not a variant of another model`
+    : base === null
+      ? `${model.key}'s base ${model.base_key} is not in the store`
+      : !available.includes(base)
+        ? `${base.key} (the base of ${model.key}) has no maps for this image yet`
+        : `${base.key} (the base of ${model.key}) has no '${method}' maps`;
+  return `${why}: nothing to compare with; showing ${model.key} alone`;
 }
 
 export function isResolved(view: ResolvedView | Unresolved): view is ResolvedView {
@@ -203,5 +233,6 @@ export function canonicalParams(params: ViewParams, view: ResolvedView): ViewPar
     head: view.head,
     fusion: view.fusion,
     compare: params.mode === 'compare' ? view.compare.map((m) => m.key) : params.compare,
+    vs: params.mode === 'map' && view.vs ? 'base' : null,
   };
 }

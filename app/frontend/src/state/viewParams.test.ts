@@ -20,6 +20,7 @@ describe('parseViewParams', () => {
       head: null,
       fusion: 'max',
       mode: 'compare',
+      vs: null,
       compare: ['clip', 'siglip', 'mae'],
       cmap: 'magma',
       norm: 'layer',

@@ -2,6 +2,7 @@
  * The viewer's state as URL query parameters, both ways. Every view is a link:
  *   /view/<image id>?model=dinov2&method=cls&layer=11&head=3&cmap=magma
  *   /view/<image id>?model=qwen2_5_vl&method=text&prompt=0&token=12-30&layer=20&head=3   (a VLM)
+ *   /view/<image id>?model=dinov2-ft&method=cls&layer=11&head=3&vs=base   (a variant beside its base)
  * Parsing is forgiving (a bad or unknown value falls back to the default); serialising is
  * canonical (fixed order, defaults left out), so equal states give equal URLs.
  */
@@ -32,6 +33,8 @@ export interface ViewParams {
   head: number | null;
   fusion: Fusion;
   mode: Mode;
+  /** mode `map` of a variant: `base` shows base, variant and their signed difference (URL `vs=base`) */
+  vs: 'base' | null;
   /** models side by side in compare mode (URL `models=a,b,c`); the first is the reference */
   compare: string[];
   cmap: ColormapName;
@@ -52,6 +55,7 @@ export const DEFAULT_PARAMS: Readonly<ViewParams> = Object.freeze({
   head: null,
   fusion: 'mean',
   mode: 'map',
+  vs: null,
   compare: [],
   cmap: 'viridis',
   norm: 'map',
@@ -105,6 +109,7 @@ export function parseViewParams(search: string | URLSearchParams): ViewParams {
     head: parseIndex(q.get('head')),
     fusion: fusion !== null && (FUSIONS as readonly string[]).includes(fusion) ? (fusion as Fusion) : 'mean',
     mode: mode !== null && (MODES as readonly string[]).includes(mode) ? (mode as Mode) : 'map',
+    vs: q.get('vs')?.trim() === 'base' ? 'base' : null,
     compare,
     cmap: cmap !== null && isColormap(cmap) ? cmap : DEFAULT_PARAMS.cmap,
     norm: norm !== null && isNormMode(norm) ? norm : DEFAULT_PARAMS.norm,
@@ -125,6 +130,7 @@ export function serializeViewParams(p: ViewParams): string {
   if (p.head !== null) q.set('head', String(p.head));
   else if (p.fusion !== 'mean') q.set('fusion', p.fusion);
   if (p.mode !== 'map') q.set('mode', p.mode);
+  else if (p.vs !== null) q.set('vs', p.vs);
   if (p.mode === 'compare' && p.compare.length > 0) q.set('models', p.compare.join(','));
   if (p.cmap !== DEFAULT_PARAMS.cmap) q.set('cmap', p.cmap);
   if (p.norm !== DEFAULT_PARAMS.norm) q.set('norm', p.norm);

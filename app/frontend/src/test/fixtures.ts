@@ -134,3 +134,14 @@ export function tokensBody(overrides: Partial<TokensBody> = {}): TokensBody {
 
 export const ALL = [CLIP, DINOV2, SIGLIP, BIG, FUSED_ONLY];
 export const WITH_VLMS = [...ALL, QWEN, QWEN3];
+
+/** `model` stored under another name (precompute --variant NAME=KEY): base_key names its registry key. */
+export function variantOf(base: ModelInfo, key: string, overrides: Partial<ModelInfo> = {}): ModelInfo {
+  return { ...base, key, checkpoint: `${base.checkpoint}+lora`, base_key: base.key, ...overrides };
+}
+
+/** A fine-tuned DINOv2 beside its base; a LoRA on the Qwen2.5-VL; a variant whose base is not stored. */
+export const DINOV2_FT = variantOf(DINOV2, 'dinov2-ft', { weights: 'pretrained' });
+export const QWEN_LORA = variantOf(QWEN, 'qwen-lora');
+export const ORPHAN = variantOf(CLIP, 'clip-ft', { base_key: 'not_stored' });
+export const WITH_VARIANTS = [...WITH_VLMS, DINOV2_FT, QWEN_LORA, ORPHAN];

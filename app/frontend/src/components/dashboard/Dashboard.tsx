@@ -6,6 +6,7 @@ import type { ModelInfo } from '../../api/types';
 import { modelColor } from '../../lib/charts';
 import { methodLabel, methodNamer, methodOptionLabel } from '../../lib/methods';
 import { metricHelp } from '../../lib/metrics';
+import { storedBase } from '../../lib/variants';
 import { resolvePanels, type DashboardParams } from '../../state/dashboardParams';
 import { useDashboardParams } from '../../state/useDashboardParams';
 import { ErrorState, Loading, Notice } from '../StatusViews';
@@ -16,6 +17,8 @@ import type { ModelStyle } from './LeaderboardChart';
 import { LeaderboardPanel } from './LeaderboardPanel';
 import { NoMetrics } from './NoMetrics';
 import { ProgressionPanel } from './ProgressionPanel';
+import { ShiftMetricsPanel } from '../shift/ShiftMetricsPanel';
+import { VariantShifts } from '../shift/VariantShifts';
 import { useRankedImages } from './useRankedImages';
 
 /**
@@ -78,12 +81,19 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
     return <ErrorState error={board.error} onRetry={() => void board.refetch()} />;
   }
   if (data === undefined) return <Loading label="Loading the metrics…" />;
-  if (data.metric === null || metric === null) return <NoMetrics hint={data.hint} />;
+  if (data.metric === null || metric === null) {
+    return (
+      <NoMetrics hint={data.hint}>
+        <VariantShifts models={models} model={params.model} method={params.method} cmap={params.cmap} />
+      </NoMetrics>
+    );
+  }
 
   const chosenMethod = params.method === null ? null : methodOptionLabel(models, params.method);
   const scope = `${chosenMethod ?? 'all methods'} · ${params.layer === null ? 'last layer' : `layer ${params.layer}`}${params.label ? ` · images with a “${params.label}” box` : ''}`;
   const selected = panels?.model.key ?? null;
   const select = (model: string) => update({ model });
+  const base = panels !== null ? storedBase(panels.model, models) : null;
 
   return (
     <div className="dashboard" data-testid="dashboard">
@@ -135,6 +145,10 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
           onColormap={(cmap) => update({ cmap })}
         />
       </div>
+
+      {panels !== null && base !== null && (
+        <ShiftMetricsPanel model={panels.model} base={base} method={panels.method} layers={panels.layers} heads={panels.heads} cmap={params.cmap} />
+      )}
 
       <ImagesPanel panels={panels} ranking={images.ranking} label={params.label} cmap={params.cmap} details={images.detail} />
     </div>

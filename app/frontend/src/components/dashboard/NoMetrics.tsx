@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { EmptyState } from '../StatusViews';
 import { METRICS_COMMAND } from './Panel';
 
@@ -13,7 +14,7 @@ function HintText({ text }: { text: string }) {
 }
 
 /** The dashboard before anything is scored: what metrics are and the command that writes them. */
-export function NoMetrics({ hint }: { hint: string | null }) {
+export function NoMetrics({ hint, children }: { hint: string | null; children?: ReactNode }) {
   return (
     <div className="dashboard" data-testid="dashboard">
       <EmptyState title="No metrics yet" command={METRICS_COMMAND}>
@@ -25,6 +26,7 @@ export function NoMetrics({ hint }: { hint: string | null }) {
           does the model look where the boxes are?
         </p>
       </EmptyState>
+      {children}
     </div>
   );
 }

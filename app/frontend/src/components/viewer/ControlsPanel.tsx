@@ -24,13 +24,13 @@ export function ControlsPanel({ view, params, update, playing, onTogglePlay, ann
       <MapControls view={view} params={params} update={update} playing={playing} onTogglePlay={onTogglePlay} />
       {children}
       <DisplayControls params={params} update={update} annotations={annotations} />
-      <KeysHelp text={view.method === 'text'} />
+      <KeysHelp text={view.method === 'text'} vs={view.base !== null} />
     </aside>
   );
 }
 
 /** The keyboard shortcuts (a VLM's text maps add the token keys). */
-function KeysHelp({ text }: { text: boolean }) {
+function KeysHelp({ text, vs }: { text: boolean; vs: boolean }) {
   return (
     <section className="controls-section keys">
       <h3>Keys</h3>
@@ -49,6 +49,12 @@ function KeysHelp({ text }: { text: boolean }) {
         <dd>play / pause</dd>
         <dt>m g c</dt>
         <dd>map, all heads, compare</dd>
+        {vs && (
+          <>
+            <dt>v</dt>
+            <dd>vs base (this variant, its base, the difference)</dd>
+          </>
+        )}
         <dt>b</dt>
         <dd>boxes on/off</dd>
       </dl>

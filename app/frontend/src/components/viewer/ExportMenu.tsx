@@ -1,5 +1,4 @@
 import './ExportMenu.css';
-import { useEffect, useRef, useState } from 'react';
 import { api, urls } from '../../api/client';
 import type { ImageDetail, TokensBody } from '../../api/types';
 import { downloadBytes, renderViewPng } from '../../lib/exportView';
@@ -9,16 +8,7 @@ import { formatTokenParam, selectionText } from '../../lib/tokens';
 import type { ResolvedView } from '../../state/resolveView';
 import type { ViewParams } from '../../state/viewParams';
 import type { MapDisplay } from './useMapDisplay';
-
-async function copyText(text: string): Promise<boolean> {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    window.prompt('Copy this:', text);
-    return false;
-  }
-}
+import { copyText, useMenu } from './useMenu';
 
 /**
  * Export what is on screen: the view as a PNG (with the provenance in its metadata and caption),
@@ -39,22 +29,7 @@ export function ExportMenu({
   /** a VLM's token list (method text): the prompt's and the tokens' text go into the provenance */
   tokens?: TokensBody | undefined;
 }) {
-  const [open, setOpen] = useState(false);
-  const [status, setStatus] = useState<string | null>(null);
-  const root = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent | KeyboardEvent) => {
-      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !root.current?.contains(event.target as Node)) setOpen(false);
-    };
-    window.addEventListener('mousedown', close);
-    window.addEventListener('keydown', close);
-    return () => {
-      window.removeEventListener('mousedown', close);
-      window.removeEventListener('keydown', close);
-    };
-  }, [open]);
-
+  const { open, setOpen, status, root, run } = useMenu();
   const allHeads = params.mode === 'heads' && view.perHead;
   const map = display.map;
   const heads = display.heads;
@@ -95,18 +70,6 @@ export function ExportMenu({
             }
           : undefined,
     });
-  };
-
-  const run = async (what: string, action: () => Promise<void>) => {
-    setOpen(false);
-    setStatus(`${what}…`);
-    try {
-      await action();
-      setStatus(`${what}: done`);
-    } catch (error) {
-      setStatus(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    setTimeout(() => setStatus(null), 2500);
   };
 
   const exportPng = () =>

@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef } from 'react';
-import type { ColormapName } from '../../lib/colormaps';
+import type { AnyColormap } from '../../lib/colormaps';
 import type { ValueRange } from '../../lib/normalise';
 import { drawHeatmap } from '../../lib/render';
 import type { Interp } from '../../state/viewParams';
@@ -9,7 +9,7 @@ export interface HeatmapCanvasProps {
   gh: number;
   gw: number;
   range: ValueRange;
-  cmap: ColormapName;
+  cmap: AnyColormap;
   interp: Interp;
   opacity: number;
   /** what the map is, for tests and tools reading the page (data-* attributes) */

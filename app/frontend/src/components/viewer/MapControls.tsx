@@ -9,6 +9,7 @@ import { RandomWeightsBadge } from '../RandomWeightsBadge';
 import { HeadSelect } from './HeadSelect';
 import { LayerSlider } from './LayerSlider';
 import { modelSummary, switchMethod, switchModel } from './mapChoices';
+import { isVariant } from '../../lib/variants';
 
 const FUSION_HELP: Record<Fusion, string> = {
   mean: 'mean over heads (the stored fused map)',
@@ -54,6 +55,7 @@ export function MapControls({ view, params, update, playing, onTogglePlay }: Map
           {view.available.map((m) => (
             <option key={m.key} value={m.key}>
               {m.key}
+              {isVariant(m) ? ` (variant of ${m.base_key})` : ''}
               {m.weights === 'random' ? ' (random weights)' : ''}
             </option>
           ))}

@@ -24,6 +24,7 @@ import {
   type TokenRange,
 } from '../../lib/tokens';
 import { ErrorState } from '../StatusViews';
+import { TeacherForcedAnswers } from '../shift/TeacherForcedAnswers';
 import { TokenStripHead } from './TokenStripHead';
 
 const ROLE_LABELS: Record<string, string> = { prompt: 'Prompt', answer: 'Answer', template: 'Template' };
@@ -152,6 +153,7 @@ export function TokenStrip({ model, prompt, token, layer, data, stale, error, on
   const prompts = data.prompts.length > 0 ? data.prompts : (model.prompts ?? []).map((text, index) => ({ index, text }));
   const chosenText = selectionText(shown, tokens);
   const headNote = data.head === null ? 'mean over heads' : `head ${data.head}`;
+  const forced = data.answer_from ?? null;
   return (
     <section className={`token-strip${stale ? ' stale' : ''}`} data-testid="token-strip" aria-label="Text tokens">
       <TokenStripHead
@@ -190,16 +192,17 @@ export function TokenStrip({ model, prompt, token, layer, data, stale, error, on
                 {group.tokens.map((t) => {
                   const mass = massAt(data.image_mass, t.index, layer);
                   const selected = isSelected(t.index, shown, defaults);
+                  const isForced = forced !== null && t.role === 'answer';
                   return (
                     <span
                       key={t.index}
                       role="option"
                       aria-selected={selected}
-                      className={`token token-${t.role}${selected ? ' selected' : ''}`}
+                      className={`token token-${t.role}${selected ? ' selected' : ''}${isForced ? ' token-forced' : ''}`}
                       style={{ ['--tint' as string]: String(massTint(mass, scaleMax)) }}
                       data-index={t.index}
                       data-testid="token"
-                      title={`#${t.index} · ${t.role} · “${t.text}” · image mass ${formatShare(mass)} at layer ${layer} (${headNote})`}
+                      title={`#${t.index} · ${t.role}${isForced ? ` (teacher-forced from ${forced})` : ''} · “${t.text}” · image mass ${formatShare(mass)} at layer ${layer} (${headNote})`}
                     >
                       {displayToken(t.text)}
                     </span>
@@ -211,6 +214,7 @@ export function TokenStrip({ model, prompt, token, layer, data, stale, error, on
         })}
         {defaults.length === 0 && <p className="hint">No text tokens after the image.</p>}
       </div>
+      <TeacherForcedAnswers data={data} />
       <p className="token-selection" data-testid="token-selection">
         <span>
           Map of <b>{describeSelection(shown, tokens)}</b>

@@ -5,11 +5,13 @@ import { usePrefetchNeighbours, useTokens } from '../../api/hooks';
 import type { ImageDetail, ModelList, TokensBody, TokensQuery } from '../../api/types';
 import { formatTokenParam, type TokenRange } from '../../lib/tokens';
 import { canonicalParams, isResolved, resolveView, textContextOf, type ResolvedView } from '../../state/resolveView';
-import { sameParams, type Mode, type ViewParams } from '../../state/viewParams';
+import { sameParams, type ViewParams } from '../../state/viewParams';
 import { useViewStore } from '../../state/viewStore';
 import { CompareView } from './CompareView';
 import { ControlsPanel } from './ControlsPanel';
 import { ExportMenu } from './ExportMenu';
+import { ShiftExportMenu } from '../shift/ShiftExportMenu';
+import { ShiftView } from '../shift/ShiftView';
 import { HeadsGrid } from './HeadsGrid';
 import { ImageMetricsSection } from './ImageMetricsSection';
 import { MapView } from './MapView';
@@ -49,6 +51,7 @@ function ViewerBody({
   const [dismissed, setDismissed] = useState<string[]>([]);
 
   const compare = params.mode === 'compare';
+  const vsBase = params.mode === 'map' && view.vs ? view.base : null;
   const text = view.method === 'text';
   const token = formatTokenParam(view.token);
   const display = useMapDisplay(
@@ -78,12 +81,12 @@ function ViewerBody({
   useEffect(() => {
     const what = compare
       ? `compare ${compareKeys}`
-      : `${view.model.key} ${view.method}${text ? ` P${view.prompt ?? 0} T${token ?? 'answer'}` : ''} L${view.layer}${view.head !== null ? ` H${view.head}` : ''}`;
+      : `${view.model.key}${vsBase !== null ? ` vs ${vsBase.key}` : ''} ${view.method}${text ? ` P${view.prompt ?? 0} T${token ?? 'answer'}` : ''} L${view.layer}${view.head !== null ? ` H${view.head}` : ''}`;
     document.title = `${image.id} · ${what} — ssl-attention`;
     return () => {
       document.title = 'ssl-attention';
     };
-  }, [image.id, compare, compareKeys, view.model.key, view.method, view.layer, view.head, text, view.prompt, token]);
+  }, [image.id, compare, compareKeys, vsBase, view.model.key, view.method, view.layer, view.head, text, view.prompt, token]);
 
   const onToken = useCallback((next: TokenRange | null) => update({ token: next }), [update]);
   const onPrompt = useCallback((prompt: number) => update({ prompt, token: null }), [update]);
@@ -107,13 +110,18 @@ function ViewerBody({
           </h1>
           {!compare && <RandomWeightsBadge weights={weights} />}
         </div>
-        <ViewTabs mode={params.mode} onChange={(mode: Mode) => update({ mode })} />
-        <ExportMenu view={view} params={params} image={image} display={display} tokens={text ? tokens.data : undefined} />
+        <ViewTabs mode={params.mode} vs={view.vs} hasBase={view.base !== null} onChange={update} />
+        {vsBase !== null ? (
+          <ShiftExportMenu view={view} params={params} image={image} base={vsBase} query={display.query} tokens={text ? tokens.data : undefined} />
+        ) : (
+          <ExportMenu view={view} params={params} image={image} display={display} tokens={text ? tokens.data : undefined} />
+        )}
       </div>
       <Notice notes={shownNotes} onDismiss={() => setDismissed([...dismissed, ...shownNotes])} />
       <div className="viewer-body">
         <main className={`viewer-main${text && !compare ? ' with-tokens' : ''}`}>
-          {params.mode === 'map' && <MapView view={view} params={params} image={image} display={display} />}
+          {params.mode === 'map' && vsBase === null && <MapView view={view} params={params} image={image} display={display} />}
+          {vsBase !== null && <ShiftView view={view} params={params} image={image} base={vsBase} variant={display} />}
           {params.mode === 'heads' && (
             <HeadsGrid view={view} params={params} image={image} display={display} onSelect={(head) => update({ head, mode: 'map' })} />
           )}

@@ -4,7 +4,7 @@ import type { ResolvedView } from '../../state/resolveView';
 import type { ViewParams } from '../../state/viewParams';
 import { useViewStore } from '../../state/viewStore';
 
-/** ←/→ layer, ↑/↓ head (fused, 0, 1, …), space play, m/g/c views, b boxes (the token strip adds , and .). */
+/** ←/→ layer, ↑/↓ head (fused, 0, 1, …), space play, m/g/c views (v: vs base), b boxes (the token strip adds , and .). */
 export function useViewerKeys(view: ResolvedView, params: ViewParams) {
   const update = useViewStore((s) => s.update);
   const setPlaying = useViewStore((s) => s.setPlaying);
@@ -34,7 +34,11 @@ export function useViewerKeys(view: ResolvedView, params: ViewParams) {
         case 'm':
         case 'g':
         case 'c':
-          update({ mode: ({ m: 'map', g: 'heads', c: 'compare' } as const)[event.key] });
+          update({ mode: ({ m: 'map', g: 'heads', c: 'compare' } as const)[event.key], vs: null });
+          break;
+        case 'v':
+          if (view.base !== null) update({ mode: 'map', vs: 'base' });
+          else handled = false;
           break;
         case 'b':
           update({ boxes: !params.boxes });
