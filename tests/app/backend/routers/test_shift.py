@@ -329,11 +329,18 @@ def test_shift_metrics_are_404_for_a_pair_never_compared(
 
 
 def test_vlm_shift_metrics_compare_text_only_where_the_answers_line_up(
-    client: TestClient, computed: ShiftReport
+    client: TestClient, written: Written, computed: ShiftReport
 ) -> None:
     same = client.get("/metrics/shift", params={"model": VLM_SAME, "method": "text"}).json()
-    assert same["methods"] == ["text", "mean", "rollout"] and {c["n"] for c in same["cells"]} == {
-        len(VLM_IDS)
-    }
+    assert same["methods"] == ["text", "mean", "rollout"]
+    assert {c["n"] for c in same["cells"]} == {len(VLM_IDS)}
+    expected = []
+    for image_id in VLM_IDS:  # prompt 0, the first both have: the mean map of its answer tokens
+        mine, theirs = written.vlm_same.images[image_id], written.vlm_base.images[image_id]
+        answer = [i for i, t in enumerate(mine.prompts[0].tokens) if t.role == "answer"]
+        maps = [d.text[0]["text/heads"][answer[0] : answer[-1] + 1, 1, 0] for d in (mine, theirs)]
+        expected.append(distance(*(m.astype(np.float32).mean(axis=0) for m in maps)))
+    cell = next(c for c in same["cells"] if (c["layer"], c["head"]) == (1, 0))
+    assert cell["mean"] == pytest.approx(np.mean(expected), abs=1e-9)
     other = client.get("/metrics/shift", params={"model": VLM_OTHER}).json()
     assert other["methods"] == ["mean", "rollout"] and other["method"] == "mean"
