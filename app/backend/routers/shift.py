@@ -63,7 +63,7 @@ def get_shift_request(asked: MapRequestDep, services: ServicesDep, base: BaseQue
     try:
         span = base_span(services.store, services.catalog, asked, target)
     except NotComparable as error:
-        raise ApiError(409, error.message, parameter="token") from None
+        raise ApiError(409, error.message, parameter=error.parameter) from None
     return ShiftRequest(asked, MapRequest(target, spec, span))
 
 

@@ -37,7 +37,12 @@ NO_SHIFT_HINT = "run `precompute --metrics` (it compares every stored variant wi
 
 
 class NotComparable(ServiceError):
-    """The two models' maps of the image do not line up (409): other grids, other tokens."""
+    """The two models' maps of the image do not line up (409): other grids, other tokens;
+    `parameter` names the query parameter that chose what does not line up, if one did."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,8 @@ def base_span(
     if not found:
         raise NotComparable(
             f"prompt {prompt.prompt!r} is not done for image {image_id!r} with {theirs}; "
-            f"run `precompute --models {theirs} --prompt {prompt.prompt!r}`"
+            f"run `precompute --models {theirs} --prompt {prompt.prompt!r}`",
+            "prompt",
         )
     other = prompt_attrs(store, base, found[0])
     for index in span.tokens:
@@ -137,11 +143,13 @@ def base_span(
                 f"the answers differ ({mine}: {prompt.answer!r}, {theirs}: {other.answer!r}), so answer "
                 f"token {index} is {_shown(a)} in {mine} and {_shown(b)} in {theirs}: answer tokens line "
                 f"up only when one model was teacher-forced through the other's answer; rerun "
-                f"`precompute --models {mine} --answer-from {theirs}`, or choose prompt tokens"
+                f"`precompute --models {mine} --answer-from {theirs}`, or choose prompt tokens",
+                "token",
             )
         raise NotComparable(
             f"text token {index} is {_shown(a)} in {mine} and {_shown(b)} in {theirs}: "
-            "the two models did not see the same text"
+            "the two models did not see the same text",
+            "token",
         )
     return TokenSpan(found[0], span.first, span.last)
 

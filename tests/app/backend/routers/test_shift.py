@@ -30,6 +30,7 @@ from tests.factories import VitFixture, VlmFixture, model_attrs, write_vit_fixtu
 BASE, VARIANT = "dinov2", "dinov2-ft"
 IDS = ("img_0", "img_1", "sub__nested_5")
 VLM_BASE, VLM_SAME, VLM_OTHER, VLM_GRIDS = "qwen2_5_vl", "qwen-lora", "qwen-free", "qwen-big"
+VLM_ASKED = "qwen-asked"
 VLM_IDS = ("img_0", "img_1")
 
 
@@ -74,6 +75,8 @@ def written(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Written:
     answers = ("A blue circle.", "Nowhere at all.")
     write_vlm_fixture(store, db, VLM_IDS, key=VLM_OTHER, base_key=VLM_BASE, seed=3, answers=answers)
     write_vlm_fixture(store, db, VLM_IDS, key=VLM_GRIDS, base_key=VLM_BASE, seed=4, grids=((4, 4),))
+    prompts = ("Describe this image.", "What colour is it?")  # the second: never asked of the base
+    write_vlm_fixture(store, db, VLM_IDS, key=VLM_ASKED, base_key=VLM_BASE, seed=5, prompts=prompts)
     return Written(store, db, vit, base, vlm_base, vlm_same)
 
 
@@ -247,7 +250,7 @@ def test_vlm_answers_that_differ_are_409_saying_to_use_answer_from(
     client: TestClient, written: Written
 ) -> None:
     response = client.get("/attention/img_0/shift", params={"model": VLM_OTHER, "method": "text"})
-    assert response.status_code == 409
+    assert response.status_code == 409 and response.json()["parameter"] == "token"
     message = response.json()["message"]
     assert (
         "--answer-from qwen2_5_vl" in message and "A blue circle." in message and "A red square." in message
@@ -259,6 +262,10 @@ def test_vlm_answers_that_differ_are_409_saying_to_use_answer_from(
     assert shift(client, "img_0", model=VLM_OTHER, method="rollout")["distance"] > 0
     grids = client.get("/attention/img_0/shift", params={"model": VLM_GRIDS, "method": "text", "token": 1})
     assert grids.status_code == 409 and "different grids" in grids.json()["message"]
+    asked = client.get("/attention/img_0/shift", params={"model": VLM_ASKED, "method": "text", "prompt": 1})
+    assert asked.status_code == 409 and asked.json()["parameter"] == "prompt"
+    assert "'What colour is it?' is not done for image 'img_0' with qwen2_5_vl" in asked.json()["message"]
+    assert shift(client, "img_0", model=VLM_ASKED, method="text", prompt=0)["base_prompt"] == 0
 
 
 @pytest.fixture(scope="module")
@@ -277,8 +284,8 @@ def computed(written: Written) -> ShiftReport:
 def test_shift_metrics_summarise_every_image_both_models_have(
     client: TestClient, written: Written, computed: ShiftReport
 ) -> None:
-    assert computed.pairs == 6  # dinov2-ft, toy-twin, toy-big; qwen-lora, qwen-free, qwen-big
-    assert computed.images_computed == 3 * len(IDS) + 3 * len(VLM_IDS)
+    assert computed.pairs == 7  # dinov2-ft, toy-twin, toy-big; qwen-lora, -free, -big, -asked
+    assert computed.images_computed == 3 * len(IDS) + 4 * len(VLM_IDS)
     body = client.get("/metrics/shift", params={"model": VARIANT, "method": "cls"}).json()
     assert (body["model"], body["base"], body["method"], body["methods"]) == (
         VARIANT,
