@@ -28,6 +28,7 @@ from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, ShiftValu
 from tests.conftest import write_gallery
 from tests.factories import model_attrs
 from tests.precompute.test_variants import base_args, fine_tuned
+from tests.tiny_vlms import MAX_PIXELS, MIN_PIXELS
 
 # --- the distance, by hand -----------------------------------------------------------------------
 
@@ -190,3 +191,41 @@ def test_precompute_metrics_fills_shift_for_a_tiny_variant(
     cell = next(c for c in after["cells"] if (c["layer"], c["head"]) == (2, FUSED))
     assert cell["mean"] == pytest.approx(np.mean([d[2] for d in refreshed.values()]), abs=1e-12)
     assert cell["mean"] != pytest.approx(np.mean([d[2] for d in fused.values()]), abs=1e-9)
+
+
+def test_a_vlm_variant_with_its_base_weights_has_zero_shift_in_every_map(
+    tmp_path: Path, tiny_vlms: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real tiny VLM precomputed twice, as itself and as a variant with the same weights: the same
+    answers, so text maps line up token by token, and every distance is exactly 0."""
+    write_gallery(tmp_path / "images")
+    base = tiny_vlms["qwen2_5_vl"]
+    args = [
+        "--quiet", "--device", "cpu", "--images", str(tmp_path / "images"), "--store", str(tmp_path / "store.zarr"),
+        "--db", f"sqlite:///{tmp_path / 'catalog.db'}", "--per-head", "--max-new-tokens", "3",
+        "--min-pixels", str(MIN_PIXELS), "--max-pixels", str(MAX_PIXELS), "--prompt", "Describe this image.",
+        "--variant", "qwen-same=qwen2_5_vl", "--models", "qwen2_5_vl,qwen-same", "--metrics",
+        "--checkpoint", f"qwen2_5_vl={base}", "--checkpoint", f"qwen-same={base}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    assert "shift: 1 variant × base pair(s), 6 images compared" in capsys.readouterr().out
+    settings = ApiSettings(
+        images=tmp_path / "images",
+        store=str(tmp_path / "store.zarr"),
+        db=f"sqlite:///{tmp_path / 'catalog.db'}",
+        frontend_dist=tmp_path / "none",
+    )
+    with TestClient(create_app(settings)) as client:
+        info = client.get("/models/qwen-same").json()
+        methods = client.get("/metrics/shift", params={"model": "qwen-same"}).json()["methods"]
+        assert methods == ["text", "mean", "rollout"]
+        for method in methods:
+            body = client.get("/metrics/shift", params={"model": "qwen-same", "method": method}).json()
+            heads = {c["head"] for c in body["cells"]}
+            per_head = set() if method == "rollout" else set(range(info["method_heads"][method]))
+            assert heads == {-1, *per_head} and {c["n"] for c in body["cells"]} == {6}
+            assert all(c["mean"] == 0.0 for c in body["cells"]), method
+        text = client.get(
+            "/attention/img_0/shift", params={"model": "qwen-same", "method": "text", "head": 1}
+        ).json()
+        assert text["distance"] == 0.0 and not any(text["data"]) and text["token"] is not None
