@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metrics",
         action="store_true",
-        help="score the maps against the gallery's annotation boxes (incremental)",
+        help="score the maps against the gallery's annotation boxes, and compare each variant with "
+        "its base (shift; incremental)",
     )
     parser.add_argument(
         "--annotations",
@@ -181,6 +182,12 @@ def print_summary(report: RunReport) -> None:
         print(
             f"metrics: {m.pairs_scored} image × model pairs scored ({m.values} values), "
             f"{m.pairs_already} already scored, {m.summaries} summaries"
+        )
+    if report.shift is not None and report.shift.pairs:
+        s = report.shift
+        print(
+            f"shift: {s.pairs} variant × base pair(s), {s.images_computed} images compared "
+            f"({s.values} distances), {s.images_already} unchanged"
         )
     print(
         f"total: {int(total_done)} image maps over {len(report.models)} model(s) in {total_seconds:.1f} s, "

@@ -25,6 +25,7 @@ from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations
 from ssl_attention.data.gallery import discover
 from ssl_attention.kinds import KINDS, kind_named
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
+from ssl_attention.metrics.shift import ShiftReport, compute_shift
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import AnnotationBox, CatalogWriter
@@ -56,6 +57,7 @@ class RunReport:
     skipped_files: list[tuple[str, str]]  # (relative path, why): files that never got an id
     annotations: int = 0  # ground-truth boxes loaded from the gallery's annotations.json
     metrics: MetricsReport | None = None
+    shift: ShiftReport | None = None  # variants compared with their bases (`--metrics`)
 
 
 def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
@@ -94,6 +96,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
                 report.models.append(summary)
         if options.metrics:
             report.metrics = compute_metrics(options.store, catalog, models=options.models)
+            report.shift = compute_shift(options.store, catalog, models=options.models)
     finally:
         catalog.close()
     return report

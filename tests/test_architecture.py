@@ -224,5 +224,5 @@ def test_every_kind_row_names_hooks_that_exist(name: str):
     kind = kind_named(name)
     assert kind.attrs.kind == name
     assert set(kind.attrs.__dataclass_fields__) >= {"key", "base_key", "checkpoint", "weights", "per_head"}
-    for hook in ("precompute", "api", "scorer"):
+    for hook in ("precompute", "api", "scorer", "shift"):
         assert kind.hook(hook) is not None, f"{name}: {hook} hook {getattr(kind, hook)} is missing"

@@ -293,3 +293,54 @@ class ImageRanking(MetricsBody):
     layer: int
     head: int | None
     images: list[ImageScore] = Field(description="best first")
+
+
+class ShiftSlice(MapSlice):
+    """A variant's map minus its base's map of the same image on the same grid (`/shift`).
+
+    Every field of `MapSlice` (of the variant's map request), with `data`, `min` and `max` those of
+    the difference, plus the base and the distance between the two maps."""
+
+    data: list[float] = Field(
+        description="gh*gw values of variant − base, row-major, float16 precision (signed)"
+    )
+    min: float = Field(description="smallest value of the difference (most attention lost)")
+    max: float = Field(description="largest value of the difference (most attention gained)")
+    base: str = Field(description="the model subtracted")
+    base_weights: Weights = Field(description="pretrained | random: the weights of the base's maps")
+    base_prompt: int | None = Field(
+        None, description="method=text: the base's index of the same prompt (indices are per model)"
+    )
+    distance: float = Field(
+        description="total variation ½·Σ|p − q| of the two maps, each normalised to sum 1: 0 = the same "
+        "distribution of attention, 1 = disjoint"
+    )
+
+
+class ShiftCell(BaseModel):
+    """The distance of one map (a layer's head, or the fused heads) over the images both models have."""
+
+    layer: int
+    head: int = Field(description="-1: the heads fused (the stored mean)")
+    mean: float = Field(description="mean distance over the images")
+    ci_low: float = Field(description="bootstrap 95% interval of the mean")
+    ci_high: float
+    n: int = Field(description="images")
+
+
+class ShiftImage(BaseModel):
+    image_id: str
+    distance: float
+
+
+class ShiftMetricsBody(BaseModel):
+    """How far a variant moved from its base, per layer × head, and the images that moved most."""
+
+    model: str = Field(description="the variant")
+    base: str
+    method: str
+    methods: list[str] = Field(description="methods with shift metrics for this pair")
+    cells: list[ShiftCell] = Field(description="by layer, then head (-1, fused, first)")
+    images_layer: int = Field(description="the layer of the map that ranks `images`")
+    images_head: int = Field(description="the head of the map that ranks `images` (-1: fused)")
+    images: list[ShiftImage] = Field(description="every image both models have, largest distance first")

@@ -12,7 +12,7 @@ all read it. The hooks of layers above it (precompute, the API, metrics) are nam
 pull those layers in — and a layer that never asks for a hook never imports it.
 
 Adding a kind: write its attrs class (store/layout.py), its adapter(s) (models/), its precompute
-module, its API description and its scorer; then add one row below.
+module, its API description, its scorer and its shift reader; then add one row below.
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ class Kind:
     precompute: str  # "module:attr" of the kind's precompute runner (precompute/<kind>.py)
     api: str  # "module:attr" of the kind's API hooks (`/models` entry, map reads)
     scorer: str  # "module:attr" of the function that scores a group against ground truth
+    shift: str  # "module:attr" of the function that reads an image's maps to compare with a base
 
     def hook(self, which: str) -> Any:
-        """The object a hook field names, imported on first use (`which`: precompute, api, scorer)."""
+        """The object a hook field names, imported on first use (`which`: precompute, api, scorer, shift)."""
         return _load(getattr(self, which))
 
 
@@ -59,6 +60,7 @@ KINDS: dict[str, Kind] = {
             precompute="precompute.vit:RUNNER",
             api="app.backend.services.kinds:VIT",
             scorer="ssl_attention.metrics.compute:score_vit_group",
+            shift="ssl_attention.metrics.shift:vit_maps",
         ),
         Kind(
             name="vlm",
@@ -68,6 +70,7 @@ KINDS: dict[str, Kind] = {
             precompute="precompute.vlm:RUNNER",
             api="app.backend.services.kinds:VLM",
             scorer="ssl_attention.metrics.compute:score_vlm_group",
+            shift="ssl_attention.metrics.shift:vlm_maps",
         ),
     )
 }

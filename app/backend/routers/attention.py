@@ -10,6 +10,7 @@ and `token`; `/tokens` lists a prompt's text tokens with their share of attentio
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -38,6 +39,7 @@ from app.backend.services.attention import (
 from app.backend.services.kinds import api_of
 from app.backend.services.slices import Normalize, json_float, json_float32s, json_floats
 from app.backend.services.vlm import prompt_attrs, read_image_mass, sample_attrs
+from ssl_attention.store.layout import VlmPromptAttrs, VlmToken
 
 router = APIRouter(prefix="/attention", tags=["attention"])
 
@@ -144,6 +146,20 @@ def get_heads(
     )
 
 
+def prompt_fields(prompt: VlmPromptAttrs) -> dict[str, Any]:
+    """What /tokens says of the prompt: `prompt_text`, `answer`, and every other field of the
+    stored prompt attrs that `TokenList` declares under the same name — a field added to both
+    (say, which model an answer was teacher-forced from) needs no code here."""
+    found = {f.name: getattr(prompt, f.name) for f in fields(prompt) if f.name not in ("prompt", "tokens")}
+    return {**{k: v for k, v in found.items() if k in TokenList.model_fields}, "prompt_text": prompt.prompt}
+
+
+def text_token(index: int, token: VlmToken) -> TextToken:
+    """A stored token as /tokens lists it: every field of `VlmToken` that `TextToken` declares."""
+    stored = {k: v for k, v in asdict(token).items() if k in TextToken.model_fields}
+    return TextToken(index=index, **stored)
+
+
 @router.get("/{image_id}/tokens", response_model=TokenList, responses=ERRORS)
 def get_tokens(request: Request, asked: TokensRequestDep, services: ServicesDep) -> Response:
     """A VLM prompt's text tokens (those after the image, in sequence order) with, per token and
@@ -161,8 +177,7 @@ def get_tokens(request: Request, asked: TokensRequestDep, services: ServicesDep)
         model=attrs.key,
         weights=attrs.weights,
         prompt=asked.prompt,
-        prompt_text=prompt.prompt,
-        answer=prompt.answer,
+        **prompt_fields(prompt),
         prompts=[PromptRef(index=s.prompt_index, text=s.prompt) for s in asked.done],
         grid=list(sample.grid),
         vision_grid=list(sample.vision_grid),
@@ -171,10 +186,7 @@ def get_tokens(request: Request, asked: TokensRequestDep, services: ServicesDep)
         layers=attrs.layers,
         heads=attrs.heads,
         head=asked.head,
-        tokens=[
-            TextToken(index=index, id=t.id, text=t.text, role=t.role, position=t.position)
-            for index, t in enumerate(prompt.tokens)
-        ],
+        tokens=[text_token(index, t) for index, t in enumerate(prompt.tokens)],
         image_mass=[json_float32s(row) for row in mass],
     )
     return services.http.json(request, body, etag)

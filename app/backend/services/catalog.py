@@ -11,6 +11,8 @@ from ssl_attention.store.catalog import (
     ImageInfo,
     MetricSummary,
     MetricValue,
+    ShiftSummary,
+    ShiftValue,
     StoredAnnotation,
     VlmSample,
 )
@@ -95,6 +97,14 @@ class CatalogReader:
 
     def image_labels(self) -> dict[str, set[str]]:
         return self._get().image_labels()
+
+    def shift_summaries(self, model: str, base: str) -> list[ShiftSummary]:
+        """How far `model` moved from `base`, per method × layer × head (`precompute --metrics`)."""
+        return self._get().shift_summaries(model, base)
+
+    def shift_values(self, model: str, base: str, *, method: str, layer: int, head: int) -> list[ShiftValue]:
+        """Per image, the distance of one map of `model` from `base`'s."""
+        return self._get().shift_values(model, base, method=method, layer=layer, head=head)
 
     def close(self) -> None:
         with self._lock:

@@ -11,8 +11,8 @@ writer and catalog by `tests.factories` — no checkpoint is run, so it takes se
 - `qwen2_5_vl` and `qwen-lora` (`base_key="qwen2_5_vl"`) over img_0 and img_1 (merged grids 3×4
   and 4×3, text maps on 3 layers × 2 heads, two prompts on img_0).
 
-Then `compute_metrics` runs as `precompute --metrics` would: once the catalog computes the shift of
-a variant from its base, the fixture has `/metrics/shift` too. Prints one JSON line with the
+Then `compute_metrics` and `compute_shift` run as `precompute --metrics` would, so the fixture has
+`/metrics/shift` too. Prints one JSON line with the
 paths for the SSL_ATTENTION_* variables.
 """
 
@@ -39,6 +39,7 @@ SIZE = 96  # the synthetic images' side in pixels (the grid stays 6×6)
 
 def main(out: Path) -> dict[str, str]:
     from ssl_attention.metrics.compute import compute_metrics
+    from ssl_attention.metrics.shift import compute_shift
     from ssl_attention.store.catalog import CatalogWriter
     from tests.factories import model_attrs, write_vit_fixture, write_vlm_fixture
 
@@ -61,6 +62,7 @@ def main(out: Path) -> dict[str, str]:
     write_vlm_fixture(store, db, VLM_IDS, key=VLM_VARIANT, base_key=VLM_BASE, images=images, seed=2)
     catalog = CatalogWriter.open(db, migrate=False)
     compute_metrics(store, catalog)
+    compute_shift(store, catalog)
     catalog.close()
     return {"images": str(images), "store": store, "db": db}
 

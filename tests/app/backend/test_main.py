@@ -87,6 +87,8 @@ def test_openapi_documents_every_endpoint() -> None:
         "/attention/{image_id}/prefix",
         "/attention/{image_id}/heatmap.png",
         "/attention/{image_id}/tokens",
+        "/attention/{image_id}/shift",
+        "/metrics/shift",
         "/metrics/leaderboard",
         "/metrics/model/{model}/layers",
         "/metrics/model/{model}/heads",
@@ -96,3 +98,6 @@ def test_openapi_documents_every_endpoint() -> None:
     raw = paths["/attention/{image_id}/raw"]["get"]
     assert set(raw["responses"]["200"]["content"]) == {"application/json", "application/octet-stream"}
     assert {"400", "404", "409", "422", "503"} <= set(raw["responses"])
+    shift = paths["/attention/{image_id}/shift"]["get"]
+    assert set(shift["responses"]["200"]["content"]) == {"application/json", "application/octet-stream"}
+    assert {"400", "404", "409", "422", "503"} <= set(shift["responses"])

@@ -21,6 +21,8 @@ TEMPLATES = [
     "/attention/{id}/heads",
     "/attention/{id}/prefix",
     "/attention/{id}/heatmap.png",
+    "/attention/{id}/shift",
+    "/metrics/shift",
 ]
 TRICKS = [
     "..",
@@ -77,6 +79,7 @@ keys = st.sampled_from(
         "limit",
         "offset",
         "q",
+        "base",
     ]
 )
 queries = st.dictionaries(keys, values, max_size=6)
@@ -163,6 +166,42 @@ def test_valid_looking_slices_are_200_or_400(
         assert len(response.json()["data"]) == 36
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    model=st.sampled_from(MODELS),
+    base=st.sampled_from(MODELS),
+    image_id=st.sampled_from(GOOD_IDS),
+    method=st.sampled_from(["cls", "mean", "rollout", "pool"]),
+    layer=st.integers(0, 3),
+    head=st.one_of(st.none(), st.integers(0, 4)),
+    fusion=st.sampled_from([None, "mean", "max", "min"]),
+)
+def test_valid_looking_shifts_are_200_or_400(
+    client: TestClient,
+    model: str,
+    base: str,
+    image_id: str,
+    method: str,
+    layer: int,
+    head: int | None,
+    fusion: str | None,
+) -> None:
+    params: dict[str, object] = {"model": model, "base": base, "method": method, "layer": layer}
+    if head is not None:
+        params["head"] = head
+    if fusion is not None:
+        params["fusion"] = fusion
+    response = client.get(f"/attention/{image_id}/shift", params=params)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert response.json()["allowed"] is not None
+    else:
+        body = response.json()
+        assert len(body["data"]) == 36 and 0 <= body["distance"] <= 1
+        if model == base:
+            assert body["distance"] == 0 and body["min"] == body["max"] == 0
+
+
 # --- with a VLM in the store ------------------------------------------------------------------
 
 VLM_MODELS = [VLM, "dinov2", "siglip"]
@@ -173,6 +212,7 @@ VLM_TEMPLATES = [
     "/attention/{id}/tokens",
     "/attention/{id}/prefix",
     "/attention/{id}/heatmap.png",
+    "/attention/{id}/shift",
 ]
 token_values = st.one_of(
     st.integers(-3, 20).map(str),
@@ -198,6 +238,7 @@ vlm_keys = st.sampled_from(
         "token",
         "colormap",
         "overlay",
+        "base",
     ]
 )
 vlm_ids = st.one_of(st.sampled_from([*VLM_IDS, *VLM_PENDING, *GOOD_IDS, *BAD_IDS]), st.sampled_from(TRICKS))

@@ -24,6 +24,8 @@ from ssl_attention.store.catalog import (
     MetricSummary,
     MetricValue,
     RunInfo,
+    ShiftSummary,
+    ShiftValue,
     StoredAnnotation,
     VlmSample,
 )
@@ -31,6 +33,8 @@ from ssl_attention.store.catalog.schema import Base
 from tests.ssl_attention.store.test_catalog import MTIME_NS, catalog_url
 
 SUMMARY = MetricSummary("m", "cls", 0, -1, "energy", "", 0.5, 0.1, 0.4, 0.6, 2)
+SHIFT = ShiftValue("a", "m-ft", "m", "cls", 0, -1, 0.125)
+SHIFT_SUMMARY = ShiftSummary("m-ft", "m", "cls", 0, -1, 0.125, 0.125, 0.125, 1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -58,6 +62,8 @@ def fill(url: str) -> None:
     )
     writer.add_metrics([MetricValue("a", "m", "cls", 0, -1, "energy", 0.25)])
     writer.replace_summaries([SUMMARY])
+    writer.add_shift("a", "m-ft", "m", "stamp", [SHIFT])
+    writer.replace_shift_summaries("m-ft", "m", [SHIFT_SUMMARY])
     writer.close()
 
 
@@ -80,6 +86,10 @@ def reads(reader: CatalogReader) -> dict[str, Any]:
         "metric_values": reader.metric_values(),
         "metric_names": reader.metric_names(),
         "summaries": reader.summaries(),
+        "entry_stamps": reader.entry_stamps("m"),
+        "shift_stamps": reader.shift_stamps("m-ft", "m"),
+        "shift_values": reader.shift_values("m-ft", "m"),
+        "shift_summaries": reader.shift_summaries("m-ft", "m"),
     }
 
 
@@ -151,6 +161,9 @@ def test_every_read_returns_records_not_rows(url: str) -> None:
     assert found["metric_values"] == [MetricValue("a", "m", "cls", 0, -1, "energy", 0.25)]
     assert found["metric_names"] == ["energy"]
     assert found["summaries"] == [SUMMARY]
+    assert list(found["entry_stamps"]) == ["a"] and found["entry_stamps"]["a"][0] == 0
+    assert found["shift_stamps"] == {"a": "stamp"}
+    assert found["shift_values"] == [SHIFT] and found["shift_summaries"] == [SHIFT_SUMMARY]
 
 
 def test_summaries_may_be_written_as_records_or_dicts(url: str) -> None:

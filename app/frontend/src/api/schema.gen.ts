@@ -248,6 +248,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/attention/{image_id}/shift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Shift
+         * @description `model` − `base` of one map of the image (parameters as on /raw), on the same grid, with
+         *     the total variation distance of the two maps. f16: the difference's bytes with /raw's headers,
+         *     plus `X-Distance`, `X-Base` and `X-Base-Weights`.
+         */
+        get: operations["get_shift_attention__image_id__shift_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/shift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Shift Metrics
+         * @description Per layer × head (and fused: head −1) the mean distance of `model` from `base` over every
+         *     image both have, with a bootstrap 95% interval, and the images ranked by the distance of one
+         *     map (largest first). Computed by `precompute --metrics`; 404 until it has run.
+         */
+        get: operations["get_shift_metrics_metrics_shift_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics/leaderboard": {
         parameters: {
             query?: never;
@@ -985,6 +1029,167 @@ export interface components {
             index: number;
             /** Text */
             text: string;
+        };
+        /**
+         * ShiftCell
+         * @description The distance of one map (a layer's head, or the fused heads) over the images both models have.
+         */
+        ShiftCell: {
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description -1: the heads fused (the stored mean)
+             */
+            head: number;
+            /**
+             * Mean
+             * @description mean distance over the images
+             */
+            mean: number;
+            /**
+             * Ci Low
+             * @description bootstrap 95% interval of the mean
+             */
+            ci_low: number;
+            /** Ci High */
+            ci_high: number;
+            /**
+             * N
+             * @description images
+             */
+            n: number;
+        };
+        /** ShiftImage */
+        ShiftImage: {
+            /** Image Id */
+            image_id: string;
+            /** Distance */
+            distance: number;
+        };
+        /**
+         * ShiftMetricsBody
+         * @description How far a variant moved from its base, per layer × head, and the images that moved most.
+         */
+        ShiftMetricsBody: {
+            /**
+             * Model
+             * @description the variant
+             */
+            model: string;
+            /** Base */
+            base: string;
+            /** Method */
+            method: string;
+            /**
+             * Methods
+             * @description methods with shift metrics for this pair
+             */
+            methods: string[];
+            /**
+             * Cells
+             * @description by layer, then head (-1, fused, first)
+             */
+            cells: components["schemas"]["ShiftCell"][];
+            /**
+             * Images Layer
+             * @description the layer of the map that ranks `images`
+             */
+            images_layer: number;
+            /**
+             * Images Head
+             * @description the head of the map that ranks `images` (-1: fused)
+             */
+            images_head: number;
+            /**
+             * Images
+             * @description every image both models have, largest distance first
+             */
+            images: components["schemas"]["ShiftImage"][];
+        };
+        /**
+         * ShiftSlice
+         * @description A variant's map minus its base's map of the same image on the same grid (`/shift`).
+         *
+         *     Every field of `MapSlice` (of the variant's map request), with `data`, `min` and `max` those of
+         *     the difference, plus the base and the distance between the two maps.
+         */
+        ShiftSlice: {
+            /** Image Id */
+            image_id: string;
+            /** Model */
+            model: string;
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description null: fused over heads
+             */
+            head: number | null;
+            /**
+             * Fusion
+             * @description how heads were fused; null for a single head
+             */
+            fusion: ("mean" | "max" | "min") | null;
+            /** Weights */
+            weights: string;
+            /**
+             * Normalize
+             * @enum {string}
+             */
+            normalize: "none" | "minmax";
+            /**
+             * Shape
+             * @description [gh, gw]
+             */
+            shape: number[];
+            /**
+             * Data
+             * @description gh*gw values of variant − base, row-major, float16 precision (signed)
+             */
+            data: number[];
+            /**
+             * Min
+             * @description smallest value of the difference (most attention lost)
+             */
+            min: number;
+            /**
+             * Max
+             * @description largest value of the difference (most attention gained)
+             */
+            max: number;
+            /**
+             * Prompt
+             * @description method=text: the VLM prompt index; else null
+             */
+            prompt?: number | null;
+            /**
+             * Token
+             * @description method=text: the token `t` or inclusive range `a-b` averaged; else null
+             */
+            token?: string | null;
+            /**
+             * Base
+             * @description the model subtracted
+             */
+            base: string;
+            /**
+             * Base Weights
+             * @description pretrained | random: the weights of the base's maps
+             */
+            base_weights: string;
+            /**
+             * Base Prompt
+             * @description method=text: the base's index of the same prompt (indices are per model)
+             */
+            base_prompt?: number | null;
+            /**
+             * Distance
+             * @description total variation ½·Σ|p − q| of the two maps, each normalised to sum 1: 0 = the same distribution of attention, 1 = disjoint
+             */
+            distance: number;
         };
         /** StoreHealth */
         StoreHealth: {
@@ -1806,6 +2011,170 @@ export interface operations {
                 };
             };
             /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_shift_attention__image_id__shift_get: {
+        parameters: {
+            query: {
+                /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
+                format?: "json" | "f16";
+                /** @description the model to subtract, as listed by /models; default: the model's base_key (for a named variant) */
+                base?: string | null;
+                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text */
+                prompt?: number | null;
+                /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens */
+                token?: string | null;
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description map method; default: the model's first (cls, or mean without CLS) */
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text") | null;
+                /** @description 0-based layer; default: the last */
+                layer?: number | null;
+                /** @description 0-based head; omitted: fused over heads */
+                head?: number | null;
+                /** @description how heads are fused when head is omitted (default mean; max|min need per-head data) */
+                fusion?: ("mean" | "max" | "min") | null;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ShiftSlice as JSON, or float16 bytes with `format=f16` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftSlice"];
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the image is not precomputed yet for this model */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_shift_metrics_metrics_shift_get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description the model to subtract, as listed by /models; default: the model's base_key (for a named variant) */
+                base?: string | null;
+                /** @description map method; default: the first with shift metrics */
+                method?: string | null;
+                /** @description the layer that ranks the images; default: the last */
+                layer?: number | null;
+                /** @description the head that ranks the images; default: fused */
+                head?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShiftMetricsBody"];
+                };
+            };
+            /** @description a parameter this model or method does not allow */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown image or model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an image not precomputed yet for either model, or maps that do not line up (other grids; for VLMs, other answer tokens: use --answer-from) */
             409: {
                 headers: {
                     [name: string]: unknown;

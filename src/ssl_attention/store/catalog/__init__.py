@@ -1,5 +1,5 @@
 """The SQL catalog beside the Zarr store: images, runs, entries (image × model → row), annotations,
-metrics and VLM samples.
+metrics, VLM samples and the shift of variants from their bases.
 
 SQLAlchemy 2 with typed mappings (`schema.py`, used only inside this package); SQLite by default,
 any SQLAlchemy URL works. The schema is owned by Alembic (`store/migrations/`); `CatalogWriter.open`
@@ -17,6 +17,8 @@ from ssl_attention.store.catalog.records import (
     MetricSummary,
     MetricValue,
     RunInfo,
+    ShiftSummary,
+    ShiftValue,
     StoredAnnotation,
     VlmSample,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "MetricSummary",
     "MetricValue",
     "RunInfo",
+    "ShiftSummary",
+    "ShiftValue",
     "StoredAnnotation",
     "VlmSample",
     "sqlite_file",

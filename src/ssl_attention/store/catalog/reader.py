@@ -31,6 +31,7 @@ from ssl_attention.store.catalog.schema import (
     RunRow,
     VlmSampleRow,
 )
+from ssl_attention.store.catalog.shift import ShiftReads
 
 # Built once: `CatalogReader.entry` runs on every attention request.
 _ENTRY_QUERY = (
@@ -91,8 +92,9 @@ def stored_annotation(row: AnnotationRow) -> StoredAnnotation:
     )
 
 
-class CatalogReader:
-    """Read access to the catalog. Thread-safe (one engine, a session per call)."""
+class CatalogReader(ShiftReads):
+    """Read access to the catalog. Thread-safe (one engine, a session per call). The shift
+    tables' questions are `ShiftReads`'s (`catalog/shift.py`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -22,6 +22,8 @@ __all__ = [
     "MetricSummary",
     "MetricValue",
     "RunInfo",
+    "ShiftSummary",
+    "ShiftValue",
     "StoredAnnotation",
     "VlmSample",
 ]
@@ -127,3 +129,31 @@ class MetricSummary:
     ci_low: float
     ci_high: float
     count: int
+
+
+@dataclass(frozen=True)
+class ShiftValue:
+    """How far a variant's map of one image moved from its base's: total variation in [0, 1]."""
+
+    image_id: str
+    model: str  # the variant
+    base: str
+    method: str
+    layer: int
+    head: int  # -1 = fused
+    distance: float
+
+
+@dataclass(frozen=True)
+class ShiftSummary:
+    """The distance of a variant from its base over the images both have, per method × layer × head."""
+
+    model: str
+    base: str
+    method: str
+    layer: int
+    head: int  # -1 = fused
+    mean: float
+    ci_low: float  # bootstrap 95% interval of the mean
+    ci_high: float
+    n: int  # images

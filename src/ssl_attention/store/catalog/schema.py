@@ -1,5 +1,5 @@
 """The catalog's tables as SQLAlchemy 2 typed mappings: images, runs, entries (image × model → row),
-annotations, metrics, metric summaries and VLM samples.
+annotations, metrics, metric summaries, VLM samples and the shift of variants from their bases.
 
 Only the catalog package (and its Alembic environment) uses these rows: `CatalogReader` turns
 them into the plain records of `records.py` before anything leaves the package.
@@ -149,3 +149,52 @@ class VlmSampleRow(Base):
     n_tokens: Mapped[int] = mapped_column(Integer)  # text tokens stored (those after the image)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class ShiftPairRow(Base):
+    """An (image, variant, base) triple whose shift is computed, with the stamp of both models'
+    entries it was computed from (a new stamp: the maps changed, compute it again)."""
+
+    __tablename__ = "shift_pairs"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    base: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(128))
+
+
+class ShiftValueRow(Base):
+    """The distance of one map of an image between a variant and its base."""
+
+    __tablename__ = "shift_values"
+    __table_args__ = (
+        UniqueConstraint("image_id", "model", "base", "method", "layer", "head", name="uq_shift_values_key"),
+        Index("ix_shift_values_pair", "model", "base", "method"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(64))
+    base: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    layer: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
+    distance: Mapped[float] = mapped_column(Float)
+
+
+class ShiftSummaryRow(Base):
+    __tablename__ = "shift_summaries"
+    __table_args__ = (
+        UniqueConstraint("model", "base", "method", "layer", "head", name="uq_shift_summaries_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(64))
+    base: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    layer: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
+    mean: Mapped[float] = mapped_column(Float)
+    ci_low: Mapped[float] = mapped_column(Float)
+    ci_high: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)

@@ -31,10 +31,11 @@ from ssl_attention.store.catalog.schema import (
     VlmSampleRow,
     now,
 )
+from ssl_attention.store.catalog.shift import ShiftWrites, forget_shift
 
 
-class CatalogWriter(CatalogReader):
-    """Read and write access to the catalog (precompute, metrics)."""
+class CatalogWriter(CatalogReader, ShiftWrites):
+    """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`)."""
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Self:
@@ -74,6 +75,7 @@ class CatalogWriter(CatalogReader):
                 s.execute(delete(VlmSampleRow).where(VlmSampleRow.image_id.in_(changed)))
                 s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
                 s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
+                forget_shift(s, image_ids=changed)
 
     def record_image(self, image_id: str, *, sha256: str, width: int, height: int) -> None:
         with self._session.begin() as s:
@@ -128,6 +130,7 @@ class CatalogWriter(CatalogReader):
             s.execute(delete(MetricRow).where(MetricRow.model == model))
             # Only this model's summaries are stale; the others (and the baselines) still hold.
             s.execute(delete(MetricSummaryRow).where(MetricSummaryRow.model == model))
+            forget_shift(s, models=[model])  # as a variant or as a base
 
     # --- VLM samples --------------------------------------------------------------------------
 

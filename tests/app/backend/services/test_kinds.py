@@ -151,7 +151,7 @@ TOY = ToyApi(
 
 
 def test_a_new_kind_needs_only_its_row_and_its_object(monkeypatch: pytest.MonkeyPatch) -> None:
-    row = Kind("toy", ToyAttrs, MAP_METHODS, "a toy", "-", f"{__name__}:TOY", "-")
+    row = Kind("toy", ToyAttrs, MAP_METHODS, "a toy", "-", f"{__name__}:TOY", "-", "-")
     monkeypatch.setitem(KINDS, "toy", row)
     attrs = ToyAttrs(**{**model_attrs().__dict__, "key": "toy-1"})
     assert isinstance(TOY, KindApi) and api_of(attrs) is TOY
