@@ -13,9 +13,9 @@ from app.backend.dependencies import Services
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
-from app.backend.routers import attention, health, images, metrics, models
+from app.backend.routers import attention, health, images, metrics, models, served
 
-ROUTERS = (health.router, models.router, images.router, attention.router, metrics.router)
+ROUTERS = (health.router, served.router, models.router, images.router, attention.router, metrics.router)
 GZIP_MINIMUM_BYTES = 1000
 GZIP_LEVEL = 5
 
