@@ -173,10 +173,11 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     await page.waitForURL(/\/view\/img_0\?/);
     const pixels = await drawnHeatmap(page);
     // the URL was completed with the resolved view, so the link reproduces it
-    assert.deepEqual(Object.fromEntries(search(page)), { model: 'clip', method: 'cls', layer: '2' });
-    assert.equal(pixels.label, 'clip · cls · layer 2 · fused (mean)');
+    // the default model is the registry's first (dinov2, as the README shows), not the alphabet's (clip)
+    assert.deepEqual(Object.fromEntries(search(page)), { model: 'dinov2', method: 'cls', layer: '2' });
+    assert.equal(pixels.label, 'dinov2 · cls · layer 2 · fused (mean)');
     assert.equal(await page.locator('[data-testid="annotation-boxes"] .box').count(), 2);
-    assert.equal(await page.getByTestId('random-weights-badge').count(), 0, 'clip has its checkpoint weights');
+    assert.equal(await page.getByTestId('random-weights-badge').count(), 0, 'dinov2 has its checkpoint weights');
     // the value under the cursor
     const frame = page.getByTestId('image-frame');
     const box = await frame.boundingBox();

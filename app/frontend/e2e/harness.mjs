@@ -30,19 +30,20 @@ export function tempDir(prefix = 'ssl-attention-e2e-') {
 }
 
 /**
- * Precompute the tiny-checkpoint fixture into `dir` (see make_fixture.py).
+ * Precompute the tiny-checkpoint fixture into `dir` (see make_fixture.py, or another `script` in e2e/).
  * @param {string} dir
+ * @param {string} [script]
  * @returns {{ images: string, store: string, db: string, db_many: string, db_nometrics: string }}
  */
-export function buildFixture(dir) {
-  const result = spawnSync(python(), [join(FRONTEND, 'e2e', 'make_fixture.py'), dir], {
+export function buildFixture(dir, script = 'make_fixture.py') {
+  const result = spawnSync(python(), [join(FRONTEND, 'e2e', script), dir], {
     cwd: REPO,
     encoding: 'utf8',
     env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error' },
     timeout: 300_000,
   });
   if (result.status !== 0) {
-    throw new Error(`make_fixture.py failed (${result.status ?? result.signal}):\n${result.stderr}\n${result.stdout}`);
+    throw new Error(`${script} failed (${result.status ?? result.signal}):\n${result.stderr}\n${result.stdout}`);
   }
   const last = result.stdout.trim().split('\n').at(-1) ?? '';
   return JSON.parse(last);

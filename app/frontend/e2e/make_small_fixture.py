@@ -5,9 +5,9 @@
 Writes OUT_DIR/my photos (a 320×240 photo `wide_ok`, a 180×720 portrait `tall` — a red band at the
 top, a blue band at the bottom, grey between — an 800×200 panorama `panorama`, and a truncated
 JPEG `broken`; a COCO `annotations.json` boxes the first three), OUT_DIR/attention.zarr and
-OUT_DIR/catalog.db, and prints one JSON line with the three paths and `db_nometrics` (a copy of the
-catalog without metrics: the dashboard's "No metrics yet"). Tiny random checkpoints: `dinov2` over
-every image and `mae` with `--weights random` (the RANDOM WEIGHTS badge), per head, scored with
+OUT_DIR/catalog.db, and prints one JSON line with the paths and `db_nometrics` (a copy of the
+catalog without metrics: the dashboard's "No metrics yet"). Tiny random checkpoints: `dinov2` and `clip`
+over every image and `mae` with `--weights random` (the RANDOM WEIGHTS badge), per head, scored with
 `--metrics`; a synthetic VLM (`qwen2_5_vl`) on the panorama (VLMs keep the aspect: no warning for
 it). The gallery folder's name has a space, so the suggested commands must quote it.
 """
@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-MODELS = ("dinov2",)
+MODELS = ("dinov2", "clip")  # clip sorts first, dinov2 is the registry's first: the default
 RANDOM_MODEL = "mae"
 VLM_MODEL = "qwen2_5_vl"
 
