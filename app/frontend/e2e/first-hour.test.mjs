@@ -123,6 +123,19 @@ describe('the first hour, in a browser', { timeout: 240_000 }, () => {
       await other.waitForTimeout(300); // charts take their measured width
       await noSidewaysScroll(other, name);
       await onScreen(other, name === 'dashboard' ? 'leaderboard-chart' : 'image-title');
+      if (name === 'dashboard') {
+        // the leaderboard is not clipped: every bar (model, method) lies inside the viewport, none scrolled away
+        const bars = await other.$$eval('[data-testid="leaderboard-bar"]', (elements) =>
+          elements.map((e) => {
+            const r = e.getBoundingClientRect();
+            return { model: e.getAttribute('data-model'), left: r.left, right: r.right };
+          }),
+        );
+        assert.ok(bars.length >= 6, `one bar per model and method (${bars.length})`);
+        for (const bar of bars) assert.ok(bar.left >= 0 && bar.right <= PHONE.width, `${bar.model}'s bar is inside the viewport`);
+        const models = new Set(bars.map((b) => b.model));
+        assert.deepEqual([...models].sort(), ['clip', 'dinov2', 'mae', 'qwen2_5_vl']);
+      }
       await screenshot(other, `phone-${name.replace(' ', '-')}`);
       await other.close();
     }

@@ -4,6 +4,7 @@ import type { MetricStat } from '../../api/types';
 import { bandLayout, barGeometry, linearScale, metricAxis } from '../../lib/charts';
 import { barSublabel, type MethodNamer } from '../../lib/methods';
 import { BASELINE_HELP, BASELINES, baselinesByName, describeStat, formatScore, statLabel } from '../../lib/metrics';
+import { LeaderboardRows } from './LeaderboardRows';
 import { useElementWidth } from './useElementWidth';
 
 export interface ModelStyle {
@@ -19,10 +20,8 @@ const LINE = 13;
 const COMPACT_SLOT = 64;
 const MAX_BAR = 72;
 const MIN_SLOT = 46;
-/** below this width (a phone) the baselines are labelled above their lines, at the plot's right end */
+/** below this width (a phone) the leaderboard is drawn as rows (LeaderboardRows): no room for columns */
 const NARROW_WIDTH = 520;
-const NARROW_MARGIN = { ...MARGIN, right: 26, left: 44 };
-const NARROW_SLOT = 40;
 
 /**
  * The leaderboard as columns: one per model and method (best mean first), the bar at the mean and
@@ -52,18 +51,16 @@ export function LeaderboardChart({
   onSelect: (row: MetricStat) => void;
 }) {
   const [ref, available] = useElementWidth<HTMLDivElement>();
-  // a phone: no room for the baselines' labels right of the plot; they go above their lines
-  const narrow = available > 0 && available < NARROW_WIDTH;
-  const m = narrow ? NARROW_MARGIN : MARGIN;
   const [hover, setHover] = useState<MetricStat | null>(null);
+  const narrow = available > 0 && available < NARROW_WIDTH;
   const lines = baselinesByName(baselines);
   const named = BASELINES.flatMap((name) => (lines[name] ? [{ name, stat: lines[name] }] : []));
-  const width = Math.max(available, m.left + m.right + rows.length * (narrow ? NARROW_SLOT : MIN_SLOT));
-  const plotRight = width - m.right;
-  const bottom = HEIGHT - m.bottom;
+  const width = Math.max(available, MARGIN.left + MARGIN.right + rows.length * MIN_SLOT);
+  const plotRight = width - MARGIN.right;
+  const bottom = HEIGHT - MARGIN.bottom;
   const axis = metricAxis([...rows, ...named.map((b) => b.stat)]);
-  const y = linearScale([axis.lo, axis.hi], [bottom, m.top]);
-  const bands = bandLayout(rows.length, plotRight - m.left, 0.34, m.left, MAX_BAR);
+  const y = linearScale([axis.lo, axis.hi], [bottom, MARGIN.top]);
+  const bands = bandLayout(rows.length, plotRight - MARGIN.left, 0.34, MARGIN.left, MAX_BAR);
   const showValues = bands.band >= 30;
   // narrow slots: smaller labels, so that a long model key does not run into its neighbours'
   const compact = bands.step < COMPACT_SLOT;
@@ -72,16 +69,31 @@ export function LeaderboardChart({
   return (
     <div className="chart" data-testid="leaderboard-chart">
       <div className="chart-scroll" ref={ref}>
+        {narrow ? (
+          <LeaderboardRows
+            rows={rows}
+            baselines={named}
+            metric={metric}
+            styles={styles}
+            methodName={methodName}
+            barMethodName={barMethodName}
+            selected={selected}
+            onSelect={onSelect}
+            hover={hover}
+            onHover={setHover}
+            width={available}
+          />
+        ) : (
         <svg width={width} height={HEIGHT} role="img" aria-label={`Leaderboard of ${metric}`} className={`chart-svg${compact ? ' chart-compact' : ''}`}>
           {axis.ticks.map((t) => (
             <g key={t}>
-              <line className="chart-grid" x1={m.left} x2={plotRight} y1={y(t)} y2={y(t)} />
-              <text className="chart-tick" x={m.left - 8} y={y(t)} dy="0.32em" textAnchor="end">
+              <line className="chart-grid" x1={MARGIN.left} x2={plotRight} y1={y(t)} y2={y(t)} />
+              <text className="chart-tick" x={MARGIN.left - 8} y={y(t)} dy="0.32em" textAnchor="end">
                 {t}
               </text>
             </g>
           ))}
-          <text className="chart-axis-title" transform={`translate(14 ${(m.top + bottom) / 2}) rotate(-90)`} textAnchor="middle">
+          <text className="chart-axis-title" transform={`translate(14 ${(MARGIN.top + bottom) / 2}) rotate(-90)`} textAnchor="middle">
             {metric}
           </text>
 
@@ -92,8 +104,8 @@ export function LeaderboardChart({
                 key={`band-${name}`}
                 className={`baseline-band baseline-${name}`}
                 data-testid="baseline-band"
-                x={m.left}
-                width={plotRight - m.left}
+                x={MARGIN.left}
+                width={plotRight - MARGIN.left}
                 y={Math.min(y(stat.ci_high), y(stat.ci_low))}
                 height={Math.abs(y(stat.ci_low) - y(stat.ci_high))}
               />
@@ -130,7 +142,7 @@ export function LeaderboardChart({
                 }}
               >
                 <title>{`${statLabel(row, methodName)}\nmean ${describeStat(row)}\nsd ${formatScore(row.std)}`}</title>
-                <rect className="bar-hit" x={x - (bands.step - bands.band) / 2} width={bands.step} y={m.top} height={bottom - m.top} />
+                <rect className="bar-hit" x={x - (bands.step - bands.band) / 2} width={bands.step} y={MARGIN.top} height={bottom - MARGIN.top} />
                 <rect className="bar-fill" x={x} width={bands.band} y={g.y} height={Math.max(g.height, 1)} rx={2} style={{ fill: style.color }} />
                 <line className="ci" x1={cx} x2={cx} y1={g.ciTop} y2={g.ciBottom} />
                 <line className="ci" x1={cx - capHalf} x2={cx + capHalf} y1={g.ciTop} y2={g.ciTop} />
@@ -168,25 +180,20 @@ export function LeaderboardChart({
               onMouseLeave={() => setHover(null)}
             >
               <title>{`${BASELINE_HELP[name]}\nmean ${describeStat(stat)}`}</title>
-              <line className="baseline-hit" x1={m.left} x2={plotRight} y1={y(stat.mean)} y2={y(stat.mean)} />
-              <line className="baseline-line" x1={m.left} x2={plotRight} y1={y(stat.mean)} y2={y(stat.mean)} />
+              <line className="baseline-hit" x1={MARGIN.left} x2={plotRight} y1={y(stat.mean)} y2={y(stat.mean)} />
+              <line className="baseline-line" x1={MARGIN.left} x2={plotRight} y1={y(stat.mean)} y2={y(stat.mean)} />
               {/* the baseline's CI as a whisker just right of the plot, one column per baseline */}
               <line className="baseline-ci" x1={plotRight + 5 + 7 * i} x2={plotRight + 5 + 7 * i} y1={y(stat.ci_low)} y2={y(stat.ci_high)} />
               <line className="baseline-ci" x1={plotRight + 3 + 7 * i} x2={plotRight + 7 + 7 * i} y1={y(stat.ci_low)} y2={y(stat.ci_low)} />
               <line className="baseline-ci" x1={plotRight + 3 + 7 * i} x2={plotRight + 7 + 7 * i} y1={y(stat.ci_high)} y2={y(stat.ci_high)} />
-              <text
-                className="baseline-label"
-                x={narrow ? plotRight : plotRight + 20}
-                y={y(stat.mean)}
-                dy={narrow ? '-0.45em' : '0.32em'}
-                textAnchor={narrow ? 'end' : 'start'}
-              >
+              <text className="baseline-label" x={plotRight + 20} y={y(stat.mean)} dy="0.32em">
                 {name} {formatScore(stat.mean)}
               </text>
             </g>
           ))}
-          <line className="chart-axis" x1={m.left} x2={plotRight} y1={bottom} y2={bottom} />
+          <line className="chart-axis" x1={MARGIN.left} x2={plotRight} y1={bottom} y2={bottom} />
         </svg>
+        )}
       </div>
       <p className="chart-readout" data-testid="leaderboard-readout">
         {hover !== null ? (
@@ -195,8 +202,8 @@ export function LeaderboardChart({
           </>
         ) : (
           <span className="muted">
-            Bars: mean over the annotated images; whiskers: bootstrap 95% CI of the mean; dashed lines: the baselines (their CI at the
-            right end). Hover for numbers, click a bar to show that model below.
+            Bars: mean over the annotated images; whiskers: bootstrap 95% CI of the mean; dashed lines: the baselines
+            {narrow ? '' : ' (their CI at the right end)'}. Hover for numbers, click a bar to show that model below.
           </span>
         )}
       </p>
