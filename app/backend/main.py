@@ -13,10 +13,18 @@ from app.backend.dependencies import Services
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
-from app.backend.routers import attention, health, images, metrics, models, shift
+from app.backend.routers import attention, health, images, metrics, models, served, shift
 
 # shift before metrics: `/metrics/{image_id}` would otherwise answer `/metrics/shift`.
-ROUTERS = (health.router, models.router, images.router, attention.router, shift.router, metrics.router)
+ROUTERS = (
+    health.router,
+    served.router,
+    models.router,
+    images.router,
+    attention.router,
+    shift.router,
+    metrics.router,
+)
 GZIP_MINIMUM_BYTES = 1000
 GZIP_LEVEL = 5
 

@@ -47,6 +47,19 @@ class Health(BaseModel):
     cache: CacheHealth
 
 
+class Served(BaseModel):
+    """What this server serves, so that the commands the web app suggests act on it."""
+
+    images: str = Field(description="the gallery folder, as configured")
+    store: str = Field(description="the Zarr store's path or URL (a password in it is masked)")
+    db: str = Field(description="the catalog's SQLAlchemy URL (a password in it is masked as ***)")
+    precompute_flags: str = Field(
+        description="`--images`, `--store` and `--db` for whichever of them is not precompute's default, "
+        "shell-quoted (absolute paths); empty when all three are the defaults"
+    )
+    password_hidden: bool = Field(description="a password was masked in `store`, `db` and the flags")
+
+
 class ModelInfo(BaseModel):
     key: str = Field(description="the name the store holds the model under: the `model` parameter")
     base_key: str = Field(

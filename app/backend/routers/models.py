@@ -12,7 +12,22 @@ from app.backend.services.store import StoredModel
 
 router = APIRouter(tags=["models"])
 
-ENTRY_REVISION = 2  # in the ETags of /models: bump when the fields of an entry change (2: base_key)
+ENTRY_REVISION = 3  # in the ETags of /models: bump when an entry or the order changes (2: base_key, 3: order)
+
+# The registry's order (`ssl_attention.models.registry.REGISTRY`, which imports torch, so it is
+# repeated here; a test keeps the two equal): /models lists models in it, so the web app's default
+# model is the registry's first (dinov2), as the README shows.
+REGISTRY_ORDER = ("dinov2", "dinov3", "mae", "clip", "siglip", "siglip2", "qwen2_5_vl", "qwen3_vl")
+
+
+def registry_order(model: StoredModel) -> tuple[int, bool, str]:
+    """Sort key: the registry position of the key the model is built like, each variant after its
+    base, names unknown to the registry last (alphabetically)."""
+    attrs = model.attrs
+    position = (
+        REGISTRY_ORDER.index(attrs.base_key) if attrs.base_key in REGISTRY_ORDER else len(REGISTRY_ORDER)
+    )
+    return position, attrs.key != attrs.base_key, attrs.key
 
 
 def model_info(model: StoredModel) -> ModelInfo:
@@ -42,12 +57,12 @@ def model_info(model: StoredModel) -> ModelInfo:
 @router.get("/models", response_model=ModelList, responses={503: {"model": ErrorBody}})
 def list_models(request: Request, services: ServicesDep) -> Response:
     """Every model in the store with its layers, heads, grid, methods and weights (VLMs: also
-    their prompts; their grid is per image)."""
+    their prompts; their grid is per image), in the registry's order (variants after their base)."""
     models = services.store.models()
     etag = make_etag(
         "models", ENTRY_REVISION, tuple((key, model.fingerprint) for key, model in models.items())
     )
-    body = ModelList(models=[model_info(model) for model in models.values()])
+    body = ModelList(models=[model_info(model) for model in sorted(models.values(), key=registry_order)])
     return services.http.json(request, body, etag)
 
 

@@ -173,10 +173,11 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     await page.waitForURL(/\/view\/img_0\?/);
     const pixels = await drawnHeatmap(page);
     // the URL was completed with the resolved view, so the link reproduces it
-    assert.deepEqual(Object.fromEntries(search(page)), { model: 'clip', method: 'cls', layer: '2' });
-    assert.equal(pixels.label, 'clip · cls · layer 2 · fused (mean)');
+    // the default model is the registry's first (dinov2, as the README shows), not the alphabet's (clip)
+    assert.deepEqual(Object.fromEntries(search(page)), { model: 'dinov2', method: 'cls', layer: '2' });
+    assert.equal(pixels.label, 'dinov2 · cls · layer 2 · fused (mean)');
     assert.equal(await page.locator('[data-testid="annotation-boxes"] .box').count(), 2);
-    assert.equal(await page.getByTestId('random-weights-badge').count(), 0, 'clip has its checkpoint weights');
+    assert.equal(await page.getByTestId('random-weights-badge').count(), 0, 'dinov2 has its checkpoint weights');
     // the value under the cursor
     const frame = page.getByTestId('image-frame');
     const box = await frame.boundingBox();
@@ -266,15 +267,16 @@ describe('the web app in a browser', { timeout: 240_000 }, () => {
     await page.click('[data-testid="tab-compare"]');
     await page.waitForURL(/mode=compare/);
     await page.getByTestId('compare-grid').waitFor();
-    assert.equal(search(page).get('models'), 'dinov2,clip,dinov3,mae');
-    for (const key of ['dinov2', 'clip', 'dinov3', 'mae']) {
+    // the reference, then the next models in /models' (the registry's) order
+    assert.equal(search(page).get('models'), 'dinov2,dinov3,mae,clip');
+    for (const key of ['dinov2', 'dinov3', 'mae', 'clip']) {
       await drawnHeatmap(page, `[data-testid="compare-cell-${key}"] [data-testid="heatmap"]`);
     }
     assert.equal(await page.locator('[data-testid="compare-cell-mae"] [data-testid="random-weights-badge"]').count(), 1);
     assert.equal(await page.locator('[data-testid="compare-cell-clip"] [data-testid="random-weights-badge"]').count(), 0);
     // SigLIP has no CLS token: its cell says so instead of failing
     await page.click('[data-testid="compare-chip-siglip"]');
-    await page.waitForURL(/models=dinov2,clip,dinov3,mae,siglip/);
+    await page.waitForURL(/models=dinov2,dinov3,mae,clip,siglip/);
     await page.locator('[data-testid="compare-cell-siglip"] [data-testid="compare-unavailable"]').waitFor();
     assert.match(await page.locator('[data-testid="compare-cell-siglip"]').innerText(), /no CLS token/);
     // the layer slider moves every model to the same depth

@@ -76,6 +76,7 @@ def test_openapi_documents_every_endpoint() -> None:
     paths = create_app().openapi()["paths"]
     assert set(paths) == {
         "/health",
+        "/served",
         "/models",
         "/models/{model}",
         "/images",

@@ -19,6 +19,7 @@ import type {
   MapQuery,
   ModelList,
   ModelMetricQuery,
+  Served,
   ShiftMap,
   ShiftMetrics,
   ShiftMetricsQuery,
@@ -167,6 +168,7 @@ function headerNumber(response: Response, name: string, fallback: number): numbe
 export const api = {
   health: (signal?: AbortSignal) => getJson<Health>('/health', signal),
   models: (signal?: AbortSignal) => getJson<ModelList>('/models', signal),
+  served: (signal?: AbortSignal) => getJson<Served>('/served', signal),
   images: (params: { limit: number; offset: number; q?: string }, signal?: AbortSignal) =>
     getJson<ImagePage>(`/images${query({ limit: params.limit, offset: params.offset, q: params.q })}`, signal),
   image: (imageId: string, signal?: AbortSignal) => getJson<ImageDetail>(`/images/${id(imageId)}`, signal),

@@ -1,6 +1,7 @@
 /** react-query hooks: the server state of the app (models, images, maps), cached and prefetched. */
 import { keepPreviousData, useQueries, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { precomputeCommand } from '../lib/commands';
 import { api, ApiError, textParams } from './client';
 import type { HeadsQuery, ImageRankingQuery, LeaderboardQuery, MapQuery, ModelMetricQuery, ShiftMetricsQuery, ShiftQuery, TokensQuery } from './types';
 
@@ -9,6 +10,7 @@ const MAP_STALE_MS = 5 * 60_000;
 
 export const keys = {
   models: ['models'] as const,
+  served: ['served'] as const,
   images: (q: string, page: number, pageSize: number) => ['images', q, page, pageSize] as const,
   image: (imageId: string) => ['image', imageId] as const,
   map: (q: MapQuery) => {
@@ -41,6 +43,16 @@ export function shouldRetry(failures: number, error: unknown): boolean {
 
 export function useModels() {
   return useQuery({ queryKey: keys.models, queryFn: ({ signal }) => api.models(signal), staleTime: 10_000 });
+}
+
+/** What the server serves (asked once: it changes only when the server restarts). */
+export function useServed() {
+  return useQuery({ queryKey: keys.served, queryFn: ({ signal }) => api.served(signal), staleTime: Infinity, retry: shouldRetry });
+}
+
+/** `precompute <args>` for the gallery, store and catalog this server serves. */
+export function usePrecomputeCommand(args: string): string {
+  return precomputeCommand(useServed().data, args);
 }
 
 export function useImages(q: string, page: number, pageSize: number) {

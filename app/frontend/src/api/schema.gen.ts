@@ -24,6 +24,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/served": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Served
+         * @description The gallery folder, the store and the catalog this server reads (passwords masked), and the
+         *     `precompute` flags that act on them — what the web app appends to the commands it suggests.
+         */
+        get: operations["get_served_served_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/models": {
         parameters: {
             query?: never;
@@ -34,7 +55,7 @@ export interface paths {
         /**
          * List Models
          * @description Every model in the store with its layers, heads, grid, methods and weights (VLMs: also
-         *     their prompts; their grid is per image).
+         *     their prompts; their grid is per image), in the registry's order (variants after their base).
          */
         get: operations["list_models_models_get"];
         put?: never;
@@ -1031,6 +1052,37 @@ export interface components {
             text: string;
         };
         /**
+         * Served
+         * @description What this server serves, so that the commands the web app suggests act on it.
+         */
+        Served: {
+            /**
+             * Images
+             * @description the gallery folder, as configured
+             */
+            images: string;
+            /**
+             * Store
+             * @description the Zarr store's path or URL (a password in it is masked)
+             */
+            store: string;
+            /**
+             * Db
+             * @description the catalog's SQLAlchemy URL (a password in it is masked as ***)
+             */
+            db: string;
+            /**
+             * Precompute Flags
+             * @description `--images`, `--store` and `--db` for whichever of them is not precompute's default, shell-quoted (absolute paths); empty when all three are the defaults
+             */
+            precompute_flags: string;
+            /**
+             * Password Hidden
+             * @description a password was masked in `store`, `db` and the flags
+             */
+            password_hidden: boolean;
+        };
+        /**
          * ShiftCell
          * @description The distance of one map (a layer's head, or the fused heads) over the images both models have.
          */
@@ -1339,6 +1391,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    get_served_served_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Served"];
                 };
             };
         };

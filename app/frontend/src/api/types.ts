@@ -40,6 +40,8 @@ export type ImageDetail = Omit<Sent<Schemas['ImageDetail']>, 'annotations'> & { 
 
 export type ErrorBody = Schemas['ErrorBody'];
 export type Health = Sent<Schemas['Health']>;
+/** What the server serves (gallery, store, catalog; passwords masked) and the precompute flags for it. */
+export type Served = Schemas['Served'];
 
 /**
  * Which text tokens a VLM `text` map is of: `prompt` indexes the model's prompts, `token` is the

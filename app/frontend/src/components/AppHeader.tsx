@@ -17,7 +17,9 @@ function StoreStatus() {
   return (
     <span className={`store-status${ok ? '' : ' store-down'}`} title={title ?? undefined} data-testid="store-status">
       <span className="dot" aria-hidden="true" />
-      {ok ? `${count ?? '…'} models${random > 0 ? ` · ${random} with random weights` : ''}` : 'store unavailable'}
+      <span className="store-status-text">
+        {ok ? `${count ?? '…'} models${random > 0 ? ` · ${random} with random weights` : ''}` : 'store unavailable'}
+      </span>
     </span>
   );
 }

@@ -1,6 +1,8 @@
 import './StatusViews.css';
 import { useState, type ReactNode } from 'react';
 import { ApiError } from '../api/client';
+import { useServed } from '../api/hooks';
+import { passwordNote, precomputeCommand } from '../lib/commands';
 
 /** A command the user can copy. */
 export function Command({ children }: { children: string }) {
@@ -24,35 +26,67 @@ export function Command({ children }: { children: string }) {
   );
 }
 
-/** Nothing to show yet, and what to do about it. */
-export function EmptyState({ title, children, command }: { title: string; children?: ReactNode; command?: string }) {
+/** `precompute <args>` for the gallery, store and catalog this server serves (see lib/commands.ts), copyable. */
+export function PrecomputeCommand({ args }: { args: string }) {
+  const served = useServed();
+  const note = passwordNote(served.data);
   return (
-    <div className="state state-empty" role="status" data-testid="empty-state">
-      <div className="state-icon" aria-hidden="true">
-        ◌
+    <>
+      <Command>{precomputeCommand(served.data, args)}</Command>
+      {note !== null && <p className="state-text command-note">{note}</p>}
+    </>
+  );
+}
+
+/**
+ * The empty state's icon: `empty` (nothing here yet: ∅), `broken` (a file that cannot be
+ * used: a warning sign). Never a dotted ring, which reads as a loading spinner.
+ */
+export type StateIcon = 'empty' | 'broken';
+const ICONS: Record<StateIcon, string> = { empty: '∅', broken: '!' };
+
+/** Nothing to show yet, and what to do about it: a command, or `precompute` with these args for the served data. */
+export function EmptyState({
+  title,
+  children,
+  command,
+  precompute,
+  icon = 'empty',
+}: {
+  title: string;
+  children?: ReactNode;
+  command?: string;
+  precompute?: string;
+  icon?: StateIcon;
+}) {
+  return (
+    <div className={`state state-empty state-icon-${icon}`} role="status" data-testid="empty-state">
+      <div className="state-icon" aria-hidden="true" data-icon={icon}>
+        {ICONS[icon]}
       </div>
       <h2>{title}</h2>
       {children !== undefined && <div className="state-text">{children}</div>}
       {command !== undefined && <Command>{command}</Command>}
+      {precompute !== undefined && <PrecomputeCommand args={precompute} />}
     </div>
   );
 }
 
-function hintFor(error: unknown): { title: string; hint?: string; command?: string; empty?: boolean } {
+function hintFor(error: unknown): { title: string; hint?: string; command?: string; precompute?: string; empty?: boolean } {
   if (!(error instanceof ApiError)) return { title: 'Something went wrong' };
   if (error.status === 0) return { title: 'The API cannot be reached', hint: 'Is the server running?', command: './dev.sh' };
   if (error.status === 503 && /precompute/.test(error.message))
     return {
       title: 'No precomputed attention maps yet',
       hint: 'The API has no store or catalog to read. Precompute writes them (./dev.sh does it for the sample gallery).',
-      command: 'precompute --models all --per-head',
+      precompute: '--models all --per-head',
       empty: true,
     };
   if (error.status === 503)
     return {
       title: 'The attention store or catalog cannot be read',
       hint: 'Precompute creates them; the API reads the folders set by SSL_ATTENTION_STORE and SSL_ATTENTION_DB.',
-      command: 'precompute --models all --per-head',
+      precompute: '--models all --per-head',
     };
   if (error.status === 404) return { title: 'Not found' };
   if (error.status === 409) return { title: 'Not precomputed yet' };
@@ -61,7 +95,7 @@ function hintFor(error: unknown): { title: string; hint?: string; command?: stri
 
 /** A failed request: the API's own message, and a way forward when there is one. */
 export function ErrorState({ error, onRetry, compact = false }: { error: unknown; onRetry?: () => void; compact?: boolean }) {
-  const { title, hint, command, empty = false } = hintFor(error);
+  const { title, hint, command, precompute, empty = false } = hintFor(error);
   const message = error instanceof Error ? error.message : String(error);
   return (
     <div
@@ -71,13 +105,14 @@ export function ErrorState({ error, onRetry, compact = false }: { error: unknown
     >
       {!compact && (
         <div className="state-icon" aria-hidden="true">
-          {empty ? '◌' : '!'}
+          {empty ? ICONS.empty : '!'}
         </div>
       )}
       <h2>{title}</h2>
       <p className="state-message">{message}</p>
       {hint !== undefined && !compact && <p className="state-text">{hint}</p>}
       {command !== undefined && !compact && <Command>{command}</Command>}
+      {precompute !== undefined && !compact && <PrecomputeCommand args={precompute} />}
       {onRetry !== undefined && (
         <button type="button" className="button" onClick={onRetry}>
           Try again

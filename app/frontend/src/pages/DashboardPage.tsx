@@ -1,5 +1,6 @@
 import { useModels } from '../api/hooks';
 import { Dashboard } from '../components/dashboard/Dashboard';
+import { METRICS_ARGS } from '../components/dashboard/Panel';
 import { EmptyState, ErrorState, Loading } from '../components/StatusViews';
 
 /** `/dashboard?metric=…&method=…&layer=…&label=…&model=…`: the metrics dashboard, its state in the URL. */
@@ -9,7 +10,7 @@ export function DashboardPage() {
   if (models.isError) return <ErrorState error={models.error} onRetry={() => void models.refetch()} />;
   if (models.data.models.length === 0) {
     return (
-      <EmptyState title="No attention maps precomputed yet" command="precompute --models all --per-head --metrics">
+      <EmptyState title="No attention maps precomputed yet" precompute={METRICS_ARGS}>
         <p>The store has no models. Precompute writes the maps and, with --metrics, scores them against the annotation boxes.</p>
       </EmptyState>
     );

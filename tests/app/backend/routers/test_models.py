@@ -71,3 +71,15 @@ def test_a_vlm_has_no_fixed_grid_and_lists_its_prompts(vlm_client: TestClient, v
     assert (vlm["has_cls"], vlm["has_pool"], vlm["registers"], vlm["prefix_tokens"]) == (False, False, 0, [])
     assert (vlm["weights"], vlm["checkpoint"], vlm["per_head"]) == ("random", attrs.checkpoint, True)
     assert models["dinov2"]["kind"] == "vit" and models["dinov2"]["grid"] == [6, 6]
+
+
+def test_models_come_in_the_registry_order(client: TestClient, vlm_client: TestClient) -> None:
+    """The web app's default model is /models' first: the registry's first (dinov2), not clip."""
+    from app.backend.routers.models import REGISTRY_ORDER
+    from ssl_attention.models.registry import REGISTRY
+
+    assert tuple(REGISTRY) == REGISTRY_ORDER, "the API's copy of the registry order is out of date"
+    keys = [m["key"] for m in client.get("/models").json()["models"]]
+    assert keys == ["dinov2", "dinov3", "mae", "clip", "siglip", "siglip2"]
+    vlm_keys = [m["key"] for m in vlm_client.get("/models").json()["models"]]
+    assert vlm_keys[0] == "dinov2" and vlm_keys[-1] == VLM

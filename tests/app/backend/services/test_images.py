@@ -70,3 +70,19 @@ def test_thumbnails_are_bounded_jpegs_and_cached(gallery: Path) -> None:
     image = Image.open(io.BytesIO(first))
     assert image.format == "JPEG" and image.size == (64, 43)
     assert Image.open(io.BytesIO(thumbnails.get(file, 1000))).size == (300, 200)  # never upscaled
+
+
+def test_a_tall_portraits_thumbnail_is_the_whole_image(tmp_path: Path) -> None:
+    """The gallery shows thumbnails letterboxed (CSS `object-fit: contain`), so the thumbnail itself
+    must be the whole image: a 180×720 portrait keeps its aspect, top and bottom included."""
+    portrait = Image.new("RGB", (180, 720), (128, 128, 128))
+    portrait.paste((255, 0, 0), (0, 0, 180, 90))  # the top eighth
+    portrait.paste((0, 0, 255), (0, 630, 180, 720))  # the bottom eighth
+    portrait.save(tmp_path / "tall.png")
+    data = Thumbnails(cache_bytes=1 << 20).get(resolve_gallery_file(tmp_path, "tall.png"), 320)
+    thumbnail = Image.open(io.BytesIO(data)).convert("RGB")
+    assert thumbnail.size == (80, 320)
+    red, green, blue = thumbnail.getpixel((40, 5))
+    assert red > 200 and green < 60 and blue < 60, "the top band is in the thumbnail"
+    red, green, blue = thumbnail.getpixel((40, 314))
+    assert blue > 200 and red < 60 and green < 60, "the bottom band is in the thumbnail"

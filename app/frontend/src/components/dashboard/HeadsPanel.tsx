@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { imageRankingOptions, useHeadRanking, useLayerProgressions } from '../../api/hooks';
+import { imageRankingOptions, useHeadRanking, useLayerProgressions, usePrecomputeCommand } from '../../api/hooks';
 import type { ModelInfo } from '../../api/types';
 import type { ColormapName } from '../../lib/colormaps';
 import { scoredMethodLabel } from '../../lib/methods';
@@ -11,13 +11,13 @@ import { ColormapPicker } from '../controls/ColormapPicker';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
 import { ErrorState, Loading } from '../StatusViews';
 import { HeadsTable } from './HeadsTable';
-import { METRICS_COMMAND, Panel } from './Panel';
+import { METRICS_ARGS, Panel } from './Panel';
 
-function noHeadsReason(model: ModelInfo, method: string): string {
+function noHeadsReason(model: ModelInfo, method: string, metricsCommand: string): string {
   if (method === 'rollout') return 'Rollout is defined on the mean over heads: it has no per-head maps, so no per-head scores.';
   if (!model.per_head) return `Per-head maps of ${model.key} were not precomputed (precompute --per-head), so there are no per-head scores.`;
   if (!model.per_head_methods.includes(method)) return `${model.key} · ${scoredMethodLabel(model, method)} has no per-head maps.`;
-  return `No per-head scores for ${model.key} · ${scoredMethodLabel(model, method)} yet: run ${METRICS_COMMAND}.`;
+  return `No per-head scores for ${model.key} · ${scoredMethodLabel(model, method)} yet: run ${metricsCommand}.`;
 }
 
 /**
@@ -45,6 +45,7 @@ export function HeadsPanel({
   const navigate = useNavigate();
   const client = useQueryClient();
   const [openError, setOpenError] = useState<string | null>(null);
+  const metricsCommand = usePrecomputeCommand(METRICS_ARGS);
   const query = panels !== null ? { model: panels.model.key, metric, method: panels.method } : null;
   const [progression] = useLayerProgressions(query ? [{ ...query, label }] : []);
   const ranking = useHeadRanking(query);
@@ -98,7 +99,7 @@ export function HeadsPanel({
         <ErrorState error={ranking.error} onRetry={() => void ranking.refetch()} compact />
       ) : headStats.length === 0 ? (
         <p className="panel-empty" data-testid="heads-empty">
-          {noHeadsReason(panels.model, panels.method)}
+          {noHeadsReason(panels.model, panels.method, metricsCommand)}
         </p>
       ) : (
         <HeadsTable

@@ -1,10 +1,11 @@
 import type { UseQueryResult } from '@tanstack/react-query';
+import { usePrecomputeCommand } from '../../api/hooks';
 import type { ImageDetail, ImageRanking } from '../../api/types';
 import type { ColormapName } from '../../lib/colormaps';
 import { scoredMethodLabel } from '../../lib/methods';
 import type { ResolvedPanels } from '../../state/dashboardParams';
 import { ErrorState, Loading } from '../StatusViews';
-import { METRICS_COMMAND, Panel } from './Panel';
+import { METRICS_ARGS, Panel } from './Panel';
 import { RankedImages } from './RankedImages';
 
 /** The images the chosen model's fused map at the panels' layer scores best and worst on; each opens in the viewer. */
@@ -22,6 +23,7 @@ export function ImagesPanel({
   details: (imageId: string) => ImageDetail | undefined;
 }) {
   const methodName = panels ? scoredMethodLabel(panels.model, panels.method) : '';
+  const metricsCommand = usePrecomputeCommand(METRICS_ARGS);
   return (
     <Panel
       title={
@@ -42,7 +44,7 @@ export function ImagesPanel({
         <ErrorState error={ranking.error} onRetry={() => void ranking.refetch()} compact />
       ) : ranking.data.images.length === 0 ? (
         <p className="panel-empty" data-testid="images-empty">
-          No image is scored for {panels.model.key} · {methodName} · layer {panels.layer}: run {METRICS_COMMAND}.
+          No image is scored for {panels.model.key} · {methodName} · layer {panels.layer}: run <code>{metricsCommand}</code>.
         </p>
       ) : (
         <RankedImages ranking={ranking.data} methodName={methodName} cmap={cmap} details={details} />

@@ -4,6 +4,7 @@ import type { MetricStat } from '../../api/types';
 import { bandLayout, barGeometry, linearScale, metricAxis } from '../../lib/charts';
 import { barSublabel, type MethodNamer } from '../../lib/methods';
 import { BASELINE_HELP, BASELINES, baselinesByName, describeStat, formatScore, statLabel } from '../../lib/metrics';
+import { LeaderboardRows } from './LeaderboardRows';
 import { useElementWidth } from './useElementWidth';
 
 export interface ModelStyle {
@@ -19,6 +20,8 @@ const LINE = 13;
 const COMPACT_SLOT = 64;
 const MAX_BAR = 72;
 const MIN_SLOT = 46;
+/** below this width (a phone) the leaderboard is drawn as rows (LeaderboardRows): no room for columns */
+const NARROW_WIDTH = 520;
 
 /**
  * The leaderboard as columns: one per model and method (best mean first), the bar at the mean and
@@ -49,6 +52,7 @@ export function LeaderboardChart({
 }) {
   const [ref, available] = useElementWidth<HTMLDivElement>();
   const [hover, setHover] = useState<MetricStat | null>(null);
+  const narrow = available > 0 && available < NARROW_WIDTH;
   const lines = baselinesByName(baselines);
   const named = BASELINES.flatMap((name) => (lines[name] ? [{ name, stat: lines[name] }] : []));
   const width = Math.max(available, MARGIN.left + MARGIN.right + rows.length * MIN_SLOT);
@@ -65,6 +69,21 @@ export function LeaderboardChart({
   return (
     <div className="chart" data-testid="leaderboard-chart">
       <div className="chart-scroll" ref={ref}>
+        {narrow ? (
+          <LeaderboardRows
+            rows={rows}
+            baselines={named}
+            metric={metric}
+            styles={styles}
+            methodName={methodName}
+            barMethodName={barMethodName}
+            selected={selected}
+            onSelect={onSelect}
+            hover={hover}
+            onHover={setHover}
+            width={available}
+          />
+        ) : (
         <svg width={width} height={HEIGHT} role="img" aria-label={`Leaderboard of ${metric}`} className={`chart-svg${compact ? ' chart-compact' : ''}`}>
           {axis.ticks.map((t) => (
             <g key={t}>
@@ -174,6 +193,7 @@ export function LeaderboardChart({
           ))}
           <line className="chart-axis" x1={MARGIN.left} x2={plotRight} y1={bottom} y2={bottom} />
         </svg>
+        )}
       </div>
       <p className="chart-readout" data-testid="leaderboard-readout">
         {hover !== null ? (
@@ -182,8 +202,8 @@ export function LeaderboardChart({
           </>
         ) : (
           <span className="muted">
-            Bars: mean over the annotated images; whiskers: bootstrap 95% CI of the mean; dashed lines: the baselines (their CI at the
-            right end). Hover for numbers, click a bar to show that model below.
+            Bars: mean over the annotated images; whiskers: bootstrap 95% CI of the mean; dashed lines: the baselines
+            {narrow ? '' : ' (their CI at the right end)'}. Hover for numbers, click a bar to show that model below.
           </span>
         )}
       </p>

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { EmptyState } from '../StatusViews';
-import { METRICS_COMMAND } from './Panel';
+import { METRICS_ARGS } from './Panel';
 
 /** The API's hint as a sentence under the title (without repeating it), its `quoted commands` as code. */
 function HintText({ text }: { text: string }) {
@@ -17,7 +17,7 @@ function HintText({ text }: { text: string }) {
 export function NoMetrics({ hint, children }: { hint: string | null; children?: ReactNode }) {
   return (
     <div className="dashboard" data-testid="dashboard">
-      <EmptyState title="No metrics yet" command={METRICS_COMMAND}>
+      <EmptyState title="No metrics yet" precompute={METRICS_ARGS}>
         <p data-testid="metrics-hint">
           <HintText text={hint ?? 'nothing has been scored yet'} />.
         </p>

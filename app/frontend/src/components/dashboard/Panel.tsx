@@ -26,5 +26,5 @@ export function Panel({
   );
 }
 
-/** The precompute command that writes what the dashboard shows. */
-export const METRICS_COMMAND = 'precompute --models all --per-head --metrics';
+/** precompute's arguments that write every map and score it (the served gallery's flags are appended: lib/commands.ts). */
+export const METRICS_ARGS = '--models all --per-head --metrics';

@@ -1,7 +1,8 @@
 import './Gallery.css';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { prefetchImages, useImages, useModels } from '../../api/hooks';
+import { prefetchImages, useImages, useModels, useServed } from '../../api/hooks';
+import { precomputeCommand } from '../../lib/commands';
 import { ImageCard } from './ImageCard';
 import { EmptyState, ErrorState, Loading } from '../StatusViews';
 
@@ -67,6 +68,8 @@ function Pager({ page, pages, onPage }: { page: number; pages: number; onPage: (
 export function Gallery({ q, page, onQuery, onPage }: { q: string; page: number; onQuery: (q: string) => void; onPage: (page: number) => void }) {
   const images = useImages(q, page, PAGE_SIZE);
   const models = useModels();
+  const served = useServed();
+  const precompute = precomputeCommand(served.data, '--models all --per-head');
   const client = useQueryClient();
   const total = images.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -87,10 +90,17 @@ export function Gallery({ q, page, onQuery, onPage }: { q: string; page: number;
     );
   else if (total === 0)
     body = (
-      <EmptyState title="The gallery is empty" command="precompute --models all --per-head --images ~/photos">
+      <EmptyState title="The gallery is empty" precompute="--models all --per-head">
         <p>
-          No images in the catalog yet. Precompute finds the images in <code>SSL_ATTENTION_IMAGES</code> (default{' '}
-          <code>data/samples</code>) and computes their maps; <code>./dev.sh</code> does it for the sample gallery.
+          No images in the catalog yet. Precompute finds the images in the served gallery folder
+          {served.data ? (
+            <>
+              {' '}
+              <code>{served.data.images}</code>
+            </>
+          ) : null}{' '}
+          (<code>SSL_ATTENTION_IMAGES</code>, default <code>data/samples</code>) and computes their maps; <code>./dev.sh</code> does
+          it for the sample gallery.
         </p>
       </EmptyState>
     );
@@ -131,7 +141,7 @@ export function Gallery({ q, page, onQuery, onPage }: { q: string; page: number;
       </div>
       {noModels && (
         <div className="notice" role="status">
-          No attention maps are precomputed yet: run <code>precompute --models all --per-head</code>.
+          No attention maps are precomputed yet: run <code>{precompute}</code>.
         </div>
       )}
       {body}

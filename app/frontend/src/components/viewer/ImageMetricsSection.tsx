@@ -1,6 +1,6 @@
 import './ImageMetricsSection.css';
 import { Link } from 'react-router';
-import { useImageMetrics } from '../../api/hooks';
+import { useImageMetrics, usePrecomputeCommand } from '../../api/hooks';
 import type { ImageDetail } from '../../api/types';
 import { methodLabel } from '../../lib/methods';
 import { formatScore, hasModelMetrics, mapMetricRows, METRIC_HELP, textScoreNote } from '../../lib/metrics';
@@ -31,6 +31,7 @@ export function ImageMetricsSection({
 }) {
   const boxes = image.annotations.length;
   const metrics = useImageMetrics(image.id, boxes > 0 && image.error === null);
+  const metricsCommand = usePrecomputeCommand('--metrics');
   const head = compare ? null : view.head;
   const where = `${view.model.key} · ${methodLabel(view.model, view.method)} · layer ${view.layer} · ${head === null ? 'fused' : `head ${head}`}`;
   const text = view.method === 'text' ? textScoreNote({ prompt: view.prompt, token: view.token }, firstPrompt) : null;
@@ -58,9 +59,13 @@ export function ImageMetricsSection({
       body = (
         <p className="hint" data-testid="image-metrics-none">
           <span className="metric-dash">—</span>{' '}
-          {hasModelMetrics(metrics.data.values, view.model.key)
-            ? `No scores for ${where} (per-head maps are scored only where they were precomputed).`
-            : `Not scored yet: run precompute --metrics.`}
+          {hasModelMetrics(metrics.data.values, view.model.key) ? (
+            `No scores for ${where} (per-head maps are scored only where they were precomputed).`
+          ) : (
+            <>
+              Not scored yet: run <code>{metricsCommand}</code>.
+            </>
+          )}
         </p>
       );
     } else {

@@ -7,6 +7,7 @@ import { formatTokenParam, type TokenRange } from '../../lib/tokens';
 import { canonicalParams, isResolved, resolveView, textContextOf, type ResolvedView } from '../../state/resolveView';
 import { sameParams, type ViewParams } from '../../state/viewParams';
 import { useViewStore } from '../../state/viewStore';
+import { AspectNotice } from './AspectNotice';
 import { CompareView } from './CompareView';
 import { ControlsPanel } from './ControlsPanel';
 import { ExportMenu } from './ExportMenu';
@@ -118,6 +119,7 @@ function ViewerBody({
         )}
       </div>
       <Notice notes={shownNotes} onDismiss={() => setDismissed([...dismissed, ...shownNotes])} />
+      <AspectNotice image={image} models={compare ? view.compare : [view.model]} />
       <div className="viewer-body">
         <main className={`viewer-main${text && !compare ? ' with-tokens' : ''}`}>
           {params.mode === 'map' && vsBase === null && <MapView view={view} params={params} image={image} display={display} />}
@@ -191,7 +193,7 @@ export function Viewer({ image, models }: { image: ImageDetail; models: ModelLis
   if (!isResolved(view)) {
     if (view.kind === 'unreadable') {
       return (
-        <EmptyState title={`precompute could not use ${image.id}`} command="precompute --models all --per-head">
+        <EmptyState title={`precompute could not use ${image.id}`} icon="broken" precompute="--models all --per-head">
           <p>{view.error}</p>
           <p>Replace the file and run precompute again; changed files are recomputed.</p>
           <p>
@@ -202,14 +204,14 @@ export function Viewer({ image, models }: { image: ImageDetail; models: ModelLis
     }
     if (view.kind === 'no-models') {
       return (
-        <EmptyState title="No attention maps precomputed yet" command="precompute --models all --per-head">
+        <EmptyState title="No attention maps precomputed yet" precompute="--models all --per-head">
           <p>The store has no models. Precompute writes them; ./dev.sh precomputes the sample gallery.</p>
         </EmptyState>
       );
     }
     const keys = view.models.map((m) => m.key).join(',');
     return (
-      <EmptyState title={`${image.id} is not precomputed yet`} command={`precompute --models ${keys} --per-head`}>
+      <EmptyState title={`${image.id} is not precomputed yet`} precompute={`--models ${keys} --per-head`}>
         <p>No model has maps for this image yet (a running precompute will get to it).</p>
         <p>
           <Link to="/">Back to the gallery</Link>
