@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { ApiError } from '../../api/client';
-import { useShiftMetrics } from '../../api/hooks';
+import { usePrecomputeCommand, useShiftMetrics } from '../../api/hooks';
 import type { ModelInfo } from '../../api/types';
 import type { ColormapName } from '../../lib/colormaps';
 import { scoredMethodLabel } from '../../lib/methods';
 import { shiftGrid } from '../../lib/shift';
-import { METRICS_COMMAND, Panel } from '../dashboard/Panel';
+import { METRICS_ARGS, Panel } from '../dashboard/Panel';
 import { ErrorState, Loading } from '../StatusViews';
 import { ShiftImages } from './ShiftImages';
 import { ShiftTable, type ShiftChoice } from './ShiftTable';
@@ -30,6 +30,7 @@ export function ShiftMetricsPanel({
   cmap: ColormapName;
 }) {
   const shift = useShiftMetrics({ model: model.key, base: base.key, method });
+  const metricsCommand = usePrecomputeCommand(METRICS_ARGS);
   const [picked, setPicked] = useState<(ShiftChoice & { key: string }) | null>(null);
   const key = `${model.key}|${base.key}|${method}`;
   const data = shift.data !== undefined && shift.data.model === model.key && shift.data.method === method ? shift.data : undefined;
@@ -49,7 +50,7 @@ export function ShiftMetricsPanel({
     >
       {none ? (
         <p className="panel-empty" data-testid="shift-empty">
-          No shift of {model.key} from {base.key} is computed for {scoredMethodLabel(model, method)} yet: run {METRICS_COMMAND} (with both
+          No shift of {model.key} from {base.key} is computed for {scoredMethodLabel(model, method)} yet: run {metricsCommand} (with both
           models).
         </p>
       ) : shift.isError ? (
