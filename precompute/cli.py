@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
         )
+        check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():
             report = run(options, progress=progress_bars(args.quiet))
     except (RunError, ModelLoadError, StoreError, AnnotationError, LimitError, FileNotFoundError) as error:
