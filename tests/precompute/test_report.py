@@ -107,3 +107,48 @@ def test_a_run_summary_from_the_command(
         "nothing to do for 2 model(s) (dinov2, clip): all 4 images already done, "
         "2 unreadable files skipped (recorded in the catalog)"
     )
+
+
+class RecordingBar:
+    def __init__(self, total: int) -> None:
+        self.total, self.events = total, list[tuple[str, object]]()
+
+    def update(self, n: int) -> None:
+        self.events.append(("update", n))
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        self.events.append(("postfix", text))
+
+    def close(self) -> None:
+        self.events.append(("close", None))
+
+
+def test_the_bar_says_which_batch_computes_and_counts_images(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path]
+) -> None:
+    from precompute.runner import RunOptions, run
+
+    write_gallery(tmp_path / "images", n_good=5)  # 5 images + 2 unreadable, batches of 3
+    bars: list[RecordingBar] = []
+
+    def progress(key: str, total: int) -> RecordingBar:
+        bars.append(RecordingBar(total))
+        return bars[-1]
+
+    options = RunOptions(
+        models=["dinov2"],
+        images=tmp_path / "images",
+        store=str(tmp_path / "s.zarr"),
+        db=f"sqlite:///{tmp_path / 'c.db'}",
+        checkpoints={"dinov2": str(tiny_checkpoints["dinov2"])},
+        image_size=IMAGE_SIZE,
+        batch_size=3,
+        device="cpu",
+    )
+    run(options, progress=progress)
+    (bar,) = bars
+    postfixes = [text for kind, text in bar.events if kind == "postfix"]
+    # the unreadable files fill the third batch: it has nothing to compute
+    assert postfixes == ["batch 1/3: 3 images", "batch 2/3: 2 images"]
+    assert sum(n for kind, n in bar.events if kind == "update") == bar.total == 7  # type: ignore[misc]
+    assert bar.events[-1] == ("close", None)
