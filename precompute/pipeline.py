@@ -181,7 +181,8 @@ def run_batches(
             if not good:
                 continue
             if bar is not None:  # a batch computes at once: say so while the bar waits for it
-                bar.set_postfix_str(f"batch {position + 1}/{len(batches)}: {len(good)} images", refresh=True)
+                images = f"{len(good)} image" + ("s" if len(good) > 1 else "")
+                bar.set_postfix_str(f"batch {position + 1}/{len(batches)}: {images}", refresh=True)
             writer.submit(batch.index, good, engine.compute(good))
             summary.done += len(good)
         writer.close()
