@@ -155,10 +155,11 @@ def summary_lines(report: RunReport) -> list[str]:
             f"warning: {len(report.squashed)} image(s) wider or taller than 2:1, squashed to a square "
             f"ViT input (their maps are stretched): {ids}"
         )
-    lines.append(
-        f"total: {int(total_done)} image maps over {len(report.models)} model(s) in {total_seconds:.1f} s, "
-        f"{size(int(total_bytes))} written"
-    )
+    if len(resting) < len(report.models):  # a rerun with nothing to do ends at its one line
+        lines.append(
+            f"total: {int(total_done)} image maps over {len(report.models)} model(s) in {total_seconds:.1f} s, "
+            f"{size(int(total_bytes))} written"
+        )
     return lines
 
 

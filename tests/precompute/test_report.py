@@ -35,12 +35,12 @@ def test_models_with_nothing_to_do_fold_into_one_line() -> None:
     idle = [ModelSummary(f"m{i}", already_done=20, bytes_written=0) for i in range(24)]
     lines = summary_lines(RunReport(idle, []))
     assert lines == [
-        "nothing to do for 24 model(s) (m0, m1, m2, m3, m4 +19 more): all 20 images already done",
-        "total: 0 image maps over 24 model(s) in 0.0 s, 0 B written",
+        "nothing to do for 24 model(s) (m0, m1, m2, m3, m4 +19 more): all 20 images already done"
     ]
     mixed = summary_lines(RunReport([ran("dinov2", 5, 3.0), *idle[:2]], []))
     assert mixed[0].startswith("dinov2: 5 images in 3.0 s (2.50 img/s after 1.0 s loading)")
     assert mixed[1] == "nothing to do for 2 model(s) (m0, m1): all 20 images already done"
+    assert mixed[-1] == "total: 5 image maps over 3 model(s) in 3.0 s, 2.0 KiB written"
 
 
 def test_metrics_line_separates_baselines_and_says_when_nothing_is_annotated() -> None:
@@ -102,7 +102,8 @@ def test_a_run_summary_from_the_command(
 
     assert main(argv) == 0
     again = capsys.readouterr().out.splitlines()
-    assert not any(line.startswith(("dinov2:", "clip:")) for line in again)
+    assert not any(line.startswith(("dinov2:", "clip:", "total:")) for line in again)
+    assert len(again) == 3 and again[1].startswith("metrics: no annotations") and again[2] == warning
     assert again[0] == (
         "nothing to do for 2 model(s) (dinov2, clip): all 4 images already done, "
         "2 unreadable files skipped (recorded in the catalog)"
