@@ -59,7 +59,9 @@ def hub_checkpoints(options: RunOptions) -> list[str]:
         if key not in REGISTRY:
             continue  # validation says so
         target = override or REGISTRY[key].default_checkpoint
-        if not Path(target).expanduser().is_dir() and (options.weights == "pretrained" or override):
+        if Path(target).expanduser().is_dir() or Path(target).is_absolute() or target.startswith((".", "~")):
+            continue  # a folder (a missing one is validation's error), never a hub id
+        if options.weights == "pretrained" or override:
             found.append(target)
     return found
 

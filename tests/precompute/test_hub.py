@@ -42,6 +42,7 @@ def test_only_runs_that_read_the_hub_probe_it(tmp_path: Path) -> None:
     folder.mkdir()
     local = {"dinov2": str(folder), "clip": str(folder)}
     assert hub_checkpoints(options(checkpoints=local)) == []
+    assert hub_checkpoints(options(checkpoints={"dinov2": "./missing", "clip": "~/nope"})) == []
 
 
 def test_no_hub_says_offline_once_and_fails_without_retrying(tmp_path: Path) -> None:
