@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
+from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
-from precompute.runner import RunReport, run
+from precompute.report import print_summary, progress_bars, warnings_above_bars
+from precompute.runner import run
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
@@ -132,69 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(quiet: bool) -> Any:
-    if quiet:
-        return None
-    from tqdm import tqdm
-
-    def bar(key: str, total: int) -> Any:
-        return tqdm(total=total, desc=f"{key:>8}", unit="img", dynamic_ncols=True, file=sys.stderr)
-
-    return bar
-
-
-def _size(n: int | None) -> str:
-    if n is None:
-        return "n/a"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
-
-
-def print_summary(report: RunReport) -> None:
-    for path, why in report.skipped_files:
-        print(f"skipped {path}: {why}")
-    if report.annotations:
-        print(f"annotations: {report.annotations} ground-truth boxes loaded")
-    total_done = total_seconds = total_bytes = 0.0
-    for model in report.models:
-        rate = f"{model.images_per_second:.2f} img/s"
-        if model.unit == "tok":
-            rate += f", {model.tokens} text tokens, {model.tokens_per_second:.1f} tok/s"
-        line = (
-            f"{model.key}: {model.done} images in {model.seconds:.1f} s "
-            f"({rate} after {model.load_seconds:.1f} s loading), "
-            f"{model.already_done} already done, {len(model.failed)} failed, {_size(model.bytes_written)} written"
-        )
-        if model.known_unreadable:
-            line += f", {model.known_unreadable} unreadable files skipped (recorded in the catalog)"
-        print(line)
-        for image_id, why in model.failed:
-            print(f"  failed {image_id}: {why}")
-        total_done += model.done
-        total_seconds += model.seconds
-        total_bytes += model.bytes_written or 0
-    if report.metrics is not None:
-        m = report.metrics
-        print(
-            f"metrics: {m.pairs_scored} image × model pairs scored ({m.values} values), "
-            f"{m.pairs_already} already scored, {m.summaries} summaries"
-        )
-    if report.shift is not None and report.shift.pairs:
-        s = report.shift
-        print(
-            f"shift: {s.pairs} variant × base pair(s), {s.images_computed} images compared "
-            f"({s.values} distances), {s.images_already} unchanged"
-        )
-    print(
-        f"total: {int(total_done)} image maps over {len(report.models)} model(s) in {total_seconds:.1f} s, "
-        f"{_size(int(total_bytes))} written"
-    )
-
-
 def _quiet_transformers() -> None:
     """Keep stderr for our progress and errors: no per-load progress bars or notices from transformers."""
     from transformers.utils import logging
@@ -249,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
         )
-        report = run(options, progress=_progress(args.quiet))
+        check_hub(options)  # offline: said once, and no 30 s of hub retries
+        with warnings_above_bars():
+            report = run(options, progress=progress_bars(args.quiet))
     except (RunError, ModelLoadError, StoreError, AnnotationError, LimitError, FileNotFoundError) as error:
         print(f"precompute: error: {error}", file=sys.stderr)
         return 2

@@ -97,6 +97,7 @@ class KindRunner(Protocol):
     """A kind's precompute: flags, planning, loading, writing. See the module docstring."""
 
     unit: str  # what its summary counts besides images ("img", or "tok" for text tokens)
+    square_input: bool  # every image is resized to a square (the summary warns beyond 2:1)
 
     def decode_threads(self, options: RunOptions) -> int:
         """Threads decoding images ahead of the device."""

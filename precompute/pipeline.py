@@ -180,6 +180,9 @@ def run_batches(
             good = settle_failures(decoded, catalog, summary, bar)
             if not good:
                 continue
+            if bar is not None:  # a batch computes at once: say so while the bar waits for it
+                images = f"{len(good)} image" + ("s" if len(good) > 1 else "")
+                bar.set_postfix_str(f"batch {position + 1}/{len(batches)}: {images}", refresh=True)
             writer.submit(batch.index, good, engine.compute(good))
             summary.done += len(good)
         writer.close()

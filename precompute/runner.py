@@ -8,7 +8,6 @@ its kind's runner (the kinds table names it: `ssl_attention.kinds`), then the me
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from precompute.kind import FAULT_ENV as FAULT_ENV
 from precompute.kind import KindRunner
@@ -21,11 +20,13 @@ from precompute.options import pick_device as pick_device
 from precompute.options import pick_dtype as pick_dtype
 from precompute.options import resolve_models, validate_common, validate_images
 from precompute.pipeline import Progress, run_model
+from precompute.report import RunReport as RunReport
+from precompute.report import squashed_images
 from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations, load_annotations
 from ssl_attention.data.gallery import discover
 from ssl_attention.kinds import KINDS, kind_named
-from ssl_attention.metrics.compute import MetricsReport, compute_metrics
-from ssl_attention.metrics.shift import ShiftReport, compute_shift
+from ssl_attention.metrics.compute import compute_metrics
+from ssl_attention.metrics.shift import compute_shift
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import AnnotationBox, CatalogWriter
@@ -51,15 +52,6 @@ def validate(options: RunOptions) -> list[ResolvedModel]:
     return resolved
 
 
-@dataclass
-class RunReport:
-    models: list[ModelSummary]
-    skipped_files: list[tuple[str, str]]  # (relative path, why): files that never got an id
-    annotations: int = 0  # ground-truth boxes loaded from the gallery's annotations.json
-    metrics: MetricsReport | None = None
-    shift: ShiftReport | None = None  # variants compared with their bases (`--metrics`)
-
-
 def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     """Validate, then precompute each model in turn. Raises RunError/ModelLoadError/StoreError on bad input."""
     resolved = validate(options)
@@ -82,9 +74,10 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         source = str(options.annotations)
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
+    looked_for = options.images / ANNOTATIONS_FILE
     catalog = CatalogWriter.open(options.db)
     store = AttentionStoreWriter(options.store)
-    report = RunReport([], discovery.skipped)
+    report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
     try:
         catalog.sync_images(files)
         if boxes is not None:
@@ -94,6 +87,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
                 runner = runner_of(model)
                 summary = run_model(runner, model, files, options, store, catalog, device, dtype, progress)
                 report.models.append(summary)
+        if any(runner_of(model).square_input for model in resolved):
+            report.squashed = squashed_images(catalog, [f.id for f in files])
         if options.metrics:
             report.metrics = compute_metrics(options.store, catalog, models=options.models)
             report.shift = compute_shift(options.store, catalog, models=options.models)

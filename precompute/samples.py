@@ -69,7 +69,9 @@ def main() -> int:
     if not with_vlms:
         print(
             "ssl-attention: VLM maps (qwen2_5_vl, qwen3_vl) are not in the sample store; add them with "
-            f"`precompute --models vlm --per-head` or {VLMS_ENV}=1 ./dev.sh (a GPU is advised)",
+            f"`precompute --models vlm --per-head` or {VLMS_ENV}=1 ./dev.sh (pretrained: a GPU is advised); "
+            "`precompute --models vlm --weights random` runs them on a CPU with no download (untrained "
+            "maps, marked 'random'; about a minute per image)",
             file=sys.stderr,
         )
     return status

@@ -98,6 +98,7 @@ class VitEngine:
 
 class VitRunner:
     unit = "img"
+    square_input = True
 
     def decode_threads(self, options: RunOptions) -> int:
         return options.workers

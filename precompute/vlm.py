@@ -111,6 +111,7 @@ class VlmEngine:
 
 class VlmRunner:
     unit = "tok"
+    square_input = False  # the processor keeps the aspect
 
     def decode_threads(self, options: RunOptions) -> int:
         return min(options.workers, 2)

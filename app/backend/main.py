@@ -10,6 +10,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 
 from app.backend.config import ApiSettings
 from app.backend.dependencies import Services
+from app.backend.docs_ui import install_docs
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
@@ -47,15 +48,23 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         services.close()
 
-    app = FastAPI(title="ssl-attention", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="ssl-attention",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # docs_ui.py serves /docs and /redoc with local assets (no CDN)
+        redoc_url=None,
+    )
     app.state.services = services
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(HeadAsGet)  # outermost: HEAD gets GET's status and headers, gzip included
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    docs_paths = install_docs(app)
     api_paths = [getattr(route, "path", None) for router in ROUTERS for route in router.routes]
-    mount_frontend(app, settings.frontend_dist, [*api_paths, app.openapi_url, app.docs_url, app.redoc_url])
+    mount_frontend(app, settings.frontend_dist, [*api_paths, app.openapi_url, *docs_paths])
     return app
 
 

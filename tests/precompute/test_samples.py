@@ -36,6 +36,8 @@ def test_offline_runs_every_vit_with_random_weights_and_no_vlm(
     assert all(c[-1] == "random" and "--per-head" in c and "--metrics" in c for c in calls)
     err = capsys.readouterr().err
     assert "not reachable" in err and "precompute --models vlm" in err
+    # the closing note: VLMs need no GPU with random weights
+    assert "`precompute --models vlm --weights random` runs them on a CPU" in " ".join(err.split())
 
 
 def test_vlms_on_request_with_fallback_to_random(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

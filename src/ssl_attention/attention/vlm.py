@@ -336,8 +336,9 @@ class VlmMapExtractor:
             arrays = text.results(len(ids), inputs.grid)
             if not self.per_head:
                 del arrays["text/heads"]
-            answer_text = str(adapter.tokenizer.decode(answer, skip_special_tokens=True))
-            results.append(PromptMaps(prompt, answer_text, self._tokens(inputs, ids), arrays))
+            results.append(
+                PromptMaps(prompt, answer_text(adapter, answer), self._tokens(inputs, ids), arrays)
+            )
         if vision_maps is not None and not self.per_head:
             del vision_maps["mean/heads"]
         assert first is not None
@@ -357,3 +358,26 @@ class VlmMapExtractor:
             token_id = ids[position]
             tokens.append(VlmToken(token_id, self.adapter.token_text(token_id), role, position))
         return tokens
+
+
+def answer_text(adapter: QwenVLAdapter, ids: Sequence[int]) -> str:
+    """The answer as the token strip shows it (`adapter.token_text`), without the stop token that
+    ends it: runs of ids that decode to text are decoded together (a character split over byte
+    tokens reads whole), an id that decodes to nothing reads ⟨id⟩ as in the strip, and a chat
+    marker reads as its text. So the answer is never blank while its tokens show something."""
+    ids = list(ids)
+    if ids and ids[-1] in adapter.stop_ids():
+        ids.pop()
+    parts: list[str] = []
+    run: list[int] = []
+    for token_id in ids:
+        if adapter.tokenizer.decode([token_id]):
+            run.append(token_id)
+            continue
+        if run:
+            parts.append(str(adapter.tokenizer.decode(run)))
+            run = []
+        parts.append(adapter.token_text(token_id))
+    if run:
+        parts.append(str(adapter.tokenizer.decode(run)))
+    return "".join(parts)

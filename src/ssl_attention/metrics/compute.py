@@ -194,10 +194,12 @@ def baseline_metrics(
 
 @dataclass
 class MetricsReport:
-    pairs_scored: int = 0
+    pairs_scored: int = 0  # baselines included
     pairs_already: int = 0
     values: int = 0
     summaries: int = 0
+    baselines_scored: int = 0  # of pairs_scored: an image's centre/random baselines
+    annotated_images: int = 0  # images with ground truth in the catalog
 
 
 def compute_metrics(
@@ -223,6 +225,7 @@ def compute_metrics(
         regions_by_image[image_id] = [
             Region((a.x0, a.y0, a.x1, a.y1), a.polygons, a.mask) for a in catalog.annotations(image_id)
         ]
+    report.annotated_images = len(regions_by_image)
     for image_id, regions in regions_by_image.items():
         info = catalog.image(image_id)
         if info is None or not info.width or not info.height:
@@ -244,6 +247,7 @@ def compute_metrics(
         for values in pending:
             catalog.add_metrics(values)  # one (image, model) pair per transaction
             report.pairs_scored += 1
+            report.baselines_scored += bool(values) and values[0].model == BASELINE_MODEL
             report.values += len(values)
             if progress is not None:
                 progress(1)
