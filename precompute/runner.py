@@ -20,14 +20,14 @@ from precompute.options import RunOptions as RunOptions
 from precompute.options import pick_device as pick_device
 from precompute.options import pick_dtype as pick_dtype
 from precompute.options import resolve_models, validate_common, validate_images
+from precompute.outputs import open_outputs
 from precompute.pipeline import Progress, run_model
 from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations, load_annotations
 from ssl_attention.data.gallery import discover
 from ssl_attention.kinds import KINDS, kind_named
 from ssl_attention.metrics.compute import MetricsReport, compute_metrics
 from ssl_attention.models.registry import ResolvedModel
-from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import AnnotationBox, CatalogWriter
+from ssl_attention.store.catalog import AnnotationBox
 
 
 def runner_of(model: ResolvedModel) -> KindRunner:
@@ -80,8 +80,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         source = str(options.annotations)
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
-    catalog = CatalogWriter.open(options.db)
-    store = AttentionStoreWriter(options.store)
+    catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped)
     try:
         catalog.sync_images(files)

@@ -22,6 +22,7 @@ __all__ = [
     "MetricSummary",
     "MetricValue",
     "RunInfo",
+    "StorePairing",
     "StoredAnnotation",
     "VlmSample",
 ]
@@ -127,3 +128,14 @@ class MetricSummary:
     ci_low: float
     ci_high: float
     count: int
+
+
+@dataclass(frozen=True)
+class StorePairing:
+    """Which store a catalog describes: the store's identity (a UUID also in the store's root
+    attrs) and where it was last opened; both None for a catalog not paired yet.
+    `has_entries`: whether the catalog holds any image × model row (what a re-pairing would reset)."""
+
+    store_id: str | None
+    store_url: str | None
+    has_entries: bool

@@ -1,5 +1,5 @@
 """The catalog's tables as SQLAlchemy 2 typed mappings: images, runs, entries (image × model → row),
-annotations, metrics, metric summaries and VLM samples.
+annotations, metrics, metric summaries, VLM samples and the catalog's own info (which store).
 
 Only the catalog package (and its Alembic environment) uses these rows: `CatalogReader` turns
 them into the plain records of `records.py` before anything leaves the package.
@@ -149,3 +149,13 @@ class VlmSampleRow(Base):
     n_tokens: Mapped[int] = mapped_column(Integer)  # text tokens stored (those after the image)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class CatalogInfoRow(Base):
+    """A fact about the catalog itself: `store_id` (the identity of the store it describes, the
+    same UUID as the store's root attrs) and `store_url` (where that store was last opened)."""
+
+    __tablename__ = "catalog_info"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
