@@ -25,6 +25,7 @@ from ssl_attention.store.catalog import (
     MetricValue,
     RunInfo,
     StoredAnnotation,
+    StorePairing,
     VlmSample,
 )
 from ssl_attention.store.catalog.schema import Base
@@ -80,6 +81,7 @@ def reads(reader: CatalogReader) -> dict[str, Any]:
         "metric_values": reader.metric_values(),
         "metric_names": reader.metric_names(),
         "summaries": reader.summaries(),
+        "pairing": reader.pairing(),
     }
 
 
@@ -117,6 +119,7 @@ def test_every_read_returns_records_not_rows(url: str) -> None:
                 assert type(leaf).__dataclass_params__.frozen, name  # type: ignore[attr-defined]
 
     assert found["failed_ids"] == {"broken"}
+    assert found["pairing"] == StorePairing(None, None, True)  # rows, no store recorded yet
     assert found["image"] == ImageInfo("a", "a.jpg", "0" * 64, 4, 3, None, ("m", "vlm"), 1)
     page, total = found["images"]
     assert total == 3 and [i.id for i in page] == ["a", "b", "broken"] and page[1].models == ()

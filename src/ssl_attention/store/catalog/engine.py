@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ MIGRATIONS = Path(__file__).parent.parent / "migrations"
 # The key of the PostgreSQL advisory lock that serialises schema upgrades (any constant works;
 # this one is "ssl-attn" read as ASCII, so it is unlikely to collide with another application's).
 MIGRATION_LOCK_KEY = 0x73736C2D6174746E
+# Alembic's `context` is one module-level proxy: two upgrades in one process must not interleave.
+_UPGRADING = threading.Lock()
 CONNECT_TIMEOUT_S = 10  # a server that does not answer within this is reported as unreachable
 
 
@@ -67,7 +70,7 @@ def upgrade_schema(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     for attempt in range(5):
         try:
-            with engine.begin() as connection:
+            with _UPGRADING, engine.begin() as connection:
                 if engine.dialect.name == "postgresql":
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}

@@ -128,7 +128,7 @@ class CatalogReader:
         has_entries = s.scalar(select(EntryRow.image_id).limit(1)) is not None
         if not inspect(s.connection()).has_table(CatalogInfoRow.__tablename__):
             return StorePairing(None, None, has_entries)  # a schema from before revision 0006
-        info = dict(s.execute(select(CatalogInfoRow.key, CatalogInfoRow.value)).tuples().all())
+        info = {key: value for key, value in s.execute(select(CatalogInfoRow.key, CatalogInfoRow.value))}
         return StorePairing(info.get("store_id"), info.get("store_url"), has_entries)
 
     # --- images -------------------------------------------------------------------------------
