@@ -14,6 +14,12 @@ no access log), then measures, in this order, each with one keep-alive connectio
 then requests/s of each warm endpoint with `--clients` concurrent connections. Latencies are
 client-side wall times of whole requests (send to last byte); the ratios in the summary are
 p50 of a slice over p50 of /health measured in the same run. Stops by itself.
+
+`--burst N` measures instead a heavy-render burst: N concurrent `heatmap.png?size=--burst-size`
+requests (one connection each) while one connection polls /health every 50 ms, once with the
+render gate opened wide (slots = N: every render at once, as before the gate) and once with the
+service's defaults. It reports the burst's wall time, 200s and 503s, /health latency during
+the burst and the server's peak resident memory (VmHWM).
 """
 
 from __future__ import annotations
@@ -87,7 +93,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(args: argparse.Namespace) -> Iterator[int]:
+def server(
+    args: argparse.Namespace, extra_env: dict[str, str] | None = None, pids: list[int] | None = None
+) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
@@ -95,12 +103,15 @@ def server(args: argparse.Namespace) -> Iterator[int]:
         "SSL_ATTENTION_DB": args.db,
         "SSL_ATTENTION_IMAGES": args.images,
         "SSL_ATTENTION_CACHE_MB": str(args.cache_mb),
+        **(extra_env or {}),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app.backend.main:app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env)
+    if pids is not None:
+        pids.append(process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -268,6 +279,87 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (Linux VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def burst(args: argparse.Namespace, extra_env: dict[str, str]) -> dict[str, Any]:
+    """N concurrent heavy renders while /health is polled; see the module's docstring."""
+    pids: list[int] = []
+    with server(args, extra_env, pids) as port:
+        connection = Connection(port)
+        models = json.loads(connection.get("/models")[1])["models"]
+        key = args.model or models[0]["key"]
+        items = json.loads(connection.get("/images?limit=500")[1])["items"]
+        ready = [i["id"] for i in items if key in i["models"]]
+        connection.close()
+        paths = [
+            f"/attention/{ready[i % len(ready)]}/heatmap.png?model={key}&size={args.burst_size}"
+            f"&opacity={(i % 9 + 1) / 10}"  # every request distinct: no ETag short-cut
+            for i in range(args.burst)
+        ]
+        health: list[float] = []
+        answers: list[int] = []
+        stop = threading.Event()
+
+        def probe() -> None:
+            probe_connection = Connection(port)
+            while not stop.is_set():
+                health.append(probe_connection.get("/health")[2])
+                time.sleep(0.05)
+            probe_connection.close()
+
+        def one(path: str) -> None:
+            client = Connection(port)
+            answers.append(client.get(path)[0])
+            client.close()
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        time.sleep(0.3)  # a few /health answers before the burst
+        before = len(health)
+        threads = [threading.Thread(target=one, args=(path,)) for path in paths]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - start
+        stop.set()
+        prober.join()
+        during = np.array(health[before:]) * 1000
+        return {
+            "wall_s": wall,
+            "ok": answers.count(200),
+            "busy": answers.count(503),
+            "other": len(answers) - answers.count(200) - answers.count(503),
+            "health_n": len(during),
+            "health_p50_ms": float(np.percentile(during, 50)) if len(during) else float("nan"),
+            "health_max_ms": float(during.max()) if len(during) else float("nan"),
+            "peak_rss_mb": peak_rss_mb(pids[0]),
+        }
+
+
+def burst_markdown(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [
+        f"{args.burst} concurrent `heatmap.png?size={args.burst_size}` (one connection each), /health polled "
+        f"every 50 ms; {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.",
+        "",
+        "| render gate | burst wall s | 200 | 503 | /health p50 ms | /health max ms | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['wall_s']:.1f} | {r['ok']} | {r['busy']} | {r['health_p50_ms']:.1f} | "
+            f"{r['health_max_ms']:.1f} | {r['peak_rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def markdown(result: dict[str, Any], args: argparse.Namespace) -> str:
     gh, gw = result["grid"]
     lines = [
@@ -317,7 +409,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections for req/s")
     parser.add_argument("--cache-mb", type=int, default=256)
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON here")
+    parser.add_argument("--burst", type=int, default=0, help="measure a burst of N heavy renders instead")
+    parser.add_argument("--burst-size", type=int, default=2048, help="heatmap size of the burst (px)")
     args = parser.parse_args()
+    if args.burst:
+        wide = {"SSL_ATTENTION_RENDER_SLOTS": str(args.burst), "SSL_ATTENTION_RENDER_QUEUE": "0"}
+        results = {"unbounded (before)": burst(args, wide), "default (after)": burst(args, {})}
+        print(burst_markdown(results, args))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return
     result = run(args)
     table = markdown(result, args)
     print(table)
