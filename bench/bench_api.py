@@ -72,7 +72,7 @@ class Connection:
     """One keep-alive HTTP/1.1 connection (the stdlib client: little client-side overhead)."""
 
     def __init__(self, port: int) -> None:
-        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, float]:
         start = time.perf_counter()
@@ -131,7 +131,11 @@ def server(
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # requests still in flight: do not wait for them
+            process.kill()
+            process.wait()
 
 
 def measure(connection: Connection, name: str, paths: list[str], n: int) -> Series:

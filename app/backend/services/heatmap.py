@@ -40,9 +40,9 @@ class RenderGate:
     """At most `slots` renders at once; up to `queue` more wait (each at most `wait_s` seconds)
     for a slot; beyond that a render is refused at once with `RenderBusy` (503 + Retry-After).
 
-    A heatmap at `size=2048` holds ~100 MB of intermediate arrays and a CPU core for a fraction
-    of a second; unbounded, a burst of them fills the server's threadpool (which cheap requests
-    such as /health share) and its memory. Bounded, a burst costs at most `slots` renders of
+    A heatmap at `size=2048` holds ~160 MB of intermediate arrays (docs/benchmarks.md) and a CPU
+    core for a fraction of a second or more; unbounded, a burst of them fills the server's
+    threadpool (which cheap requests such as /health share) and its memory. Bounded, a burst costs at most `slots` renders of
     memory and `slots + queue` threads; the rest of the API stays responsive."""
 
     def __init__(self, slots: int, queue: int, wait_s: float) -> None:
