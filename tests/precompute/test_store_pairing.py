@@ -246,3 +246,18 @@ def test_concurrent_runs_on_a_fresh_pair_agree_on_one_identity(backend: str, tmp
         assert not errors, errors
         assert len(found) == 6 and len(set(found)) == 1
         assert read_store_id(store) == found[0] == catalog_id(db)
+
+
+def test_a_remote_store_is_read_for_its_identity_and_paired(tmp_path: Path) -> None:
+    url = f"memory://pairing-{tmp_path.name}"
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+    try:
+        first = pair_store(catalog, url)
+        assert read_store_id(url) == first == pair_store(catalog, url)  # the pair goes on
+        zarr.open_group(store=url, mode="a").create_group("m")
+        other = f"memory://other-{tmp_path.name}"
+        write_store_id(other, "another")
+        with pytest.raises(StoreError, match="describes another store"):
+            pair_store(catalog, other)
+    finally:
+        catalog.close()

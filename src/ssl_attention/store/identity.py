@@ -83,9 +83,9 @@ def inspect_store(url: str) -> StoreState:
     """Check a local store path: a folder that is a Zarr v3 store, an empty folder or a path that
     can be created. Raises StoreError (one line) otherwise; a model group whose own metadata is
     unreadable is reported in `broken` (precompute refuses it unless --force rebuilds it).
-    Remote stores are not inspected (reported as absent)."""
+    A remote store is only read (its identity and groups), never checked further."""
     if not is_local(url):
-        return StoreState(exists=False)
+        return _inspect_remote(url)
     path = local_path(url).expanduser()
     if not path.exists():
         _creatable(path)
@@ -121,6 +121,16 @@ def inspect_store(url: str) -> StoreState:
             if (child / "zarr.json").exists():
                 broken[child.name] = str(error)
     return StoreState(True, store_id if isinstance(store_id, str) else None, tuple(models), broken)
+
+
+def _inspect_remote(url: str) -> StoreState:
+    try:
+        root = zarr.open_group(store=url, mode="r", zarr_format=3)
+        found = root.attrs.get(STORE_ID)
+        models = tuple(sorted(name for name, _ in root.groups()))
+    except Exception:  # nothing there yet, or nothing readable: the writer will say more
+        return StoreState(exists=False)
+    return StoreState(True, found if isinstance(found, str) else None, models)
 
 
 def read_store_id(url: str) -> str | None:
