@@ -107,7 +107,9 @@ def test_a_render_burst_gets_503_beyond_the_bound_while_health_answers_promptly(
             # Cheap requests do not queue behind the renders.
             before = time.perf_counter()
             health = await client.get("/health")
-            assert health.status_code == 200 and time.perf_counter() - before < 2.0
+            assert (
+                health.status_code == 200 and time.perf_counter() - before < 5.0
+            )  # not behind the held renders
             release.set()
             served = await asyncio.gather(*pending)
             for answer in served:
