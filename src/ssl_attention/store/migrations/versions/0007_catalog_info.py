@@ -1,15 +1,15 @@
 """Catalog info: facts about the catalog itself, one row per key (`store_id`: the identity of the
 store it describes, also written into the store's root attrs; `store_url`: where it was last seen).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
