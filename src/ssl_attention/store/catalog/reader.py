@@ -127,7 +127,7 @@ class CatalogReader:
     def _pairing(s: Session) -> StorePairing:
         has_entries = s.scalar(select(EntryRow.image_id).limit(1)) is not None
         if not inspect(s.connection()).has_table(CatalogInfoRow.__tablename__):
-            return StorePairing(None, None, has_entries)  # a schema from before revision 0006
+            return StorePairing(None, None, has_entries)  # a schema from before revision 0007
         info = {key: value for key, value in s.execute(select(CatalogInfoRow.key, CatalogInfoRow.value))}
         return StorePairing(info.get("store_id"), info.get("store_url"), has_entries)
 
