@@ -14,6 +14,12 @@ no access log), then measures, in this order, each with one keep-alive connectio
 then requests/s of each warm endpoint with `--clients` concurrent connections. Latencies are
 client-side wall times of whole requests (send to last byte); the ratios in the summary are
 p50 of a slice over p50 of /health measured in the same run. Stops by itself.
+
+`--burst N` measures instead a heavy-render burst: N concurrent `heatmap.png?size=--burst-size`
+requests (one connection each) while one connection polls /health every 50 ms, once with the
+render gate opened wide (slots = N: every render at once, as before the gate) and once with the
+service's defaults. It reports the burst's wall time, 200s and 503s, /health latency during
+the burst and the server's peak resident memory (VmHWM).
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ class Connection:
     """One keep-alive HTTP/1.1 connection (the stdlib client: little client-side overhead)."""
 
     def __init__(self, port: int) -> None:
-        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, float]:
         start = time.perf_counter()
@@ -87,7 +93,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(args: argparse.Namespace) -> Iterator[int]:
+def server(
+    args: argparse.Namespace, extra_env: dict[str, str] | None = None, pids: list[int] | None = None
+) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
@@ -95,12 +103,15 @@ def server(args: argparse.Namespace) -> Iterator[int]:
         "SSL_ATTENTION_DB": args.db,
         "SSL_ATTENTION_IMAGES": args.images,
         "SSL_ATTENTION_CACHE_MB": str(args.cache_mb),
+        **(extra_env or {}),
     }
     command = [
         sys.executable, "-m", "uvicorn", "app.backend.main:app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env=env)
+    if pids is not None:
+        pids.append(process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -120,7 +131,11 @@ def server(args: argparse.Namespace) -> Iterator[int]:
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # requests still in flight: do not wait for them
+            process.kill()
+            process.wait()
 
 
 def measure(connection: Connection, name: str, paths: list[str], n: int) -> Series:
@@ -317,7 +332,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections for req/s")
     parser.add_argument("--cache-mb", type=int, default=256)
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON here")
+    parser.add_argument("--burst", type=int, default=0, help="measure a burst of N heavy renders instead")
+    parser.add_argument("--burst-size", type=int, default=2048, help="heatmap size of the burst (px)")
     args = parser.parse_args()
+    if args.burst:
+        from bench_api_burst import burst, burst_markdown  # beside this file
+
+        wide = {"SSL_ATTENTION_RENDER_SLOTS": str(args.burst), "SSL_ATTENTION_RENDER_QUEUE": "0"}
+        results = {"unbounded (before)": burst(args, wide), "default (after)": burst(args, {})}
+        print(burst_markdown(results, args))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return
     result = run(args)
     table = markdown(result, args)
     print(table)

@@ -14,6 +14,10 @@ from ssl_attention.models.registry import ResolvedModel, base_key, check_variant
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# The largest --image-size. A ViT's rollout holds a float32 N×N product per image (N tokens):
+# at 4096 px that is 65,536 patches of 16 px (16 GiB) or 85,264 of 14 px (27 GiB), beyond what
+# any one accelerator holds with a batch; 18× the largest native size of the shipped models (224-518).
+MAX_IMAGE_SIZE = 4096
 
 
 class RunError(RuntimeError):
@@ -78,8 +82,11 @@ def validate_common(options: RunOptions) -> None:
     """The flags every kind reads."""
     if options.batch_size < 1:
         raise RunError(f"--batch-size must be at least 1, got {options.batch_size}")
-    if options.image_size < 1:
-        raise RunError(f"--image-size must be a positive number of pixels, got {options.image_size}")
+    if not 1 <= options.image_size <= MAX_IMAGE_SIZE:
+        raise RunError(
+            f"--image-size must be 1 to {MAX_IMAGE_SIZE} pixels, got {options.image_size} "
+            f"(at {MAX_IMAGE_SIZE} one image's N×N attention rollout already takes 16-27 GiB)"
+        )
     if options.limit is not None and options.limit < 1:
         raise RunError(f"--limit must be at least 1, got {options.limit}")
 

@@ -19,6 +19,7 @@ from precompute.options import RunOptions as RunOptions
 from precompute.options import pick_device as pick_device
 from precompute.options import pick_dtype as pick_dtype
 from precompute.options import resolve_models, validate_common, validate_images
+from precompute.outputs import open_outputs
 from precompute.pipeline import Progress, run_model
 from precompute.report import RunReport as RunReport
 from precompute.report import squashed_images
@@ -28,8 +29,7 @@ from ssl_attention.kinds import KINDS, kind_named
 from ssl_attention.metrics.compute import compute_metrics
 from ssl_attention.metrics.shift import compute_shift
 from ssl_attention.models.registry import ResolvedModel
-from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import AnnotationBox, CatalogWriter
+from ssl_attention.store.catalog import AnnotationBox
 
 
 def runner_of(model: ResolvedModel) -> KindRunner:
@@ -75,8 +75,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
     looked_for = options.images / ANNOTATIONS_FILE
-    catalog = CatalogWriter.open(options.db)
-    store = AttentionStoreWriter(options.store)
+    catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
     try:
         catalog.sync_images(files)

@@ -13,6 +13,7 @@ from pathlib import Path
 from ssl_attention.settings import Settings
 
 DEFAULT_FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
+DEFAULT_RENDER_SLOTS = max(1, min(4, os.cpu_count() or 1))
 
 
 class ConfigError(ValueError):
@@ -46,6 +47,10 @@ class ApiSettings:
         (`SSL_ATTENTION_MODELS_TTL`); a model added by a running precompute appears within it.
     frontend_dist: the built web app, served at `/` when the folder exists
         (`SSL_ATTENTION_FRONTEND_DIST`, default app/frontend/dist).
+    render_slots: heatmap PNGs drawn at once (`SSL_ATTENTION_RENDER_SLOTS`, default: the CPU
+        count, at most 4); render_queue: how many more may wait for a slot
+        (`SSL_ATTENTION_RENDER_QUEUE`, default 8), each at most render_wait_s seconds
+        (`SSL_ATTENTION_RENDER_WAIT_S`, default 5). Beyond that: 503 with Retry-After.
     """
 
     images: Path
@@ -56,6 +61,9 @@ class ApiSettings:
     max_age: int = 0
     models_ttl: float = 2.0
     frontend_dist: Path = field(default=DEFAULT_FRONTEND_DIST)
+    render_slots: int = DEFAULT_RENDER_SLOTS
+    render_queue: int = 8
+    render_wait_s: float = 5.0
 
     @property
     def cache_bytes(self) -> int:
@@ -77,4 +85,7 @@ class ApiSettings:
             max_age=int(_env_number("SSL_ATTENTION_MAX_AGE", 0, minimum=0)),
             models_ttl=_env_number("SSL_ATTENTION_MODELS_TTL", 2.0, minimum=0),
             frontend_dist=Path(os.environ.get("SSL_ATTENTION_FRONTEND_DIST") or DEFAULT_FRONTEND_DIST),
+            render_slots=int(_env_number("SSL_ATTENTION_RENDER_SLOTS", DEFAULT_RENDER_SLOTS, minimum=1)),
+            render_queue=int(_env_number("SSL_ATTENTION_RENDER_QUEUE", 8, minimum=0)),
+            render_wait_s=_env_number("SSL_ATTENTION_RENDER_WAIT_S", 5.0, minimum=0),
         )

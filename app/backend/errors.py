@@ -98,7 +98,10 @@ async def image_unreadable(request: Request, exc: Exception) -> JSONResponse:
 
 async def unavailable(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Unavailable)
-    return error_response(503, exc.message, headers={"Retry-After": RETRY_AFTER_S})
+    retry_after = str(
+        getattr(exc, "retry_after", RETRY_AFTER_S)
+    )  # sooner for a busy server than a missing store
+    return error_response(503, exc.message, headers={"Retry-After": retry_after})
 
 
 async def database_error(request: Request, exc: Exception) -> JSONResponse:

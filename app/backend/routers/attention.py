@@ -52,6 +52,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "an invalid parameter, or an image precompute could not use"},
     503: {"model": ErrorBody, "description": "the store or the catalog cannot be read"},
 }
+RENDER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    503: {
+        "model": ErrorBody,
+        "description": "the store or the catalog cannot be read, or too many heatmaps are being "
+        "drawn (retry after the `Retry-After` seconds)",
+    },
+}
 
 
 def binary_docs(model: type[Any]) -> dict[int | str, dict[str, Any]]:
@@ -217,7 +225,7 @@ def get_prefix(request: Request, target: TargetDep, services: ServicesDep) -> Re
 @router.get(
     "/{image_id}/heatmap.png",
     response_class=Response,
-    responses={200: {"content": {PNG: {}}, "description": "the rendered heatmap"}, **ERRORS},
+    responses={200: {"content": {PNG: {}}, "description": "the rendered heatmap"}, **RENDER_ERRORS},
 )
 def get_heatmap(
     request: Request,
@@ -232,5 +240,6 @@ def get_heatmap(
     cached = services.http.not_modified(request, etag)
     if cached is not None:
         return cached
-    png = heatmap_png(services.store, services.settings.images, asked, style, scene)
+    with services.renders.slot():  # a bounded number at once: a burst gets 503s, not a stalled API
+        png = heatmap_png(services.store, services.settings.images, asked, style, scene)
     return services.http.content(request, png, PNG, etag, {"X-Weights": asked.target.model.attrs.weights})

@@ -1,4 +1,8 @@
-"""Read access to the SQL catalog, opened lazily and never created or migrated by the service."""
+"""Read access to the SQL catalog, opened lazily and never created or migrated by the service.
+
+The catalog must describe the store the service serves: when both record an identity
+(`ssl_attention.store.identity`) and they differ, the catalog is reported unavailable (503 on
+every route that needs it, and on /health) instead of answering for another store's rows."""
 
 from __future__ import annotations
 
@@ -16,6 +20,14 @@ from ssl_attention.store.catalog import (
     StoredAnnotation,
     VlmSample,
 )
+from ssl_attention.store.identity import read_store_id
+
+
+def unmatchable(*values: str | None) -> bool:
+    """Whether a client-supplied value can match no catalog row: a NUL character is in no id,
+    path or name (file names cannot hold one) and PostgreSQL refuses it in a query, so such a
+    value never reaches SQL: the lookup answers "none" (404) on every database alike."""
+    return any(value is not None and "\x00" in value for value in values)
 
 
 class CatalogReader:
@@ -27,8 +39,9 @@ class CatalogReader:
     `SQLAlchemyError` (mapped to 503 by the app).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, store_url: str | None = None) -> None:
         self.url = url
+        self.store_url = store_url  # the store served beside it: the pair is checked on opening
         self._catalog: catalog.CatalogReader | None = None
         self._lock = threading.Lock()
 
@@ -39,29 +52,59 @@ class CatalogReader:
         with self._lock:
             if self._catalog is None:
                 try:
-                    self._catalog = catalog.CatalogReader.open_existing(self.url, setting="SSL_ATTENTION_DB")
+                    opened = catalog.CatalogReader.open_existing(self.url, setting="SSL_ATTENTION_DB")
                 except catalog.CatalogUnavailable as error:
                     raise Unavailable(error.message) from None
+                try:
+                    self._check_pair(opened)
+                except BaseException:
+                    opened.close()  # looked at again on the next call (a rerun may pair them)
+                    raise
+                self._catalog = opened
             return self._catalog
 
+    def _check_pair(self, opened: catalog.CatalogReader) -> None:
+        """Raise Unavailable when the catalog and the store record different identities."""
+        if self.store_url is None:
+            return
+        described = opened.pairing().store_id
+        served = read_store_id(self.store_url)
+        if described is not None and served is not None and described != served:
+            raise Unavailable(
+                f"SSL_ATTENTION_DB describes another store (id {described[:8]}) than the one at "
+                f"SSL_ATTENTION_STORE (id {served[:8]}); point SSL_ATTENTION_DB at this store's catalog"
+            )
+
     def check(self) -> None:
-        """Raise when the catalog cannot answer a query."""
-        self._get().check()
+        """Raise when the catalog cannot answer a query, or describes another store."""
+        opened = self._get()
+        opened.check()
+        self._check_pair(opened)
 
     def images(self, *, limit: int, offset: int, query: str | None) -> tuple[list[ImageInfo], int]:
+        if unmatchable(query):
+            return [], 0
         return self._get().images(limit=limit, offset=offset, query=query)
 
     def image(self, image_id: str) -> ImageInfo | None:
+        if unmatchable(image_id):
+            return None
         return self._get().image(image_id)
 
     def entry(self, image_id: str, model: str) -> ImageEntry | None:
+        if unmatchable(image_id, model):
+            return None
         return self._get().entry(image_id, model)
 
     def vlm_samples(self, image_id: str, model: str) -> list[VlmSample]:
         """The prompts whose maps are written for an image and a VLM, by prompt index."""
+        if unmatchable(image_id, model):
+            return []
         return self._get().vlm_samples(image_id, model)
 
     def annotations(self, image_id: str) -> list[StoredAnnotation]:
+        if unmatchable(image_id):
+            return []
         return self._get().annotations(image_id)
 
     def metric_names(self) -> list[str]:
@@ -77,6 +120,8 @@ class CatalogReader:
         head: int | None = None,
         label: str = "",
     ) -> list[MetricSummary]:
+        if unmatchable(metric, model, method, label):
+            return []
         return self._get().summaries(
             metric=metric, model=model, method=method, layer=layer, head=head, label=label
         )
@@ -91,6 +136,8 @@ class CatalogReader:
         layer: int | None = None,
         head: int | None = None,
     ) -> list[MetricValue]:
+        if unmatchable(image_id, model, metric, method):
+            return []
         return self._get().metric_values(
             image_id=image_id, model=model, metric=metric, method=method, layer=layer, head=head
         )

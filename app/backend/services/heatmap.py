@@ -1,9 +1,12 @@
-"""Heatmap PNGs: a map upsampled to the image frame, coloured, optionally blended and boxed."""
+"""Heatmap PNGs: a map upsampled to the image frame, coloured, optionally blended and boxed;
+and the gate that bounds how many are drawn at once (`RenderGate`)."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -11,7 +14,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from app.backend.services.errors import InvalidParameter
+from app.backend.services.errors import InvalidParameter, Unavailable
 from app.backend.services.slices import Normalize
 
 Colormap = Literal["viridis", "magma", "inferno", "plasma", "cividis", "turbo", "gray"]
@@ -25,6 +28,50 @@ RESAMPLING = {
 HEATMAP_MIN, HEATMAP_MAX, HEATMAP_DEFAULT = 16, 2048, 512  # bounds and default of `size` (pixels)
 BOX_COLOR = (0, 255, 136)
 PNG_COMPRESS_LEVEL = 4
+
+
+class RenderBusy(Unavailable):
+    """Every render slot is taken and the queue is full, or a queued render waited too long (503)."""
+
+    retry_after = "1"
+
+
+class RenderGate:
+    """At most `slots` renders at once; up to `queue` more wait (each at most `wait_s` seconds)
+    for a slot; beyond that a render is refused at once with `RenderBusy` (503 + Retry-After).
+
+    A heatmap at `size=2048` holds ~160 MB of intermediate arrays (docs/benchmarks.md) and a CPU
+    core for a fraction of a second or more; unbounded, a burst of them fills the server's
+    threadpool (which cheap requests such as /health share) and its memory. Bounded, a burst costs at most `slots` renders of
+    memory and `slots + queue` threads; the rest of the API stays responsive."""
+
+    def __init__(self, slots: int, queue: int, wait_s: float) -> None:
+        self.slots, self.queue, self.wait_s = slots, queue, wait_s
+        self._free = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._waiting = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold a render slot for the block; raises RenderBusy when none can be had."""
+        if not self._free.acquire(blocking=False):
+            with self._lock:
+                if self._waiting >= self.queue:
+                    raise RenderBusy(
+                        f"{self.slots} heatmaps are being drawn and {self._waiting} wait; retry in a moment"
+                    )
+                self._waiting += 1
+            try:
+                acquired = self._free.acquire(timeout=self.wait_s)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if not acquired:
+                raise RenderBusy(f"no heatmap slot came free within {self.wait_s:g} s; retry in a moment")
+        try:
+            yield
+        finally:
+            self._free.release()
 
 
 @dataclass(frozen=True)

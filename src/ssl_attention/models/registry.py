@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,11 +242,64 @@ def _unreachable(key: str, checkpoint: str, error: Exception) -> str:
     )
 
 
+def _damaged_safetensors(path: Path) -> str | None:
+    """Why a .safetensors file cannot be loaded (truncated, a bad header), or None when it is whole:
+    an 8-byte header length, a JSON header, and every tensor's bytes within the file."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
+            if len(head) < 8:
+                return "shorter than its header"
+            (length,) = struct.unpack("<Q", head)
+            if length > size - 8:
+                return "truncated inside its header"
+            header = json.loads(handle.read(length))
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return "its header is not JSON"
+    if not isinstance(header, dict):
+        return "its header is not a JSON object"
+    ends = [
+        entry["data_offsets"][1]
+        for name, entry in header.items()
+        if name != "__metadata__" and isinstance(entry, dict) and len(entry.get("data_offsets") or ()) == 2
+    ]
+    if max(ends, default=0) > size - 8 - length:
+        return f"truncated ({size} bytes, its header describes {8 + length + max(ends)})"
+    return None
+
+
+def check_weight_files(folder: Path, name: str) -> None:
+    """Refuse a checkpoint folder whose weight files are damaged (a half-written download or copy):
+    cheap checks of sizes and headers, before a run creates anything."""
+    for path in sorted(folder.glob("*.safetensors")):
+        why = _damaged_safetensors(path)
+        if why is not None:
+            raise ModelLoadError(
+                f"checkpoint file {path} for '{name}' is damaged ({why}); copy or download it again"
+            )
+    for path in sorted(folder.glob("*.bin")):
+        with path.open("rb") as handle:
+            legacy = handle.read(1) == b"\x80"  # PyTorch's pre-1.6 format: a bare pickle
+        if not legacy and not zipfile.is_zipfile(path):
+            raise ModelLoadError(
+                f"checkpoint file {path} for '{name}' is damaged (not a complete PyTorch archive); "
+                "copy or download it again"
+            )
+
+
 def _read_normalization(folder: Path) -> Normalization | None:
     path = folder / "preprocessor_config.json"
     if not path.is_file():
         return None
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"{path} cannot be read ({type(error).__name__}); repair or remove it") from None
+    if not isinstance(data, dict):
+        return None
     mean, std = data.get("image_mean"), data.get("image_std")
     if not (isinstance(mean, list) and isinstance(std, list) and len(mean) == 3 and len(std) == 3):
         return None
@@ -276,6 +331,8 @@ def resolve_model(
     shipped = SHIPPED_CONFIGS / key
     if local.is_dir():
         config_folder: Path | str = local
+        if weights == "pretrained":
+            check_weight_files(local, name)
     elif Path(target).is_absolute() or target.startswith((".", "~")):
         raise ModelLoadError(
             f"checkpoint folder {target} for '{name}' does not exist; pass --checkpoint {name}=DIR"

@@ -27,6 +27,7 @@ from ssl_attention.store.catalog import (
     ShiftSummary,
     ShiftValue,
     StoredAnnotation,
+    StorePairing,
     VlmSample,
 )
 from ssl_attention.store.catalog.schema import Base
@@ -90,6 +91,7 @@ def reads(reader: CatalogReader) -> dict[str, Any]:
         "shift_stamps": reader.shift_stamps("m-ft", "m"),
         "shift_values": reader.shift_values("m-ft", "m"),
         "shift_summaries": reader.shift_summaries("m-ft", "m"),
+        "pairing": reader.pairing(),
     }
 
 
@@ -127,6 +129,7 @@ def test_every_read_returns_records_not_rows(url: str) -> None:
                 assert type(leaf).__dataclass_params__.frozen, name  # type: ignore[attr-defined]
 
     assert found["failed_ids"] == {"broken"}
+    assert found["pairing"] == StorePairing(None, None, True)  # rows, no store recorded yet
     assert found["image"] == ImageInfo("a", "a.jpg", "0" * 64, 4, 3, None, ("m", "vlm"), 1)
     page, total = found["images"]
     assert total == 3 and [i.id for i in page] == ["a", "b", "broken"] and page[1].models == ()

@@ -2100,7 +2100,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the store or the catalog cannot be read */
+            /** @description the store or the catalog cannot be read, or too many heatmaps are being drawn (retry after the `Retry-After` seconds) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -7,7 +7,7 @@ upgrades it to head. `CatalogReader` answers the API and the metrics with the pl
 `records.py`; `CatalogWriter` (a reader too) is what precompute and the metrics step write through.
 """
 
-from ssl_attention.store.catalog.engine import CatalogUnavailable, sqlite_file, upgrade_schema
+from ssl_attention.store.catalog.engine import CatalogUnavailable, probe_catalog, sqlite_file, upgrade_schema
 from ssl_attention.store.catalog.reader import CatalogReader
 from ssl_attention.store.catalog.records import (
     AnnotationBox,
@@ -20,6 +20,7 @@ from ssl_attention.store.catalog.records import (
     ShiftSummary,
     ShiftValue,
     StoredAnnotation,
+    StorePairing,
     VlmSample,
 )
 from ssl_attention.store.catalog.writer import CatalogWriter
@@ -37,8 +38,10 @@ __all__ = [
     "RunInfo",
     "ShiftSummary",
     "ShiftValue",
+    "StorePairing",
     "StoredAnnotation",
     "VlmSample",
+    "probe_catalog",
     "sqlite_file",
     "upgrade_schema",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from sqlalchemy import bindparam, func, or_, select, text
+from sqlalchemy import bindparam, func, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,10 +20,12 @@ from ssl_attention.store.catalog.records import (
     MetricValue,
     RunInfo,
     StoredAnnotation,
+    StorePairing,
     VlmSample,
 )
 from ssl_attention.store.catalog.schema import (
     AnnotationRow,
+    CatalogInfoRow,
     EntryRow,
     ImageRow,
     MetricRow,
@@ -117,6 +119,19 @@ class CatalogReader(ShiftReads):
         """Raise (a `SQLAlchemyError`) when the catalog cannot answer a query."""
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1 FROM images LIMIT 1"))
+
+    def pairing(self) -> StorePairing:
+        """Which store this catalog describes (unpaired: a catalog from before pairing, or new)."""
+        with self._session() as s:
+            return self._pairing(s)
+
+    @staticmethod
+    def _pairing(s: Session) -> StorePairing:
+        has_entries = s.scalar(select(EntryRow.image_id).limit(1)) is not None
+        if not inspect(s.connection()).has_table(CatalogInfoRow.__tablename__):
+            return StorePairing(None, None, has_entries)  # a schema from before revision 0007
+        info = {key: value for key, value in s.execute(select(CatalogInfoRow.key, CatalogInfoRow.value))}
+        return StorePairing(info.get("store_id"), info.get("store_url"), has_entries)
 
     # --- images -------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ __all__ = [
     "RunInfo",
     "ShiftSummary",
     "ShiftValue",
+    "StorePairing",
     "StoredAnnotation",
     "VlmSample",
 ]
@@ -157,3 +158,14 @@ class ShiftSummary:
     ci_low: float  # bootstrap 95% interval of the mean
     ci_high: float
     n: int  # images
+
+
+@dataclass(frozen=True)
+class StorePairing:
+    """Which store a catalog describes: the store's identity (a UUID also in the store's root
+    attrs) and where it was last opened; both None for a catalog not paired yet.
+    `has_entries`: whether the catalog holds any image × model row (what a re-pairing would reset)."""
+
+    store_id: str | None
+    store_url: str | None
+    has_entries: bool

@@ -1,5 +1,6 @@
 """The catalog's tables as SQLAlchemy 2 typed mappings: images, runs, entries (image × model → row),
-annotations, metrics, metric summaries, VLM samples and the shift of variants from their bases.
+annotations, metrics, metric summaries, VLM samples, the shift of variants from their bases and the
+catalog's own info (which store).
 
 Only the catalog package (and its Alembic environment) uses these rows: `CatalogReader` turns
 them into the plain records of `records.py` before anything leaves the package.
@@ -198,3 +199,13 @@ class ShiftSummaryRow(Base):
     ci_low: Mapped[float] = mapped_column(Float)
     ci_high: Mapped[float] = mapped_column(Float)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class CatalogInfoRow(Base):
+    """A fact about the catalog itself: `store_id` (the identity of the store it describes, the
+    same UUID as the store's root attrs) and `store_url` (where that store was last opened)."""
+
+    __tablename__ = "catalog_info"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

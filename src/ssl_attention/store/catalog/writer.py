@@ -7,10 +7,10 @@ migration by default: the process that writes is the one that creates and upgrad
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Self
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ssl_attention.store.catalog.reader import CatalogReader
@@ -19,10 +19,12 @@ from ssl_attention.store.catalog.records import (
     DiscoveredFile,
     MetricSummary,
     MetricValue,
+    StorePairing,
     VlmSample,
 )
 from ssl_attention.store.catalog.schema import (
     AnnotationRow,
+    CatalogInfoRow,
     EntryRow,
     ImageRow,
     MetricRow,
@@ -33,6 +35,8 @@ from ssl_attention.store.catalog.schema import (
 )
 from ssl_attention.store.catalog.shift import ShiftWrites, forget_shift
 
+PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
+
 
 class CatalogWriter(CatalogReader, ShiftWrites):
     """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`)."""
@@ -41,6 +45,26 @@ class CatalogWriter(CatalogReader, ShiftWrites):
     def open(cls, url: str, *, migrate: bool = True) -> Self:
         """Open any SQLAlchemy URL, creating or upgrading the schema unless `migrate=False`."""
         return super().open(url, migrate=migrate)
+
+    # --- pairing with a store -----------------------------------------------------------------
+
+    def settle_pairing(self, decide: Callable[[StorePairing], StorePairing | None]) -> StorePairing:
+        """Run `decide` on the catalog's pairing while holding a lock every caller takes (a
+        PostgreSQL advisory lock, SQLite's write lock), so concurrent runs decide one after the
+        other; store the pairing it returns (None: keep it). Returns the pairing now in force."""
+        with self._session.begin() as s:
+            if self.engine.dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAIRING_LOCK_KEY})
+            else:  # any write takes SQLite's (database-wide) write lock until the commit
+                s.execute(delete(CatalogInfoRow).where(CatalogInfoRow.key == "_lock"))
+            current = self._pairing(s)
+            chosen = decide(current)
+            if chosen is None or chosen == current:
+                return current
+            assert chosen.store_id is not None and chosen.store_url is not None
+            s.merge(CatalogInfoRow(key="store_id", value=chosen.store_id))
+            s.merge(CatalogInfoRow(key="store_url", value=chosen.store_url))
+            return chosen
 
     # --- images -------------------------------------------------------------------------------
 
