@@ -123,7 +123,7 @@ def test_rerun_skips_and_changed_checkpoint_rebuilds_only_the_variant(
     for name, checkpoint in (("dinov2-ft", side_by_side["ft"]), ("dinov2", tiny_checkpoints["dinov2"])):
         assert main([*declare, "--models", name, "--checkpoint", f"{name}={checkpoint}"]) == 0
         out = capsys.readouterr().out
-        assert f"{name}: 0 images" in out and "6 already done" in out, out
+        assert f"nothing to do for 1 model(s) ({name}): all 6 images already done" in out, out
 
     ft2 = fine_tuned(tiny_checkpoints["dinov2"], root / "ft2", seed=2)
     changed = [*declare, "--models", "dinov2-ft", "--checkpoint", f"dinov2-ft={ft2}"]
