@@ -4,6 +4,7 @@ precompute --models all --per-head
 precompute --models dinov2,clip --images ~/photos --image-size 448
 precompute --models dinov2 --checkpoint dinov2=./my-finetuned-dinov2 --weights pretrained
 precompute --variant dinov2-ft=dinov2 --checkpoint dinov2-ft=./ft --models dinov2,dinov2-ft
+precompute --variant dinov2-lora=dinov2 --adapter dinov2-lora=./my-lora --models dinov2,dinov2-lora
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, NoReturn
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.runner import RunReport, run
 from ssl_attention.data.annotations import AnnotationError
+from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
     REGISTRY,
@@ -66,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=KEY",
         help="declare a model NAME built like registry KEY and stored under NAME beside it (its weights: "
         "--checkpoint NAME=...); all and vit/vlm include it; repeatable",
+    )
+    parser.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME=DIR_OR_HUB_ID",
+        help="attach a PEFT adapter (LoRA, ...) saved with save_pretrained to the variant NAME's base weights; "
+        "merged into the weights unless --no-merge; repeatable",
+    )
+    parser.add_argument(
+        "--no-merge",
+        action="store_true",
+        help="run adapters as separate PEFT layers instead of merging them into the weights",
     )
     parser.add_argument(
         "--weights", choices=WEIGHTS, default="pretrained", help="pretrained (default) or random init"
@@ -124,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_MIN_PIXELS,
         help=f"lower resize bound (default {DEFAULT_MIN_PIXELS})",
+    )
+    vlm.add_argument(
+        "--answer-from",
+        default=None,
+        metavar="NAME",
+        help="teacher-force the other VLMs of the run through NAME's generated answer (one pass over the "
+        "same token ids), so every answer token has a pair; each model's own answer is kept too",
     )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -225,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             db=args.db,
             checkpoints=parse_checkpoint_overrides(args.checkpoint, variants),
             variants=variants,
+            adapters=parse_adapters(args.adapter, variants),
+            merge_adapters=not args.no_merge,
             weights=args.weights,
             image_size=args.image_size,
             batch_size=args.batch_size,
@@ -240,9 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             max_new_tokens=args.max_new_tokens,
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
+            answer_from=args.answer_from,
         )
         report = run(options, progress=_progress(args.quiet))
-    except (RunError, ModelLoadError, StoreError, AnnotationError, FileNotFoundError) as error:
+    except (RunError, ModelLoadError, AdapterError, StoreError, AnnotationError, FileNotFoundError) as error:
         print(f"precompute: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
