@@ -103,6 +103,7 @@ def test_forced_answers_are_the_teachers_and_own_answers_are_kept(
             assert [t.id for t in forced.tokens if t.role != "answer"] == [
                 t.id for t in base.tokens if t.role != "answer"
             ]
+            assert base.prompt == forced.prompt == prompt
             assert (base.answer_from, base.own_answer) == (None, base.answer)
             assert free.prompts[index].answer == base.answer  # the teacher's answer is its free generation
             assert (forced.answer_from, forced.answer) == (KEY, base.answer)
