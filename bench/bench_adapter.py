@@ -12,7 +12,9 @@ on the host) over the same preprocessed sample photos. The three models are load
 in one process and run in turn on every batch (ABAB; the order rotates from batch to batch so
 no mode always runs first), after one warm-up batch each; reported are the median per-batch
 times, their ratio to the base, and the median of the per-batch ratios (each batch's time over
-the base's on the same batch, a few seconds apart: robust to slow drifts of a shared machine). `--threads N` pins torch's CPU threads (less scheduling noise
+the base's on the same batch, a few seconds apart: robust to slow drifts of a shared machine), and
+the median CPU time of the process per batch (with `--threads 1` on a CPU, the compute itself,
+whatever else holds the cores). `--threads N` pins torch's CPU threads (less scheduling noise
 on a shared machine).
 """
 
@@ -101,18 +103,24 @@ def main() -> dict[str, Any]:
             adapter.model.to(device)
             extractors[mode] = MapExtractor(adapter, args.image_size, per_head=True, autocast_dtype=dtype)
 
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
+
     def step(mode: str, pixels: torch.Tensor) -> float:
         if device.type == "cuda":
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         maps = extractors[mode](pixels.to(device))
         for values in maps.values():
             values.to(torch.float16).cpu()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        cpu[mode].append(time.process_time() - start_cpu)
         return time.perf_counter() - start
 
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     for mode in MODES:  # warm-up
         step(mode, batches[0])
+        cpu[mode].clear()
     turn = 0
     for _round in range(args.rounds):
         for pixels in batches:
@@ -139,6 +147,10 @@ def main() -> dict[str, Any]:
                     statistics.median(t / b for t, b in zip(times[mode], times["base"], strict=True)), 3
                 ),
                 "spread_s": [round(min(times[mode]), 3), round(max(times[mode]), 3)],
+                # CPU time of the process (on a CPU with --threads 1: the compute itself, not the
+                # time other processes held the cores)
+                "median_cpu_s": round(statistics.median(cpu[mode]), 4),
+                "cpu_x_base": round(statistics.median(cpu[mode]) / statistics.median(cpu["base"]), 3),
             }
             for mode in MODES
         },
