@@ -269,3 +269,42 @@ def test_answer_from_a_vit_is_refused(
         and err.count("\n") == 1
     )
     assert not (tmp_path / "s.zarr").exists() and not (tmp_path / "c.db").exists()
+
+
+def test_unmerged_vlm_adapter_gives_the_same_maps_within_float16(
+    tmp_path: Path, forced_run: Path, tiny_vlms: dict[str, Path], lora: Path
+) -> None:
+    write_gallery(tmp_path / "images", n_good=2)
+    args = run_args(tmp_path, tiny_vlms[KEY], lora, "--models", f"{KEY},qwen3-lora", "--answer-from", KEY)
+    assert main([*args, "--no-merge"]) == 0
+    unmerged, merged = (
+        AttentionStoreReader(str(tmp_path / "store.zarr")),
+        AttentionStoreReader(str(forced_run / "store.zarr")),
+    )
+    attrs = unmerged.models()["qwen3-lora"]
+    assert isinstance(attrs, VlmAttrs) and attrs.adapter is not None and attrs.adapter["merged"] is False
+    catalogs = [CatalogWriter.open(f"sqlite:///{root / 'catalog.db'}") for root in (tmp_path, forced_run)]
+    compared = 0
+    for image_id in IMAGES:
+        rows = [catalog.row_of(image_id, "qwen3-lora") for catalog in catalogs]
+        assert rows[0] is not None and rows[1] is not None
+        paths = [
+            f"{VlmAttrs.sample_path(rows[0])}/{p}" for p in ("mean/heads", "mean/fused", "rollout/fused")
+        ]
+        pairs = [
+            (p, p.replace(VlmAttrs.sample_path(rows[0]), VlmAttrs.sample_path(rows[1]), 1)) for p in paths
+        ]
+        for index in range(len(PROMPTS)):
+            for array in ("text/heads", "text/fused", "image_mass"):
+                pairs.append(
+                    (
+                        f"{VlmAttrs.prompt_path(rows[0], index)}/{array}",
+                        f"{VlmAttrs.prompt_path(rows[1], index)}/{array}",
+                    )
+                )
+        for mine, theirs in pairs:
+            a = unmerged.read_array("qwen3-lora", mine).astype(np.float32)
+            b = merged.read_array("qwen3-lora", theirs).astype(np.float32)
+            np.testing.assert_allclose(a, b, rtol=2**-9, atol=2**-14, err_msg=mine)
+            compared += 1
+    assert compared == len(IMAGES) * (3 + 3 * len(PROMPTS))
