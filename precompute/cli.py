@@ -4,6 +4,7 @@ precompute --models all --per-head
 precompute --models dinov2,clip --images ~/photos --image-size 448
 precompute --models dinov2 --checkpoint dinov2=./my-finetuned-dinov2 --weights pretrained
 precompute --variant dinov2-ft=dinov2 --checkpoint dinov2-ft=./ft --models dinov2,dinov2-ft
+precompute --variant dinov2-lora=dinov2 --adapter dinov2-lora=./my-lora --models dinov2,dinov2-lora
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
+from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
     REGISTRY,
@@ -69,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=KEY",
         help="declare a model NAME built like registry KEY and stored under NAME beside it (its weights: "
         "--checkpoint NAME=...); all and vit/vlm include it; repeatable",
+    )
+    parser.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME=DIR_OR_HUB_ID",
+        help="attach a PEFT adapter (LoRA, ...) saved with save_pretrained to the variant NAME's base weights; "
+        "merged into the weights unless --no-merge; repeatable",
+    )
+    parser.add_argument(
+        "--no-merge",
+        action="store_true",
+        help="run adapters as separate PEFT layers instead of merging them into the weights",
     )
     parser.add_argument(
         "--weights", choices=WEIGHTS, default="pretrained", help="pretrained (default) or random init"
@@ -129,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MIN_PIXELS,
         help=f"lower resize bound (default {DEFAULT_MIN_PIXELS})",
     )
+    vlm.add_argument(
+        "--answer-from",
+        default=None,
+        metavar="NAME",
+        help="teacher-force the other VLMs of the run through NAME's generated answer (one pass over the "
+        "same token ids), so every answer token has a pair; each model's own answer is kept too",
+    )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -172,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             db=args.db,
             checkpoints=parse_checkpoint_overrides(args.checkpoint, variants),
             variants=variants,
+            adapters=parse_adapters(args.adapter, variants),
+            merge_adapters=not args.no_merge,
             weights=args.weights,
             image_size=args.image_size,
             batch_size=args.batch_size,
@@ -187,11 +211,20 @@ def main(argv: list[str] | None = None) -> int:
             max_new_tokens=args.max_new_tokens,
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
+            answer_from=args.answer_from,
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():
             report = run(options, progress=progress_bars(args.quiet))
-    except (RunError, ModelLoadError, StoreError, AnnotationError, LimitError, FileNotFoundError) as error:
+    except (
+        RunError,
+        ModelLoadError,
+        StoreError,
+        AnnotationError,
+        LimitError,
+        AdapterError,
+        FileNotFoundError,
+    ) as error:
         print(f"precompute: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -52,6 +52,7 @@ class WorkItem:
     file: DiscoveredFile
     prompts: tuple[str, ...] = ()  # VLMs: the prompts still to run on it
     with_vision: bool = True  # VLMs: its vision-tower maps are not stored yet
+    answers: tuple[tuple[int, ...], ...] = ()  # VLMs with --answer-from: per prompt, the ids to force
 
 
 @dataclass(frozen=True)

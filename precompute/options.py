@@ -3,12 +3,13 @@ common to every kind of model (the kinds check their own flags: `KindRunner.vali
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ssl_attention.models.peft_adapter import check_adapter, read_adapter
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import ResolvedModel, base_key, check_variants, resolve_model
 
@@ -32,6 +33,8 @@ class RunOptions:
     db: str
     checkpoints: dict[str, str] = field(default_factory=dict)  # name -> hub id or folder
     variants: dict[str, str] = field(default_factory=dict)  # variant name -> registry key it is built like
+    adapters: dict[str, str] = field(default_factory=dict)  # variant name -> PEFT adapter folder or hub id
+    merge_adapters: bool = True  # merge adapters into the weights (False: --no-merge)
     weights: str = "pretrained"
     image_size: int = 224
     batch_size: int = 16
@@ -49,6 +52,7 @@ class RunOptions:
     max_new_tokens: int = 64
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
+    answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
 
 
 def pick_device(name: str) -> torch.device:
@@ -92,14 +96,29 @@ def validate_common(options: RunOptions) -> None:
 
 
 def resolve_models(options: RunOptions) -> list[ResolvedModel]:
-    """Each chosen name's config and checkpoint (no weights yet); variants are built like their key."""
+    """Each chosen name's config and checkpoint (no weights yet); variants are built like their key,
+    with their adapter read and checked against the architecture. The `--answer-from` model runs first."""
     check_variants(options.variants)
-    return [
-        resolve_model(
+    resolved = []
+    for name in options.models:
+        model = resolve_model(
             base_key(name, options.variants), options.checkpoints.get(name), options.weights, name=name
         )
-        for name in options.models
-    ]
+        source = options.adapters.get(name)
+        if source is not None:
+            adapter = read_adapter(name, source, merge=options.merge_adapters)
+            check_adapter(adapter, model.meta_network(), model.config.model_type)
+            model = replace(model, adapter=adapter)
+        resolved.append(model)
+    teacher = options.answer_from
+    if teacher is not None:
+        if teacher not in options.models:
+            raise RunError(
+                f"--answer-from names '{teacher}', which is not in --models; name one of the run's VLMs "
+                f"({', '.join(options.models)})"
+            )
+        resolved.sort(key=lambda model: model.name != teacher)  # stable: the others keep their order
+    return resolved
 
 
 def validate_images(options: RunOptions) -> None:
@@ -122,4 +141,7 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "max_new_tokens": options.max_new_tokens,
         "min_pixels": options.min_pixels,
         "max_pixels": options.max_pixels,
+        "adapters": dict(options.adapters),
+        "merge_adapters": options.merge_adapters,
+        "answer_from": options.answer_from,
     }

@@ -9,14 +9,20 @@ For each model whose maps are not complete yet: keep the weights it was started 
 take pretrained weights when the Hugging Face hub (or its cache) has them, and fall back to
 `--weights random` with a plain message when it does not. Maps from random weights are marked
 as such in the catalog, the API and the app.
+
+Beside `dinov2` it stores the variant `dinov2-lora-demo`: the same weights with a small random
+LoRA adapter (`precompute/sample_adapter.py`, saved in `adapters/` next to the store), so the
+comparison views have a variant and its base on the first run.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from precompute.cli import main as precompute
+from precompute.sample_adapter import DEMO_BASE, DEMO_NAME, make_demo_adapter
 from ssl_attention.models.registry import REGISTRY, ModelLoadError
 from ssl_attention.settings import Settings
 from ssl_attention.store.arrays import AttentionStoreWriter
@@ -47,6 +53,7 @@ def main() -> int:
         existing = {k: attrs.weights for k in keys if (attrs := writer.existing_attrs(k)) is not None}
     online = None
     status = 0
+    used: dict[str, str] = {}
     for key in keys:
         weights = existing.get(key)
         if weights is None:
@@ -64,8 +71,12 @@ def main() -> int:
         code = precompute(["--models", key, "--per-head", "--metrics", "--weights", weights])
         if code != 0 and weights == "pretrained":
             print(f"ssl-attention: falling back to --weights random for '{key}'", file=sys.stderr)
-            code = precompute(["--models", key, "--per-head", "--metrics", "--weights", "random"])
+            weights = "random"
+            code = precompute(["--models", key, "--per-head", "--metrics", "--weights", weights])
+        used[key] = weights
         status = status or code
+    if DEMO_BASE in used and "://" not in settings.store:
+        status = status or demo_variant(Path(settings.store).parent / "adapters" / DEMO_NAME, used[DEMO_BASE])
     if not with_vlms:
         print(
             "ssl-attention: VLM maps (qwen2_5_vl, qwen3_vl) are not in the sample store; add them with "
@@ -75,6 +86,20 @@ def main() -> int:
             file=sys.stderr,
         )
     return status
+
+
+def demo_variant(folder: Path, weights: str) -> int:
+    """The demo LoRA variant beside its base, with the weights the base was stored with."""
+    adapter = make_demo_adapter(folder)
+    args = [
+        "--models",
+        DEMO_NAME,
+        "--variant",
+        f"{DEMO_NAME}={DEMO_BASE}",
+        "--adapter",
+        f"{DEMO_NAME}={adapter}",
+    ]
+    return precompute([*args, "--per-head", "--metrics", "--weights", weights])
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions)
         has_pool=adapter.pooling_head() is not None,
         per_head=options.per_head,
         revision=getattr(adapter.config, "_commit_hash", None),
+        adapter=model.adapter.record() if model.adapter is not None else None,
         extra={
             "model_type": adapter.config.model_type,
             "normalization": {"mean": list(model.normalization.mean), "std": list(model.normalization.std)},
@@ -104,6 +105,10 @@ class VitRunner:
         return options.workers
 
     def validate(self, options: RunOptions, models: Sequence[ResolvedModel]) -> None:
+        if options.answer_from in {model.name for model in models}:
+            raise RunError(
+                f"--answer-from takes a VLM of the run; '{options.answer_from}' is a vision transformer"
+            )
         for model in models:
             patch = model.patch_size
             if options.image_size % patch:

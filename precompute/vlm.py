@@ -18,6 +18,7 @@ import torch
 
 from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, open_group
 from precompute.options import RunError, RunOptions
+from precompute.teacher import check_vocabularies, forced_by, teacher_answers
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
 from ssl_attention.data.gallery import ImageDecodeError, decode
 from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
@@ -49,6 +50,8 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
         per_head=options.per_head,
         prompts=tuple(options.prompts),
         revision=getattr(config, "_commit_hash", None),
+        adapter=model.adapter.record() if model.adapter is not None else None,
+        answer_from=forced_by(model, options),
         extra={
             "model_type": config.model_type,
             "resize": "the processor's dynamic resolution: aspect kept, pixels in [min_pixels, max_pixels]",
@@ -105,7 +108,12 @@ class VlmEngine:
         for decoded in items:
             assert decoded.image is not None
             prompts = list(decoded.item.prompts)
-            maps.append(self.extractor(decoded.image.image, prompts, with_vision=decoded.item.with_vision))
+            answers = decoded.item.answers or None
+            maps.append(
+                self.extractor(
+                    decoded.image.image, prompts, with_vision=decoded.item.with_vision, answers=answers
+                )
+            )
         return maps
 
 
@@ -141,6 +149,7 @@ class VlmRunner:
             raise RunError(
                 f"--min-pixels must be between 1 and --max-pixels ({options.max_pixels}), got {options.min_pixels}"
             )
+        check_vocabularies(options, models)
 
     def plan(
         self,
@@ -159,13 +168,25 @@ class VlmRunner:
         rebuild, rows, bytes_before = open_group(wanted, files, options.force, store, catalog)
         attrs = store.prepare_vlm(wanted, rebuild=rebuild)
         images_done = catalog.done_ids(attrs.key)
+        pending = _pending(attrs, files, catalog, options.prompts)
+        teacher = forced_by(model, options)
+        forced = {}
+        if teacher is not None:
+            taught = store.existing_attrs(teacher)
+            assert taught is None or isinstance(taught, VlmAttrs)
+            forced = teacher_answers(teacher, taught, pending, options, catalog)
         # In row order, like the ViT runs: a resumed run takes the images in the same order.
-        work = sorted(
-            (rows[file.id], file.id, file, prompts)
-            for file, prompts in _pending(attrs, files, catalog, options.prompts)
-        )
+        work = sorted((rows[file.id], file.id, file, prompts) for file, prompts in pending)
         items = [
-            WorkItem(row, file, prompts, with_vision=file.id not in images_done)
+            WorkItem(
+                row,
+                file,
+                prompts,
+                with_vision=file.id not in images_done,
+                answers=tuple(forced[(file.id, p)] for p in prompts)
+                if (file.id, prompts[0]) in forced
+                else (),
+            )
             for row, _id, file, prompts in work
         ]
         return RunPlan(attrs.key, attrs, batched(items, 1), len(files) - len(items), bytes_before)
@@ -218,7 +239,13 @@ def _write_image(
             attrs,
             item.row,
             prompt_index,
-            VlmPromptAttrs(prompt.prompt, prompt.answer, tuple(prompt.tokens)),
+            VlmPromptAttrs(
+                prompt.prompt,
+                prompt.answer,
+                tuple(prompt.tokens),
+                answer_from=attrs.answer_from if prompt.forced else None,
+                own_answer=prompt.own_answer,
+            ),
             inputs.grid,
             _numpy(prompt.arrays),
         )

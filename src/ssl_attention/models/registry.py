@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
 from transformers import AutoConfig, PretrainedConfig
 
+from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.models.base import Normalization, VisionAdapter
 from ssl_attention.models.clip import ClipAdapter
 from ssl_attention.models.dinov2 import Dinov2Adapter
 from ssl_attention.models.dinov3 import Dinov3Adapter
 from ssl_attention.models.mae import MaeAdapter
+from ssl_attention.models.peft_adapter import AdapterInfo, attach
 from ssl_attention.models.qwen_vl import (
     QWEN_SPECIAL_TOKENS,
     Qwen3VLAdapter,
@@ -166,6 +170,7 @@ class ResolvedModel:
     normalization: Normalization
     config_source: str  # folder or hub id the config (and a VLM's processor files) come from
     name: str = ""  # the name it is stored under: the registry key, or a variant's name
+    adapter: AdapterInfo | None = None  # a PEFT adapter on these weights (`--adapter NAME=...`)
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -178,17 +183,36 @@ class ResolvedModel:
         vision = adapter.vision_config(self.config) if issubclass(adapter, VisionAdapter) else None
         return int((vision or self.config.vision_config).patch_size)
 
+    def meta_network(self) -> nn.Module:
+        """The architecture on PyTorch's meta device: module names and shapes, no weights, no memory."""
+        adapter = self.spec.adapter
+        config = self.config
+        if issubclass(adapter, VisionAdapter):
+            config = adapter.prepare_config(adapter.vision_config(config))
+        with torch.device("meta"):
+            return adapter.model_class(config)._from_config(
+                config, attn_implementation=CAPTURE_IMPLEMENTATION
+            )
+
+    def _with_adapter(self, network: Any) -> None:
+        """Attach the variant's PEFT adapter to the loaded weights (merged unless --no-merge)."""
+        if self.adapter is not None:
+            network.model = attach(network.model, self.adapter).eval()
+
     def load(self, **from_pretrained_kwargs: Any) -> VisionAdapter:
         adapter = self.spec.adapter
         assert issubclass(adapter, VisionAdapter), f"{self.name} is a VLM: use load_vlm()"
         if self.weights == "random":
-            return adapter.random(self.config, self.normalization)
-        try:
-            return adapter.pretrained(
-                self.checkpoint, self.config, self.normalization, **from_pretrained_kwargs
-            )
-        except (OSError, ValueError) as error:
-            raise ModelLoadError(_unreachable(self.name, self.checkpoint, error)) from error
+            loaded = adapter.random(self.config, self.normalization)
+        else:
+            try:
+                loaded = adapter.pretrained(
+                    self.checkpoint, self.config, self.normalization, **from_pretrained_kwargs
+                )
+            except (OSError, ValueError) as error:
+                raise ModelLoadError(_unreachable(self.name, self.checkpoint, error)) from error
+        self._with_adapter(loaded)
+        return loaded
 
     def load_vlm(self, **from_pretrained_kwargs: Any) -> QwenVLAdapter:
         """A VLM with its image processor and tokenizer. Random weights without a reachable
@@ -210,12 +234,15 @@ class ResolvedModel:
             tokenizer = byte_level_tokenizer(_special_tokens(self.config))
         try:
             if self.weights == "random":
-                return adapter.random(self.config, image_processor, tokenizer)
-            return adapter.pretrained(
-                self.checkpoint, self.config, image_processor, tokenizer, **from_pretrained_kwargs
-            )
+                loaded = adapter.random(self.config, image_processor, tokenizer)
+            else:
+                loaded = adapter.pretrained(
+                    self.checkpoint, self.config, image_processor, tokenizer, **from_pretrained_kwargs
+                )
         except (OSError, ValueError) as error:
             raise ModelLoadError(_unreachable(key, self.checkpoint, error)) from error
+        self._with_adapter(loaded)
+        return loaded
 
 
 def _special_tokens(config: PretrainedConfig) -> dict[str, int]:

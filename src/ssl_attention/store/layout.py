@@ -79,6 +79,7 @@ class VitAttrs:
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
     base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
+    adapter: dict[str, Any] | None = None  # a PEFT adapter on `checkpoint`'s weights (see adapter_identity)
 
     def __post_init__(self) -> None:
         if not self.base_key:  # a model stored under its own registry key (and stores before variants)
@@ -165,7 +166,20 @@ class VitAttrs:
             "heads": self.heads,
             "per_head": self.per_head,
             "schema_version": self.schema_version,
+            "adapter": adapter_identity(self.adapter),
         }
+
+
+def adapter_identity(adapter: dict[str, Any] | None) -> str | None:
+    """What must match of an adapter record (`precompute --adapter`: source, peft_type, r, alpha,
+    target_modules, base_model, sha256, merged) for a group to be extended: all but the source."""
+    if adapter is None:
+        return None
+    return (
+        f"{adapter.get('peft_type')} r={adapter.get('r')} alpha={adapter.get('alpha')} "
+        f"targets={adapter.get('target_modules')} sha256={str(adapter.get('sha256'))[:16]} "
+        f"{'merged' if adapter.get('merged', True) else 'unmerged'}"
+    )
 
 
 # --- VLMs --------------------------------------------------------------------------------------
@@ -214,6 +228,8 @@ class VlmAttrs:
     schema_version: int = SCHEMA_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
     base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
+    adapter: dict[str, Any] | None = None  # a PEFT adapter on `checkpoint`'s weights (see adapter_identity)
+    answer_from: str | None = None  # the model whose answers this one is teacher-forced through
 
     def __post_init__(self) -> None:
         if not self.base_key:  # a model stored under its own registry key (and stores before variants)
@@ -271,6 +287,8 @@ class VlmAttrs:
             "max_new_tokens": self.max_new_tokens,
             "per_head": self.per_head,
             "schema_version": self.schema_version,
+            "adapter": adapter_identity(self.adapter),
+            "answer_from": self.answer_from,
         }
 
     # --- where things are -------------------------------------------------------------------
@@ -354,23 +372,37 @@ class VlmSampleAttrs:
 
 @dataclass(frozen=True)
 class VlmPromptAttrs:
+    """`answer`: the text of the stored answer tokens — with `answer_from` set, the ids that model
+    generated (this one was teacher-forced through them); `own_answer`: this model's own answer."""
+
     prompt: str
     answer: str
     tokens: tuple[VlmToken, ...]
+    answer_from: str | None = None
+    own_answer: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.own_answer is None:
+            object.__setattr__(self, "own_answer", self.answer)
 
     def to_attrs(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
             "answer": self.answer,
             "tokens": [asdict(t) for t in self.tokens],
+            "answer_from": self.answer_from,
+            "own_answer": self.own_answer,
         }
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any]) -> VlmPromptAttrs:
+        own = attrs.get("own_answer")
         return cls(
             prompt=str(attrs["prompt"]),
             answer=str(attrs["answer"]),
             tokens=tuple(VlmToken(**t) for t in attrs["tokens"]),
+            answer_from=attrs.get("answer_from"),
+            own_answer=None if own is None else str(own),
         )
 
 

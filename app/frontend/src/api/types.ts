@@ -87,15 +87,10 @@ export interface TokensQuery {
 export type PromptDone = Sent<Schemas['PromptRef']>;
 
 /**
- * Teacher forcing (precompute --answer-from NAME), written here by hand until the API's schema has it
- * (NOT YET IN schema.gen.ts — once /tokens sends them, `npm run types` adds them and this can go):
- * `answer_from` is the model whose generated answer was forced through this one (null: its own
- * answer), `own_answer` this model's free answer when it was forced (null otherwise).
+ * Teacher forcing (precompute --answer-from NAME): `answer_from` is the model whose generated answer
+ * was forced through this one (null: its own answer), `own_answer` this model's free answer.
  */
-export interface TeacherForcing {
-  answer_from?: string | null;
-  own_answer?: string | null;
-}
+export type TeacherForcing = Pick<Schemas['TokenList'], 'answer_from' | 'own_answer'>;
 
 /** `grid`: the text maps' merged grid; `vision_grid`: the vision tower's; `resized`: [height, width]. */
 export type TokensBody = Omit<Sent<Schemas['TokenList']>, 'grid' | 'vision_grid' | 'resized'> & {
@@ -172,10 +167,7 @@ export interface HeatmapPngQuery extends TextSelection {
 }
 
 /* ---------- variants: a model's shift from its base (/attention/{id}/shift, /metrics/shift) ---------- */
-/*
- * Written here by hand against the shift API's contract (NOT YET IN schema.gen.ts: when the API's
- * routes land, `npm run types` generates their bodies and these names should alias them).
- */
+/* The cells and ranked images are the API's bodies; the map and the queries are the client's. */
 
 /** One signed map `model − base` on the same grid: `head` null = fused over heads with `fusion`. */
 export interface ShiftQuery extends MapQuery {
@@ -190,30 +182,13 @@ export interface ShiftMap extends GridMap {
   baseWeights: Weights | null;
 }
 
-/** One layer × head of `/metrics/shift`: mean distance over the images both models have, bootstrap 95% CI. */
-export interface ShiftCell {
-  layer: number;
-  /** −1 = the fused map */
-  head: number;
-  mean: number;
-  ci_low: number;
-  ci_high: number;
-  n: number;
-}
+/** One layer × head of `/metrics/shift`: mean distance over the images both models have, bootstrap 95% CI (head −1 = fused). */
+export type ShiftCell = Sent<Schemas['ShiftCell']>;
 
-export interface ShiftImage {
-  image_id: string;
-  distance: number;
-}
+export type ShiftImage = Sent<Schemas['ShiftImage']>;
 
-export interface ShiftMetrics {
-  model: string;
-  base: string;
-  method: string;
-  cells: ShiftCell[];
-  /** ranked, largest shift first */
-  images: ShiftImage[];
-}
+/** `/metrics/shift`: cells per layer × head, images ranked largest shift first. */
+export type ShiftMetrics = Sent<Schemas['ShiftMetricsBody']>;
 
 export interface ShiftMetricsQuery {
   model: string;

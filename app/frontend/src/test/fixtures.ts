@@ -118,6 +118,8 @@ export function tokensBody(overrides: Partial<TokensBody> = {}): TokensBody {
     prompt: 0,
     prompt_text: 'Describe this image.',
     answer: 'An astronaut in space',
+    answer_from: null,
+    own_answer: 'An astronaut in space',
     prompts: [{ index: 0, text: 'Describe this image.' }],
     grid: [3, 4],
     vision_grid: [6, 8],

@@ -162,6 +162,9 @@ describe('ShiftMetricsPanel', () => {
     model: 'dinov2-ft',
     base: 'dinov2',
     method: 'cls',
+    methods: ['cls'],
+    images_layer: 1,
+    images_head: -1,
     cells: [
       { layer: 0, head: 0, mean: 0.05, ci_low: 0.04, ci_high: 0.06, n: 3 },
       { layer: 0, head: 1, mean: 0.02, ci_low: 0.01, ci_high: 0.03, n: 3 },
