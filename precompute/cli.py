@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="recompute everything, rebuilding the models' groups"
     )
     parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="decode every stored chunk of finished images and recompute the damaged ones "
+        "(every run already recomputes those whose chunks are missing)",
+    )
+    parser.add_argument(
         "--metrics",
         action="store_true",
         help="score the maps against the gallery's annotation boxes (incremental)",
@@ -167,6 +173,8 @@ def print_summary(report: RunReport) -> None:
             f"({rate} after {model.load_seconds:.1f} s loading), "
             f"{model.already_done} already done, {len(model.failed)} failed, {_size(model.bytes_written)} written"
         )
+        if model.repaired:
+            line += f", {model.repaired} damaged in the store and recomputed"
         if model.known_unreadable:
             line += f", {model.known_unreadable} unreadable files skipped (recorded in the catalog)"
         print(line)
@@ -232,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             dtype=args.dtype,
             limit=args.limit,
             force=args.force,
+            verify=args.verify,
             per_head=args.per_head,
             workers=args.workers,
             metrics=args.metrics,

@@ -92,6 +92,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
                 runner = runner_of(model)
                 summary = run_model(runner, model, files, options, store, catalog, device, dtype, progress)
                 report.models.append(summary)
+        store.consolidate()  # what `xr.open_zarr` reads in one request (docs/data-contract.md)
         if options.metrics:
             report.metrics = compute_metrics(options.store, catalog, models=options.models)
     finally:
