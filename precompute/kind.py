@@ -42,9 +42,12 @@ FAULT_ENV = "SSL_ATTENTION_FAULT"
 
 
 def fault(point: str, batch_index: int) -> None:
+    """SIGKILL at `point:N`; "interrupt:point:N" raises KeyboardInterrupt there instead (a Ctrl-C)."""
     spec = os.environ.get(FAULT_ENV)
     if spec and spec == f"{point}:{batch_index}":
         os.kill(os.getpid(), signal.SIGKILL)
+    if spec and spec == f"interrupt:{point}:{batch_index}":
+        raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
