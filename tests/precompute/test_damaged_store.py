@@ -144,7 +144,9 @@ def test_vlm_damage_is_refused_then_repaired_bit_for_bit(tmp_path: Path, tiny_vl
 
     with client_for(opts) as client:
         tokens = client.get("/attention/img_1/tokens", params={"model": VLM, "prompt": 0})
-        vision = client.get("/attention/sub__nested_2/raw", params={"model": VLM, "method": "mean", "layer": 0})
+        vision = client.get(
+            "/attention/sub__nested_2/raw", params={"model": VLM, "method": "mean", "layer": 0}
+        )
         fine = client.get("/attention/img_0/tokens", params={"model": VLM, "prompt": 0})
     assert (tokens.status_code, vision.status_code, fine.status_code) == (409, 409, 200), tokens.text
     assert "damaged" in tokens.json()["message"] and "--verify" in vision.json()["message"]
