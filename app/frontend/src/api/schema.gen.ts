@@ -1474,7 +1474,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1558,7 +1558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1633,7 +1633,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1704,7 +1704,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1805,7 +1805,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
