@@ -277,12 +277,13 @@ class AttentionStoreWriter:
             group = self._create_group(attrs, step)
             group.attrs.update(attrs.to_attrs())
             return attrs
-        self.check_compatible(attrs)
+        self.check_compatible(attrs)  # same kind and identity: the group's attrs read as VlmAttrs
         unconsolidate(self.url)
-        assert isinstance(existing, VlmAttrs)
+        group = self._group(attrs.key)
+        known = VlmAttrs.from_attrs(dict(group.attrs))
         # This run's settings, with the prompts the group already has first (their indices stay).
-        merged = replace(attrs, prompts=existing.with_prompts(attrs.prompts).prompts)
-        self._group(attrs.key).attrs.update(merged.to_attrs())
+        merged = replace(attrs, prompts=known.with_prompts(attrs.prompts).prompts)
+        group.attrs.update(merged.to_attrs())
         return merged
 
     def write_vlm_image(

@@ -34,17 +34,17 @@ class StoreError(RuntimeError):
     """The store cannot be used as asked (mismatching model group, locked, missing)."""
 
 
+class DamagedMap(StoreError):
+    """A stored map that the catalog says is complete cannot be read back: a chunk is missing or
+    does not decode. `precompute` recomputes it (see docs/data-contract.md, "Guarantees")."""
+
+
 def is_local(url: str) -> bool:
     return "://" not in url or url.startswith("file://")
 
 
 def local_path(url: str) -> Path:
     return Path(url.removeprefix("file://"))
-
-
-class DamagedMap(RuntimeError):
-    """A stored map that the catalog says is complete cannot be read back: a chunk is missing or
-    does not decode. `precompute` recomputes it (see docs/data-contract.md, "Guarantees")."""
 
 
 def store_of(node: zarr.Array | zarr.Group) -> Any:
