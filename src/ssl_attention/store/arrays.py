@@ -15,7 +15,14 @@ import zarr
 from zarr.codecs import BloscCodec, BloscShuffle, Crc32cCodec, ZstdCodec
 
 from ssl_attention.kinds import group_attrs_from
-from ssl_attention.store.chunks import WRITE_EMPTY, consolidate, is_local, local_path, unconsolidate
+from ssl_attention.store.chunks import (
+    WRITE_EMPTY,
+    consolidate,
+    is_consolidated,
+    is_local,
+    local_path,
+    unconsolidate,
+)
 from ssl_attention.store.chunks import DamagedMap as DamagedMap  # re-exported: what readers raise
 from ssl_attention.store.chunks import StoreError as StoreError
 from ssl_attention.store.integrity import vit_damaged_rows, vlm_damaged
@@ -76,6 +83,11 @@ class AttentionStoreWriter:
         if is_local(url):
             local_path(url).mkdir(parents=True, exist_ok=True)
         self.root = zarr.open_group(store=url, mode="a", zarr_format=3, use_consolidated=False)
+        self._changed = False  # whether this writer changed the store's structure
+
+    def _unconsolidate(self) -> None:
+        self._changed = True
+        unconsolidate(self.url)
 
     @contextmanager
     def model_lock(self, key: str) -> Iterator[None]:
@@ -130,7 +142,7 @@ class AttentionStoreWriter:
 
     def _create_group(self, attrs: GroupAttrs, step: Step) -> zarr.Group:
         """An empty group without attrs (incomplete), after dropping any old one attrs first."""
-        unconsolidate(self.url)
+        self._unconsolidate()
         if attrs.key in self.root:
             self._group(attrs.key).attrs.put({})  # incomplete from here on, whatever is left of it
             step("kill-after-unmark", 0)
@@ -150,7 +162,7 @@ class AttentionStoreWriter:
         else:
             self.check_compatible(attrs)
             group = self._group(attrs.key)
-            unconsolidate(self.url)
+            self._unconsolidate()
         for index, spec in enumerate(attrs.array_specs(), 1):
             array = _array_or_none(group, spec.path)
             if array is None:
@@ -205,7 +217,7 @@ class AttentionStoreWriter:
         methods = {spec.method for spec in attrs.array_specs()}
         if all(_array_or_none(group, f"{method}/{IMAGE_COORD}") is not None for method in methods):
             return
-        unconsolidate(self.url)
+        self._unconsolidate()
         first = _array_or_none(group, attrs.array_specs()[0].path)
         self._prepare_coords(group, attrs, 0 if first is None else first.shape[0])
 
@@ -264,8 +276,11 @@ class AttentionStoreWriter:
         return vlm_damaged(self._group(attrs.key), attrs, done, verify=verify)
 
     def consolidate(self) -> None:
-        """Write the root's consolidated metadata (after a run)."""
-        consolidate(self.url)
+        """Write the root's consolidated metadata (after a run): always after this writer changed
+        the structure (another run may have consolidated the half of it that was done by then),
+        otherwise only when it is missing."""
+        if self._changed or not is_consolidated(self.url):
+            consolidate(self.url)
 
     # --- VLM groups: one subgroup per image ------------------------------------------------------
 
@@ -278,7 +293,7 @@ class AttentionStoreWriter:
             group.attrs.update(attrs.to_attrs())
             return attrs
         self.check_compatible(attrs)  # same kind and identity: the group's attrs read as VlmAttrs
-        unconsolidate(self.url)
+        self._unconsolidate()
         group = self._group(attrs.key)
         known = VlmAttrs.from_attrs(dict(group.attrs))
         # This run's settings, with the prompts the group already has first (their indices stay).

@@ -70,6 +70,24 @@ def list_keys(store: Any, prefix: str) -> set[str]:
     return found
 
 
+def first_axis_chunks(array: zarr.Array) -> set[int]:
+    """Indices along the first axis of the chunks an array has on disk, for arrays chunked only
+    along it (a ViT group's one-row-per-chunk arrays). Streams the listing: keeps ints, not keys."""
+    prefix = chunk_path(array, (0,) * array.ndim).rsplit("/c/", 1)[0] + "/c/"
+    tail = "/".join("0" * (array.ndim - 1))
+
+    async def collect() -> set[int]:
+        found: set[int] = set()
+        async for key in store_of(array).list_prefix(prefix):
+            head, _, rest = key[len(prefix) :].partition("/")
+            if rest == tail and head.isdigit():
+                found.add(int(head))
+        return found
+
+    rows: set[int] = sync(collect())
+    return rows
+
+
 def chunk_coords(array: zarr.Array) -> Iterator[tuple[int, ...]]:
     """Coordinates of every chunk of an array (none for an empty one)."""
     grid = [-(-n // c) for n, c in zip(array.shape, array.chunks, strict=True)]
@@ -115,18 +133,25 @@ def consolidate(url: str) -> None:
         zarr.consolidate_metadata(url, zarr_format=3)
 
 
+def _root_metadata(url: str) -> tuple[Any, str, dict[str, Any] | None]:
+    root = zarr.open_group(store=url, mode="r+", zarr_format=3, use_consolidated=False)
+    store = store_of(root)
+    key = f"{root.store_path.path}/zarr.json".lstrip("/")
+    blob = sync(store.get(key, prototype=default_buffer_prototype()))
+    return store, key, None if blob is None else json.loads(blob.to_bytes())
+
+
+def is_consolidated(url: str) -> bool:
+    metadata = _root_metadata(url)[2]
+    return metadata is not None and metadata.get("consolidated_metadata") is not None
+
+
 def unconsolidate(url: str) -> None:
     """Drop the root's consolidated metadata before a run changes the store's structure, so that no
     reader is handed shapes that are no longer true; `consolidate` writes it again at the run's end."""
     with root_lock(url):
-        root = zarr.open_group(store=url, mode="r+", zarr_format=3, use_consolidated=False)
-        store = store_of(root)
-        key = f"{root.store_path.path}/zarr.json".lstrip("/")
-        blob = sync(store.get(key, prototype=default_buffer_prototype()))
-        if blob is None:
-            return
-        metadata = json.loads(blob.to_bytes())
-        if metadata.pop("consolidated_metadata", None) is None:
+        store, key, metadata = _root_metadata(url)
+        if metadata is None or metadata.pop("consolidated_metadata", None) is None:
             return
         encoded = json.dumps(metadata, indent=2).encode()
         sync(store.set(key, default_buffer_prototype().buffer.from_bytes(encoded)))

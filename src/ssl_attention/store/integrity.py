@@ -13,7 +13,15 @@ from collections.abc import Mapping
 
 import zarr
 
-from ssl_attention.store.chunks import DamagedMap, chunk_coords, chunk_path, decode, list_keys, store_of
+from ssl_attention.store.chunks import (
+    DamagedMap,
+    chunk_coords,
+    chunk_path,
+    decode,
+    first_axis_chunks,
+    list_keys,
+    store_of,
+)
 from ssl_attention.store.layout import IMAGE_MASS, VitAttrs, VlmAttrs
 
 
@@ -31,16 +39,13 @@ def vit_damaged_rows(
     """Rows of `rows` (row -> image id, the finished ones) with a missing or (verify) bad chunk."""
     if not rows:
         return set()
-    keys = list_keys(store_of(group), f"{group.store_path.path}/")
     damaged: set[int] = set()
     for spec in attrs.array_specs():
         array = _array(group, spec.path)
         if array is None:
             return set(rows)
-        tail = (0,) * len(spec.shape)
-        for row in rows:
-            if row >= array.shape[0] or chunk_path(array, (row, *tail)) not in keys:
-                damaged.add(row)
+        present = first_axis_chunks(array)  # one listing per array, kept as row numbers
+        damaged.update(row for row in rows if row not in present)
     if verify:
         for spec in attrs.array_specs():
             array = _array(group, spec.path)
