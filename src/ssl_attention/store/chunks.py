@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,18 +57,34 @@ def chunk_path(array: zarr.Array, coords: tuple[int, ...]) -> str:
     return f"{array.store_path.path}/{array.metadata.encode_chunk_key(coords)}"
 
 
+def _local_root(node: zarr.Array | zarr.Group) -> Path | None:
+    """The folder of a local store (its fast path: plain file-system calls, no event loop)."""
+    root = getattr(store_of(node), "root", None)
+    return root if isinstance(root, Path) else None
+
+
 def chunk_exists(array: zarr.Array, coords: tuple[int, ...]) -> bool:
+    root = _local_root(array)
+    if root is not None:
+        return os.path.isfile(root / chunk_path(array, coords))
     return bool(sync(store_of(array).exists(chunk_path(array, coords))))
 
 
 def list_keys(store: Any, prefix: str) -> set[str]:
     """Every key under `prefix` (one listing: a directory walk on a local store)."""
+    root = getattr(store, "root", None)
+    if isinstance(root, Path):
+        found: set[str] = set()
+        for folder, _dirs, names in os.walk(root / prefix):
+            relative = Path(folder).relative_to(root).as_posix()
+            found.update(f"{relative}/{name}" for name in names)
+        return found
 
     async def collect() -> set[str]:
         return {key async for key in store.list_prefix(prefix)}
 
-    found: set[str] = sync(collect())
-    return found
+    listed: set[str] = sync(collect())
+    return listed
 
 
 def first_axis_chunks(array: zarr.Array) -> set[int]:
@@ -75,6 +92,15 @@ def first_axis_chunks(array: zarr.Array) -> set[int]:
     along it (a ViT group's one-row-per-chunk arrays). Streams the listing: keeps ints, not keys."""
     prefix = chunk_path(array, (0,) * array.ndim).rsplit("/c/", 1)[0] + "/c/"
     tail = "/".join("0" * (array.ndim - 1))
+    root = _local_root(array)
+    if root is not None:
+        try:
+            entries = list(os.scandir(root / prefix))
+        except FileNotFoundError:
+            return set()
+        return {
+            int(e.name) for e in entries if e.name.isdigit() and os.path.isfile(os.path.join(e.path, tail))
+        }
 
     async def collect() -> set[int]:
         found: set[int] = set()
