@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="recompute everything, rebuilding the models' groups"
     )
     parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="decode every stored chunk of finished images and recompute the damaged ones "
+        "(every run already recomputes those whose chunks are missing)",
+    )
+    parser.add_argument(
         "--metrics",
         action="store_true",
         help="score the maps against the gallery's annotation boxes, and compare each variant with "
@@ -203,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             dtype=args.dtype,
             limit=args.limit,
             force=args.force,
+            verify=args.verify,
             per_head=args.per_head,
             workers=args.workers,
             metrics=args.metrics,

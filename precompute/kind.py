@@ -35,13 +35,19 @@ from ssl_attention.store.layout import GroupAttrs
 
 # Test-only fault injection: "kill-after-write:N" SIGKILLs the process after the N-th batch's arrays
 # are written but before the catalog marks them done; "kill-after-commit:N" right after the commit.
+# While a group is set up (`AttentionStoreWriter.prepare*`): "kill-after-unmark:0" (an old group
+# marked incomplete, not yet deleted), "kill-in-create:N" (the group node and N of its arrays
+# exist), "kill-in-resize:N" (N arrays grown), "kill-in-sample:ROW" (a VLM sample group, no arrays).
 FAULT_ENV = "SSL_ATTENTION_FAULT"
 
 
 def fault(point: str, batch_index: int) -> None:
+    """SIGKILL at `point:N`; "interrupt:point:N" raises KeyboardInterrupt there instead (a Ctrl-C)."""
     spec = os.environ.get(FAULT_ENV)
     if spec and spec == f"{point}:{batch_index}":
         os.kill(os.getpid(), signal.SIGKILL)
+    if spec and spec == f"interrupt:{point}:{batch_index}":
+        raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class RunPlan:
     batches: tuple[Batch, ...]
     already_done: int  # images of the gallery with nothing left to do
     bytes_before: int  # the group's bytes before this run (0 when it was (re)built)
+    repaired: int = 0  # finished images found damaged in the store (a chunk lost or bad), redone
 
 
 @dataclass
@@ -147,6 +154,7 @@ class ModelSummary:
     bytes_written: int | None = None
     unit: str = "img"  # VLMs also count text tokens stored
     tokens: int = 0
+    repaired: int = 0  # finished images whose damaged maps this run recomputed
 
     @property
     def images_per_second(self) -> float:
@@ -180,6 +188,13 @@ def open_group(
     rows = catalog.assign_rows(attrs.key, [f.id for f in files])
     bytes_before = 0 if rebuild else (store.group_bytes(attrs.key) or 0)
     return rebuild, rows, bytes_before
+
+
+def finished_rows(key: str, files: Sequence[DiscoveredFile], catalog: CatalogWriter) -> dict[int, str]:
+    """Row -> image id of the gallery's images whose maps the catalog says are finished."""
+    rows = catalog.assign_rows(key, [])  # the rows given so far; gives none
+    ids = {f.id for f in files}
+    return {rows[image_id]: image_id for image_id in catalog.done_ids(key) & ids if image_id in rows}
 
 
 def batched(items: Sequence[WorkItem], size: int) -> tuple[Batch, ...]:

@@ -42,6 +42,7 @@ class RunOptions:
     dtype: str = "auto"
     limit: int | None = None
     force: bool = False
+    verify: bool = False  # decode every finished chunk, recompute what is damaged (precompute/kind.py)
     per_head: bool = False
     workers: int = 4
     query_chunk_mb: int = 16

@@ -50,10 +50,11 @@ def run_model(
     started = time.perf_counter()
     plan = runner.plan(model, files, options, store, catalog)
     if plan is None:  # nothing to do: the weights are never loaded
+        catalog.close_stale_runs(model.name)  # a killed run's `running` row: we hold the model's lock
         return settled(summary, files, catalog)
     engine = runner.load(model, options, device, dtype)
     summary.load_seconds = time.perf_counter() - started
-    summary.already_done = plan.already_done
+    summary.already_done, summary.repaired = plan.already_done, plan.repaired
     params = run_params(options, device, dtype)
     with RunLedger(catalog, store, model, params, summary, started, plan.bytes_before) as run_id:
         bar = progress(model.name, sum(len(b.items) for b in plan.batches)) if progress else None

@@ -132,6 +132,8 @@ def summary_lines(report: RunReport) -> list[str]:
             f"({rate(model)} after {model.load_seconds:.1f} s loading), "
             f"{model.already_done} already done, {len(model.failed)} failed, {size(model.bytes_written)} written"
         )
+        if model.repaired:
+            line += f", {model.repaired} damaged in the store and recomputed"
         if model.known_unreadable:
             line += f", {model.known_unreadable} unreadable files skipped (recorded in the catalog)"
         lines.append(line)

@@ -88,6 +88,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
                 report.models.append(summary)
         if any(runner_of(model).square_input for model in resolved):
             report.squashed = squashed_images(catalog, [f.id for f in files])
+        store.consolidate()  # what `xr.open_zarr` reads in one request (docs/data-contract.md)
         if options.metrics:
             report.metrics = compute_metrics(options.store, catalog, models=options.models)
             report.shift = compute_shift(options.store, catalog, models=options.models)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, open_group
+from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.attention.extract import MapExtractor
@@ -128,17 +128,29 @@ class VitRunner:
     ) -> RunPlan | None:
         attrs = vit_attrs(model, skeleton(model), options)
         existing = store.existing_attrs(attrs.key)
-        if not options.force and existing is not None and existing.kind == attrs.kind:
+        damaged: set[int] = set()
+        if not options.force and isinstance(existing, VitAttrs) and existing.identity() == attrs.identity():
+            done = finished_rows(attrs.key, files, catalog)
+            store.ensure_coords(existing)
+            store.sync_ids(existing, done)
+            damaged = store.damaged_rows(existing, done, verify=options.verify)
             settled = catalog.done_ids(attrs.key) | catalog.failed_ids()  # unreadable files stay unreadable
-            if existing.identity() == attrs.identity() and settled >= {f.id for f in files}:
+            if not damaged and settled >= {f.id for f in files}:
                 return None
         rebuild, rows, bytes_before = open_group(attrs, files, options.force, store, catalog)
-        store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild)
-        done = catalog.done_ids(attrs.key)
-        pending = sorted((rows[f.id], f.id, f) for f in files if f.id not in done)
+        store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild, step=fault)
+        done_ids = catalog.done_ids(attrs.key)
+        pending = sorted(
+            (rows[f.id], f.id, f) for f in files if f.id not in done_ids or rows[f.id] in damaged
+        )
         items = [WorkItem(row, file) for row, _id, file in pending]
         return RunPlan(
-            attrs.key, attrs, batched(items, options.batch_size), len(files) - len(items), bytes_before
+            attrs.key,
+            attrs,
+            batched(items, options.batch_size),
+            len(files) - len(items),
+            bytes_before,
+            repaired=len(damaged),
         )
 
     def load(
@@ -156,7 +168,8 @@ class VitRunner:
         computed: Any,
         run_id: int,
     ) -> int:
-        store.write_rows(plan.name, [item.item.row for item in items], computed)
+        rows, ids = [item.item.row for item in items], [item.item.file.id for item in items]
+        store.write_rows(plan.name, rows, computed, ids)
         fault("kill-after-write", batch_index)
         for item in items:
             assert item.image is not None

@@ -9,14 +9,14 @@ A prompt added later is run for every image without touching the maps already st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, open_group
+from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
 from precompute.teacher import check_vocabularies, forced_by, teacher_answers
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
@@ -61,16 +61,46 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
 
 
 def _pending(
-    attrs: VlmAttrs, files: Sequence[DiscoveredFile], catalog: CatalogWriter, prompts: Sequence[str]
+    attrs: VlmAttrs,
+    files: Sequence[DiscoveredFile],
+    catalog: CatalogWriter,
+    prompts: Sequence[str],
+    redo: Mapping[str, set[int]] | None = None,
 ) -> list[tuple[DiscoveredFile, tuple[str, ...]]]:
-    """(file, prompts still to run) for every image with work left."""
+    """(file, prompts still to run) for every image with work left; `redo` (image id -> prompt
+    indices) names finished prompts whose maps are damaged in the store, to run again."""
     done = catalog.done_samples(attrs.key)
+    redo = redo or {}
     work = []
     for file in files:
+        again = [attrs.prompts[k] for k in sorted(redo.get(file.id, ()))]
         todo = [p for p in prompts if p not in attrs.prompts or (file.id, attrs.prompt_index(p)) not in done]
+        todo += [p for p in again if p not in todo]
         if todo:
             work.append((file, tuple(todo)))
     return work
+
+
+def _damaged(
+    attrs: VlmAttrs,
+    files: Sequence[DiscoveredFile],
+    options: RunOptions,
+    store: AttentionStoreWriter,
+    catalog: CatalogWriter,
+) -> tuple[dict[str, set[int]], set[str]]:
+    """Finished samples whose maps are damaged in the store: (image id -> prompt indices to redo,
+    images whose vision-tower maps are redone, with all their finished prompts)."""
+    rows = finished_rows(attrs.key, files, catalog)
+    finished: dict[int, set[int]] = {row: set() for row in rows}
+    ids = {image_id: row for row, image_id in rows.items()}
+    for image_id, index in catalog.done_samples(attrs.key):
+        if image_id in ids:
+            finished[ids[image_id]].add(index)
+    vision_bad, prompt_bad = store.damaged_samples(attrs, finished, verify=options.verify)
+    redo: dict[str, set[int]] = {rows[row]: set(finished[row]) for row in vision_bad}
+    for row, index in prompt_bad:
+        redo.setdefault(rows[row], set()).add(index)
+    return redo, {rows[row] for row in vision_bad}
 
 
 def _numpy(arrays: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
@@ -161,14 +191,18 @@ class VlmRunner:
     ) -> RunPlan | None:
         wanted = vlm_attrs(model, options)
         existing = store.existing_attrs(wanted.key)
+        redo: dict[str, set[int]] = {}
+        redo_vision: set[str] = set()
         if not options.force and isinstance(existing, VlmAttrs) and existing.identity() == wanted.identity():
+            redo, redo_vision = _damaged(existing, files, options, store, catalog)
             failed = catalog.failed_ids()  # unreadable files stay unreadable
-            if not _pending(existing, [f for f in files if f.id not in failed], catalog, options.prompts):
+            readable = [f for f in files if f.id not in failed]
+            if not redo and not _pending(existing, readable, catalog, options.prompts):
                 return None
         rebuild, rows, bytes_before = open_group(wanted, files, options.force, store, catalog)
-        attrs = store.prepare_vlm(wanted, rebuild=rebuild)
-        images_done = catalog.done_ids(attrs.key)
-        pending = _pending(attrs, files, catalog, options.prompts)
+        attrs = store.prepare_vlm(wanted, rebuild=rebuild, step=fault)
+        images_done = catalog.done_ids(attrs.key) - redo_vision
+        pending = _pending(attrs, files, catalog, options.prompts, redo)
         teacher = forced_by(model, options)
         forced = {}
         if teacher is not None:
@@ -189,7 +223,9 @@ class VlmRunner:
             )
             for row, _id, file, prompts in work
         ]
-        return RunPlan(attrs.key, attrs, batched(items, 1), len(files) - len(items), bytes_before)
+        return RunPlan(
+            attrs.key, attrs, batched(items, 1), len(files) - len(items), bytes_before, repaired=len(redo)
+        )
 
     def load(
         self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
@@ -231,7 +267,7 @@ def _write_image(
         sample = VlmSampleAttrs(
             image_id, inputs.grid, inputs.vision_grid, inputs.resized, inputs.image_tokens
         )
-        store.write_vlm_image(attrs, item.row, sample, _numpy(maps.vision))
+        store.write_vlm_image(attrs, item.row, sample, _numpy(maps.vision), step=fault)
     samples, tokens = [], 0
     for prompt in maps.prompts:
         prompt_index = attrs.prompt_index(prompt.prompt)

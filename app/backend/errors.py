@@ -1,7 +1,7 @@
 """Error responses: one JSON shape (`schemas.ErrorBody`) for every 4xx and 503.
 
-Service errors become statuses here (invalid parameter 400, unreadable image 422,
-unavailable store or catalog 503); database errors are reported as an unavailable catalog
+Service errors become statuses here (invalid parameter 400, unreadable image 422, damaged
+stored maps 409 (like maps not precomputed yet: precompute fixes it), unavailable store or catalog 503); database errors are reported as an unavailable catalog
 without their SQL or paths. There is deliberately no catch-all: code paths are written so
 that nothing else can fail, and the property tests check it.
 """
@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.backend.services.errors import ImageUnreadable, InvalidParameter, Unavailable
+from app.backend.services.errors import DamagedMaps, ImageUnreadable, InvalidParameter, Unavailable
 
 RETRY_AFTER_S = "5"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -96,6 +96,11 @@ async def image_unreadable(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, exc.message)
 
 
+async def damaged_maps(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DamagedMaps)
+    return error_response(409, exc.message)
+
+
 async def unavailable(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Unavailable)
     retry_after = str(
@@ -117,5 +122,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(InvalidParameter, invalid_parameter)
     app.add_exception_handler(ImageUnreadable, image_unreadable)
+    app.add_exception_handler(DamagedMaps, damaged_maps)
     app.add_exception_handler(Unavailable, unavailable)
     app.add_exception_handler(SQLAlchemyError, database_error)

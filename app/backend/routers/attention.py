@@ -48,7 +48,11 @@ PNG = "image/png"
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "a parameter this model or method does not allow"},
     404: {"model": ErrorBody, "description": "unknown image or model"},
-    409: {"model": ErrorBody, "description": "the image is not precomputed yet for this model"},
+    409: {
+        "model": ErrorBody,
+        "description": "the image is not precomputed yet for this model, or its stored maps are damaged "
+        "(the message names the precompute command that recomputes them)",
+    },
     422: {"model": ErrorBody, "description": "an invalid parameter, or an image precompute could not use"},
     503: {"model": ErrorBody, "description": "the store or the catalog cannot be read"},
 }

@@ -29,3 +29,8 @@ class InvalidParameter(ServiceError):
 
 class ImageUnreadable(ServiceError):
     """The gallery file of an image cannot be decoded, or is gone (422)."""
+
+
+class DamagedMaps(ServiceError):
+    """Maps the catalog says are finished cannot be read back from the store: a chunk is missing
+    or does not decode (409, with the precompute command that recomputes them)."""

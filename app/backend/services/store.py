@@ -20,8 +20,8 @@ import numpy as np
 import zarr.errors
 
 from app.backend.services.cache import ByteLRUCache, CacheStats
-from app.backend.services.errors import Unavailable
-from ssl_attention.store.arrays import AttentionStoreReader, StoreError
+from app.backend.services.errors import DamagedMaps, Unavailable
+from ssl_attention.store.arrays import AttentionStoreReader, DamagedMap, StoreError
 from ssl_attention.store.layout import GroupAttrs
 
 # Lock files of running precompute jobs sit beside the model groups; zarr warns about them.
@@ -37,6 +37,12 @@ class StoredModel:
 
     attrs: GroupAttrs
     fingerprint: str
+
+
+def damaged(key: str, error: DamagedMap) -> DamagedMaps:
+    return DamagedMaps(
+        f"the stored maps are damaged: {error}; run `precompute --models {key} --verify` to recompute them"
+    )
 
 
 def fingerprint(attrs: GroupAttrs) -> str:
@@ -106,6 +112,8 @@ class AttentionStore:
         reader = self._open()
         try:
             return reader.read_row(key, path, row)
+        except DamagedMap as error:
+            raise damaged(key, error) from None
         except READ_ERRORS as error:
             reader.forget(key)
             raise Unavailable(
@@ -126,6 +134,8 @@ class AttentionStore:
         reader = self._open()
         try:
             return reader.read_array(key, path, index)
+        except DamagedMap as error:
+            raise damaged(key, error) from None
         except READ_ERRORS as error:
             raise Unavailable(
                 f"the attention store cannot be read for {key}/{path} "

@@ -1,10 +1,10 @@
-"""The one writer and the one reader of the Zarr attention store (layout: `store/layout.py`)."""
+"""The one writer of the Zarr attention store (layout: `store/layout.py`; the reader: `store/reader.py`)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -12,9 +12,20 @@ from typing import Any
 
 import numpy as np
 import zarr
-from zarr.codecs import BloscCodec, BloscShuffle
+from zarr.codecs import BloscCodec, BloscShuffle, Crc32cCodec, ZstdCodec
 
 from ssl_attention.kinds import group_attrs_from
+from ssl_attention.store.chunks import (
+    WRITE_EMPTY,
+    consolidate,
+    is_consolidated,
+    is_local,
+    local_path,
+    unconsolidate,
+)
+from ssl_attention.store.chunks import DamagedMap as DamagedMap  # re-exported: what readers raise
+from ssl_attention.store.chunks import StoreError as StoreError
+from ssl_attention.store.integrity import vit_damaged_rows, vlm_damaged
 from ssl_attention.store.layout import (
     IMAGE_MASS,
     GroupAttrs,
@@ -24,20 +35,29 @@ from ssl_attention.store.layout import (
     VlmSampleAttrs,
     vlm_chunks,
 )
+from ssl_attention.store.reader import AttentionStoreReader as AttentionStoreReader
 
 COMPRESSOR = BloscCodec(cname="zstd", clevel=5, shuffle=BloscShuffle.shuffle, typesize=2)
+# Every chunk ends in a CRC-32C checksum: a truncated or garbled chunk fails to decode.
+CODECS = (COMPRESSOR, Crc32cCodec())
+ID_CODECS = (ZstdCodec(level=5), Crc32cCodec())
+ID_CHUNK = 4096  # image ids per chunk of a ViT group's `image` coordinate
+IMAGE_COORD = "image"  # the coordinate array (row -> image id) in each method group of a ViT group
+TOKEN_COORD = "token"  # the prefix group's token names
+
+Step = Callable[[str, int], None]
 
 
-class StoreError(RuntimeError):
-    """The store cannot be used as asked (mismatching model group, locked, missing)."""
+def _no_step(point: str, index: int) -> None:
+    """Where a test's fault injection may kill a run (precompute passes `precompute.kind.fault`)."""
 
 
-def _is_local(url: str) -> bool:
-    return "://" not in url or url.startswith("file://")
-
-
-def _local_path(url: str) -> Path:
-    return Path(url.removeprefix("file://"))
+def _array_or_none(group: zarr.Group, path: str) -> zarr.Array | None:
+    try:
+        node = group[path]
+    except KeyError:
+        return None
+    return node if isinstance(node, zarr.Array) else None
 
 
 def _contiguous_runs(rows: Sequence[int]) -> Iterator[tuple[int, int, int]]:
@@ -50,22 +70,33 @@ def _contiguous_runs(rows: Sequence[int]) -> Iterator[tuple[int, int, int]]:
 
 
 class AttentionStoreWriter:
-    """Creates model groups and writes whole image rows (one row = one chunk of every array)."""
+    """Creates model groups and writes whole image rows (one row = one chunk of every array).
+
+    A group is complete when its attrs hold `checkpoint`: they are written last, when the group is
+    created, and dropped first when it is rebuilt, so a run killed at any point of either leaves a
+    group that the next run sees as incomplete and rebuilds. Resizing grows arrays one by one; a
+    rerun grows the rest.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
-        if _is_local(url):
-            _local_path(url).mkdir(parents=True, exist_ok=True)
-        self.root = zarr.open_group(store=url, mode="a", zarr_format=3)
+        if is_local(url):
+            local_path(url).mkdir(parents=True, exist_ok=True)
+        self.root = zarr.open_group(store=url, mode="a", zarr_format=3, use_consolidated=False)
+        self._changed = False  # whether this writer changed the store's structure
+
+    def _unconsolidate(self) -> None:
+        self._changed = True
+        unconsolidate(self.url)
 
     @contextmanager
     def model_lock(self, key: str) -> Iterator[None]:
         """Hold an exclusive lock on one model group for the length of a run (local stores)."""
-        if not _is_local(self.url):
+        if not is_local(self.url):
             yield
             return
         # Beside the store, not in it: zarr would take a file inside for a broken node.
-        store_path = _local_path(self.url).resolve()
+        store_path = local_path(self.url).resolve()
         lock_path = store_path.parent / f".{store_path.name}.{key}.lock"
         with open(lock_path, "w") as handle:
             try:
@@ -81,6 +112,7 @@ class AttentionStoreWriter:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def existing_attrs(self, key: str) -> GroupAttrs | None:
+        """The group's attrs; None when there is no group or it is incomplete (a killed creation)."""
         if key not in self.root:
             return None
         attrs = dict(self.root[key].attrs)
@@ -103,56 +135,166 @@ class AttentionStoreWriter:
             "rerun with --force to rebuild it, or use another --store"
         )
 
-    def prepare(self, attrs: VitAttrs, n_rows: int, *, rebuild: bool) -> None:
-        """Make the model group hold at least `n_rows` rows; `rebuild` starts it afresh."""
+    def _group(self, key: str) -> zarr.Group:
+        group = self.root[key]
+        assert isinstance(group, zarr.Group)
+        return group
+
+    def _create_group(self, attrs: GroupAttrs, step: Step) -> zarr.Group:
+        """An empty group without attrs (incomplete), after dropping any old one attrs first."""
+        self._unconsolidate()
+        if attrs.key in self.root:
+            self._group(attrs.key).attrs.put({})  # incomplete from here on, whatever is left of it
+            step("kill-after-unmark", 0)
+            del self.root[attrs.key]
+        group = self.root.create_group(attrs.key)
+        step("kill-in-create", 0)
+        return group
+
+    def prepare(self, attrs: VitAttrs, n_rows: int, *, rebuild: bool, step: Step = _no_step) -> None:
+        """Make the model group hold at least `n_rows` rows; `rebuild` starts it afresh.
+
+        Resumable at any point: a killed creation leaves an incomplete group (rebuilt next time),
+        a killed resize leaves arrays a rerun grows, a missing array is created (its finished rows
+        are then found damaged and recomputed)."""
         if rebuild or self.existing_attrs(attrs.key) is None:
-            if attrs.key in self.root:
-                del self.root[attrs.key]
-            group = self.root.create_group(attrs.key, attributes=attrs.to_attrs())
-            for spec in attrs.array_specs():
+            group = self._create_group(attrs, step)
+        else:
+            self.check_compatible(attrs)
+            group = self._group(attrs.key)
+            self._unconsolidate()
+        for index, spec in enumerate(attrs.array_specs(), 1):
+            array = _array_or_none(group, spec.path)
+            if array is None:
                 group.create_array(
                     spec.path,
                     shape=(n_rows, *spec.shape),
                     chunks=spec.chunks,
                     dtype=attrs.dtype,
-                    compressors=COMPRESSOR,
+                    compressors=CODECS,
                     fill_value=0,
                     dimension_names=spec.dims,
+                    config=WRITE_EMPTY,
                 )
-            return
-        self.check_compatible(attrs)
-        existing = self.root[attrs.key]
-        assert isinstance(existing, zarr.Group)
-        existing.attrs.update(attrs.to_attrs())
-        for spec in attrs.array_specs():
-            array = existing[spec.path]
-            assert isinstance(array, zarr.Array)
-            if array.shape[0] < n_rows:
+                step("kill-in-create", index)
+            elif array.shape[0] < n_rows:
                 array.resize((n_rows, *spec.shape))
+                step("kill-in-resize", index)
+        self._prepare_coords(group, attrs, n_rows)
+        group.attrs.update(attrs.to_attrs())  # complete: the marker goes last
 
-    def write_rows(self, key: str, rows: Sequence[int], data: Mapping[str, np.ndarray]) -> None:
-        """Write `data[path][i]` to row `rows[i]` of each array; each row is one whole chunk."""
-        group = self.root[key]
-        assert isinstance(group, zarr.Group)
+    def _prepare_coords(self, group: zarr.Group, attrs: VitAttrs, n_rows: int) -> None:
+        """Each method group's `image` coordinate (row -> image id); the prefix group's token names."""
+        for method in sorted({spec.method for spec in attrs.array_specs()}):
+            ids = _array_or_none(group, f"{method}/{IMAGE_COORD}")
+            if ids is None:
+                group.create_array(
+                    f"{method}/{IMAGE_COORD}",
+                    shape=(n_rows,),
+                    chunks=(ID_CHUNK,),
+                    dtype=str,
+                    compressors=ID_CODECS,
+                    dimension_names=(IMAGE_COORD,),
+                    config=WRITE_EMPTY,
+                )
+            elif ids.shape[0] < n_rows:
+                ids.resize((n_rows,))
+        if attrs.prefix_tokens and _array_or_none(group, f"prefix/{TOKEN_COORD}") is None:
+            tokens = group.create_array(
+                f"prefix/{TOKEN_COORD}",
+                shape=(len(attrs.prefix_tokens),),
+                chunks=(len(attrs.prefix_tokens),),
+                dtype=str,
+                compressors=ID_CODECS,
+                dimension_names=(TOKEN_COORD,),
+                config=WRITE_EMPTY,
+            )
+            tokens[:] = np.array(attrs.prefix_tokens, dtype=str)
+
+    def ensure_coords(self, attrs: VitAttrs) -> None:
+        """Create the coordinate arrays a group written by an older version lacks."""
+        group = self._group(attrs.key)
+        methods = {spec.method for spec in attrs.array_specs()}
+        if all(_array_or_none(group, f"{method}/{IMAGE_COORD}") is not None for method in methods):
+            return
+        self._unconsolidate()
+        first = _array_or_none(group, attrs.array_specs()[0].path)
+        self._prepare_coords(group, attrs, 0 if first is None else first.shape[0])
+
+    def write_rows(
+        self, key: str, rows: Sequence[int], data: Mapping[str, np.ndarray], ids: Sequence[str] = ()
+    ) -> None:
+        """Write `data[path][i]` to row `rows[i]` of each array (each row is one whole chunk), then
+        `ids[i]` to the `image` coordinate of each method group."""
+        group = self._group(key)
         for path, values in data.items():
-            array = group[path]
-            assert isinstance(array, zarr.Array)
+            array = _array_or_none(group, path)
+            assert array is not None, f"{key}/{path} is missing"
+            array = array.with_config(WRITE_EMPTY)
             values = np.asarray(values, dtype=array.dtype)
             for first, start, stop in _contiguous_runs(rows):
                 array[start:stop] = values[first : first + (stop - start)]
+        if not ids:
+            return
+        for method in sorted({path.split("/")[0] for path in data}):
+            coord = _array_or_none(group, f"{method}/{IMAGE_COORD}")
+            if coord is None:
+                continue
+            for first, start, stop in _contiguous_runs(rows):
+                coord[start:stop] = np.array(ids[first : first + (stop - start)], dtype=str)
+
+    def sync_ids(self, attrs: VitAttrs, done: Mapping[int, str]) -> int:
+        """Make each `image` coordinate name every finished row (`done`: row -> id); rewrites a
+        coordinate only where it differs or does not decode. Returns the coordinates rewritten."""
+        group = self._group(attrs.key)
+        rewritten = 0
+        for method in sorted({spec.method for spec in attrs.array_specs()}):
+            coord = _array_or_none(group, f"{method}/{IMAGE_COORD}")
+            if coord is None:
+                continue
+            try:
+                current, broken = np.asarray(coord[:], dtype=object), False
+            except Exception:  # a damaged coordinate chunk (any codec error): written afresh below
+                current, broken = np.full(coord.shape, "", dtype=object), True
+            wanted = current.copy()
+            for row, image_id in done.items():
+                if row < len(wanted):
+                    wanted[row] = image_id
+            if broken or any(current[row] != wanted[row] for row in done if row < len(wanted)):
+                coord[:] = np.array(wanted.tolist(), dtype=str)
+                rewritten += 1
+        return rewritten
+
+    def damaged_rows(self, attrs: VitAttrs, done: Mapping[int, str], *, verify: bool) -> set[int]:
+        """Finished rows whose chunks are missing (or, with `verify`, do not decode)."""
+        return vit_damaged_rows(self._group(attrs.key), attrs, done, verify=verify)
+
+    def damaged_samples(
+        self, attrs: VlmAttrs, done: Mapping[int, set[int]], *, verify: bool
+    ) -> tuple[set[int], set[tuple[int, int]]]:
+        """A VLM group's finished samples with missing (or bad) chunks: see `integrity.vlm_damaged`."""
+        return vlm_damaged(self._group(attrs.key), attrs, done, verify=verify)
+
+    def consolidate(self) -> None:
+        """Write the root's consolidated metadata (after a run): always after this writer changed
+        the structure (another run may have consolidated the half of it that was done by then),
+        otherwise only when it is missing."""
+        if self._changed or not is_consolidated(self.url):
+            consolidate(self.url)
 
     # --- VLM groups: one subgroup per image ------------------------------------------------------
 
-    def prepare_vlm(self, attrs: VlmAttrs, *, rebuild: bool) -> VlmAttrs:
-        """Create (or extend) a VLM group; returns its attrs with this run's prompts appended."""
+    def prepare_vlm(self, attrs: VlmAttrs, *, rebuild: bool, step: Step = _no_step) -> VlmAttrs:
+        """Create (or extend) a VLM group; returns its attrs with this run's prompts appended.
+        Resumable like `prepare`: the attrs that make the group complete are written last."""
         existing = self.existing_attrs(attrs.key)
         if rebuild or existing is None:
-            if attrs.key in self.root:
-                del self.root[attrs.key]
-            self.root.create_group(attrs.key, attributes=attrs.to_attrs())
+            group = self._create_group(attrs, step)
+            group.attrs.update(attrs.to_attrs())
             return attrs
         self.check_compatible(attrs)  # same kind and identity: the group's attrs read as VlmAttrs
-        group = self.root[attrs.key]
+        self._unconsolidate()
+        group = self._group(attrs.key)
         known = VlmAttrs.from_attrs(dict(group.attrs))
         # This run's settings, with the prompts the group already has first (their indices stay).
         merged = replace(attrs, prompts=known.with_prompts(attrs.prompts).prompts)
@@ -160,7 +302,12 @@ class AttentionStoreWriter:
         return merged
 
     def write_vlm_image(
-        self, attrs: VlmAttrs, row: int, sample: VlmSampleAttrs, data: Mapping[str, np.ndarray]
+        self,
+        attrs: VlmAttrs,
+        row: int,
+        sample: VlmSampleAttrs,
+        data: Mapping[str, np.ndarray],
+        step: Step = _no_step,
     ) -> None:
         """(Re)write `samples/<row>` afresh: the vision-tower arrays and the image's attrs."""
         group = self.root[attrs.key]
@@ -169,6 +316,7 @@ class AttentionStoreWriter:
         if path in group:
             del group[path]  # a killed run's leftovers, or a changed image
         sample_group = group.create_group(path, attributes=sample.to_attrs())
+        step("kill-in-sample", row)
         for spec in attrs.vision_specs(sample.vision_grid):
             self._write_array(
                 sample_group, spec.path, data[spec.path], vlm_chunks(spec), spec.dims, attrs.dtype
@@ -213,18 +361,19 @@ class AttentionStoreWriter:
             shape=values.shape,
             chunks=tuple(max(1, c) for c in chunks),
             dtype=dtype,
-            compressors=COMPRESSOR if dtype == "float16" else BloscCodec(cname="zstd", clevel=5),
+            compressors=CODECS if dtype == "float16" else (BloscCodec(cname="zstd", clevel=5), Crc32cCodec()),
             fill_value=0,
             dimension_names=dims,
+            config=WRITE_EMPTY,
         )
         if values.size:
             array[...] = values
 
     def group_bytes(self, key: str) -> int | None:
         """Bytes on disk of one model group (local stores only)."""
-        if not _is_local(self.url):
+        if not is_local(self.url):
             return None
-        return directory_bytes(_local_path(self.url) / key)
+        return directory_bytes(local_path(self.url) / key)
 
 
 def directory_bytes(path: Path) -> int:
@@ -236,59 +385,3 @@ def directory_bytes(path: Path) -> int:
             except OSError:
                 continue
     return total
-
-
-class AttentionStoreReader:
-    """Reads model attributes and whole image rows. Never writes, never imports torch."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        if _is_local(url) and not (_local_path(url) / "zarr.json").is_file():
-            raise StoreError(f"no attention store at {url}; run `precompute` first")
-        self.root = zarr.open_group(store=url, mode="r", zarr_format=3)
-        self._arrays: dict[tuple[str, str], zarr.Array] = {}
-
-    def models(self) -> dict[str, GroupAttrs]:
-        """Model groups in the store, freshly read (a running precompute may add one)."""
-        found: dict[str, GroupAttrs] = {}
-        root = zarr.open_group(store=self.url, mode="r", zarr_format=3)
-        for name, group in sorted(root.groups()):
-            attrs: dict[str, Any] = dict(group.attrs)
-            if "checkpoint" in attrs:
-                found[name] = group_attrs_from(attrs)
-        return found
-
-    def read_row(self, key: str, path: str, row: int) -> np.ndarray:
-        """Decode one image's chunk of `key/path` (e.g. `dinov2`, `cls/heads`)."""
-        array = self._arrays.get((key, path))
-        if array is None or row >= array.shape[0]:
-            # (Re)open: a concurrent writer may have resized the array since it was first opened.
-            node = zarr.open_array(store=self.url, path=f"{key}/{path}", mode="r", zarr_format=3)
-            assert isinstance(node, zarr.Array)
-            array = self._arrays[(key, path)] = node
-        if not 0 <= row < array.shape[0]:
-            raise StoreError(f"row {row} is outside {key}/{path} (rows: {array.shape[0]})")
-        return np.asarray(array[row])
-
-    def read_array(self, key: str, path: str, index: int | None = None) -> np.ndarray:
-        """A VLM sample's array `key/path` (e.g. `qwen2_5_vl/samples/3/prompts/0/text/fused`):
-        the whole array, or its `index`-th entry along the first axis (one token's chunk)."""
-        node = zarr.open_array(store=self.url, path=f"{key}/{path}", mode="r", zarr_format=3)
-        if index is None:
-            return np.asarray(node[...])
-        if not 0 <= index < node.shape[0]:
-            raise StoreError(f"index {index} is outside {key}/{path} (length {node.shape[0]})")
-        return np.asarray(node[index])
-
-    def group_attrs(self, key: str, path: str) -> dict[str, Any]:
-        """The attrs of a subgroup of a model group (a VLM sample or prompt)."""
-        node = zarr.open_group(store=self.url, path=f"{key}/{path}", mode="r", zarr_format=3)
-        return dict(node.attrs)
-
-    def forget(self, key: str | None = None) -> None:
-        """Drop cached array handles (after a model group was rebuilt)."""
-        if key is None:
-            self._arrays.clear()
-        else:
-            for cached in [k for k in self._arrays if k[0] == key]:
-                del self._arrays[cached]

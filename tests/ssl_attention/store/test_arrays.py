@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import zarr
 
-from ssl_attention.store.arrays import AttentionStoreReader, AttentionStoreWriter, StoreError
+from ssl_attention.store.arrays import AttentionStoreReader, AttentionStoreWriter, DamagedMap, StoreError
 from ssl_attention.store.layout import VitAttrs
 from tests.factories import model_attrs
 
@@ -56,7 +56,8 @@ def test_rows_round_trip_with_one_chunk_per_image(tmp_path: Path) -> None:
     reader = AttentionStoreReader(url)
     assert reader.models()["dinov2"] == attrs()
     np.testing.assert_array_equal(reader.read_row("dinov2", "cls/fused", 3), values[2].astype(np.float16))
-    assert not reader.read_row("dinov2", "cls/fused", 2).any()  # never written: fill value
+    with pytest.raises(DamagedMap, match="no chunk"):  # never written: no data, not zeros
+        reader.read_row("dinov2", "cls/fused", 2)
 
     meta = json.loads((tmp_path / "store.zarr" / "dinov2" / "cls" / "heads" / "zarr.json").read_text())
     assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [1, 3, 2, 4, 4]
@@ -74,8 +75,9 @@ def test_growing_the_gallery_resizes_and_reader_follows(tmp_path: Path) -> None:
     url = str(tmp_path / "store.zarr")
     writer = AttentionStoreWriter(url)
     writer.prepare(attrs(), 2, rebuild=True)
+    writer.write_rows("dinov2", [1], {"mean/fused": np.zeros((1, 3, 4, 4))})
     reader = AttentionStoreReader(url)
-    reader.read_row("dinov2", "mean/fused", 1)
+    assert not reader.read_row("dinov2", "mean/fused", 1).any()  # all zeros, written: data
     writer.prepare(attrs(), 4, rebuild=False)
     writer.write_rows("dinov2", [3], {"mean/fused": np.ones((1, 3, 4, 4))})
     assert reader.read_row("dinov2", "mean/fused", 3).min() == 1.0

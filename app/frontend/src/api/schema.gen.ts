@@ -1761,7 +1761,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1845,7 +1845,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,7 +1920,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1991,7 +1991,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2092,7 +2092,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2180,7 +2180,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the image is not precomputed yet for this model */
+            /** @description the image is not precomputed yet for this model, or its stored maps are damaged (the message names the precompute command that recomputes them) */
             409: {
                 headers: {
                     [name: string]: unknown;

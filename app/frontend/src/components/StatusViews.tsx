@@ -89,6 +89,7 @@ function hintFor(error: unknown): { title: string; hint?: string; command?: stri
       precompute: '--models all --per-head',
     };
   if (error.status === 404) return { title: 'Not found' };
+  if (error.status === 409 && /damaged/.test(error.message)) return { title: 'The stored maps are damaged' };
   if (error.status === 409) return { title: 'Not precomputed yet' };
   return { title: `The API refused this request (${error.status})` };
 }
