@@ -186,7 +186,7 @@ def test_changed_adapter_is_refused_without_force(
     moved = shutil.copytree(adapters["lora"], tmp_path / "moved")  # the same adapter elsewhere: no change
     capsys.readouterr()
     assert main(lora_args(tmp_path, tiny, moved)) == 0
-    assert "dinov2-lora: 0 images" in capsys.readouterr().out
+    assert "nothing to do for 2 model(s) (dinov2, dinov2-lora)" in capsys.readouterr().out
 
     assert main(lora_args(tmp_path, tiny, adapters["other"])) == 2
     err = capsys.readouterr().err

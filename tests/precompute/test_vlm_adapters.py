@@ -217,7 +217,7 @@ def test_answer_from_is_part_of_the_groups_identity(
     assert "model 'qwen3-lora'" in err and f"answer_from: {KEY} -> None" in err and err.count("\n") == 1, err
     same = run_args(forced_run, tiny_vlms[KEY], lora, "--models", f"{KEY},qwen3-lora", "--answer-from", KEY)
     assert main(same) == 0
-    assert "qwen3-lora: 0 images" in capsys.readouterr().out
+    assert "nothing to do for 2 model(s) (qwen3_vl, qwen3-lora)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

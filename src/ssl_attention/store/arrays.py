@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, BloscShuffle, Crc32cCodec, ZstdCodec
+from zarr.errors import ContainsGroupError
 
 from ssl_attention.kinds import group_attrs_from
 from ssl_attention.store.chunks import (
@@ -82,7 +83,10 @@ class AttentionStoreWriter:
         self.url = url
         if is_local(url):
             local_path(url).mkdir(parents=True, exist_ok=True)
-        self.root = zarr.open_group(store=url, mode="a", zarr_format=3, use_consolidated=False)
+        try:
+            self.root = zarr.open_group(store=url, mode="a", zarr_format=3, use_consolidated=False)
+        except ContainsGroupError:  # another run created the root between zarr's look and its create
+            self.root = zarr.open_group(store=url, mode="r+", zarr_format=3, use_consolidated=False)
         self._changed = False  # whether this writer changed the store's structure
 
     def _unconsolidate(self) -> None:

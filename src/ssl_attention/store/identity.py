@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import zarr
+from zarr.errors import ContainsGroupError
 
 from ssl_attention.store.arrays import StoreError
 from ssl_attention.store.catalog import CatalogWriter, StorePairing
@@ -153,7 +154,10 @@ def write_store_id(url: str, store_id: str) -> None:
     """Record `store_id` in the store's root attrs (creating the store's root if needed)."""
     if is_local(url):
         local_path(url).expanduser().mkdir(parents=True, exist_ok=True)
-    root = zarr.open_group(store=url, mode="a", zarr_format=3)
+    try:
+        root = zarr.open_group(store=url, mode="a", zarr_format=3)
+    except ContainsGroupError:  # another run created the root between zarr's look and its create
+        root = zarr.open_group(store=url, mode="r+", zarr_format=3)
     if root.attrs.get(STORE_ID) != store_id:
         root.attrs[STORE_ID] = store_id
 
