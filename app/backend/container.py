@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from app.backend.config import ApiSettings
 from app.backend.responses import CachePolicy
-from app.backend.services.catalog import CatalogReader
+from app.backend.services.catalog import LazyCatalog
 from app.backend.services.heatmap import RenderGate
 from app.backend.services.images import Thumbnails
 from app.backend.services.store import AttentionStore
@@ -21,7 +21,7 @@ class Services:
 
     settings: ApiSettings
     store: AttentionStore
-    catalog: CatalogReader
+    catalog: LazyCatalog
     thumbnails: Thumbnails
     http: CachePolicy
     renders: RenderGate
@@ -33,7 +33,7 @@ class Services:
             store=AttentionStore(
                 settings.store, cache_bytes=settings.cache_bytes, models_ttl=settings.models_ttl
             ),
-            catalog=CatalogReader(settings.db, settings.store),
+            catalog=LazyCatalog(settings.db, settings.store),
             thumbnails=Thumbnails(settings.thumbnail_cache_bytes),
             http=CachePolicy(settings.max_age),
             renders=RenderGate(settings.render_slots, settings.render_queue, settings.render_wait_s),

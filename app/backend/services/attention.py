@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.backend.services.catalog import CatalogReader
+from app.backend.services.catalog import LazyCatalog
 from app.backend.services.heatmap import Box, HeatmapStyle, render_heatmap, scale_values
 from app.backend.services.images import fit_within, open_rgb, resolve_gallery_file
 from app.backend.services.kinds import api_of
@@ -88,7 +88,7 @@ class HeatmapScene:
     boxes: tuple[Box, ...]
 
 
-def heatmap_scene(catalog: CatalogReader, image: ImageInfo, style: HeatmapStyle) -> HeatmapScene:
+def heatmap_scene(catalog: LazyCatalog, image: ImageInfo, style: HeatmapStyle) -> HeatmapScene:
     """The frame of `image` (with a width and height) at `style.size`, and its annotation boxes
     when `style.boxes` asks for them (maps cover the full image: no crop)."""
     assert image.width is not None and image.height is not None

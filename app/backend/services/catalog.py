@@ -30,7 +30,7 @@ def unmatchable(*values: str | None) -> bool:
     return any(value is not None and "\x00" in value for value in values)
 
 
-class CatalogReader:
+class LazyCatalog:
     """The catalog as the service sees it: `ssl_attention.store.catalog.CatalogReader`, opened on
     first use. Thread-safe; every method may block on I/O and returns records only.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from app.backend.services.catalog import CatalogReader
+from app.backend.services.catalog import LazyCatalog
 from app.backend.services.errors import InvalidParameter
 from app.backend.services.store import StoredModel
 from ssl_attention.metrics.compute import BASELINE_MODEL, FUSED
@@ -13,7 +13,7 @@ from ssl_attention.store.catalog.records import MetricSummary
 NO_METRICS_HINT = "no metrics yet: run `precompute --metrics` over a gallery with an annotations.json"
 
 
-def require_metric(catalog: CatalogReader, metric: str | None) -> tuple[str | None, list[str]]:
+def require_metric(catalog: LazyCatalog, metric: str | None) -> tuple[str | None, list[str]]:
     """The metric to report (default: the first available) and all available ones."""
     available = catalog.metric_names()
     if metric is None:
@@ -37,7 +37,7 @@ def require_method(model: StoredModel, method: str | None) -> str | None:
 
 
 def leaderboard_rows(
-    catalog: CatalogReader,
+    catalog: LazyCatalog,
     models: Mapping[str, StoredModel],
     metric: str,
     method: str | None,
@@ -60,19 +60,19 @@ def leaderboard_rows(
     return rows
 
 
-def baselines(catalog: CatalogReader, metric: str, label: str = "") -> list[MetricSummary]:
+def baselines(catalog: LazyCatalog, metric: str, label: str = "") -> list[MetricSummary]:
     return catalog.summaries(metric=metric, model=BASELINE_MODEL, label=label)
 
 
 def layer_rows(
-    catalog: CatalogReader, model: StoredModel, metric: str, method: str | None, label: str = ""
+    catalog: LazyCatalog, model: StoredModel, metric: str, method: str | None, label: str = ""
 ) -> list[MetricSummary]:
     rows = catalog.summaries(metric=metric, model=model.attrs.key, method=method, head=FUSED, label=label)
     return sorted(rows, key=lambda row: (row.method, row.layer))
 
 
 def head_rows(
-    catalog: CatalogReader, model: StoredModel, metric: str, method: str | None, layer: int | None
+    catalog: LazyCatalog, model: StoredModel, metric: str, method: str | None, layer: int | None
 ) -> list[MetricSummary]:
     rows: Sequence[MetricSummary] = catalog.summaries(
         metric=metric, model=model.attrs.key, method=method, layer=layer
@@ -81,7 +81,7 @@ def head_rows(
 
 
 def ranked_images(
-    catalog: CatalogReader,
+    catalog: LazyCatalog,
     model: StoredModel,
     metric: str,
     method: str,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.backend.services.attention import MapRequest, Maps, read_map
-from app.backend.services.catalog import CatalogReader
+from app.backend.services.catalog import LazyCatalog
 from app.backend.services.errors import InvalidParameter, ServiceError
 from app.backend.services.kinds import api_of
 from app.backend.services.slices import (
@@ -116,7 +116,7 @@ def _shown(token: VlmToken | None) -> str:
 
 
 def base_span(
-    store: AttentionStore, catalog: CatalogReader, variant: MapRequest, base: Target
+    store: AttentionStore, catalog: LazyCatalog, variant: MapRequest, base: Target
 ) -> TokenSpan | None:
     """The base's prompt and tokens for the variant's text selection (None without one): the
     prompt with the same text, done for the image, and the same tokens at the same indices."""
@@ -193,7 +193,7 @@ class ShiftMetrics:
 
 
 def shift_metrics(
-    catalog: CatalogReader,
+    catalog: LazyCatalog,
     variant: StoredModel,
     base: StoredModel,
     method: str | None,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.backend.services.catalog import CatalogReader as ServiceCatalog
+from app.backend.services.catalog import LazyCatalog as ServiceCatalog
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from tests.ssl_attention.store.test_catalog import catalog_url
 
