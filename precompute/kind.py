@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,8 +96,10 @@ class Engine(Protocol):
         """Read and prepare one image on the CPU (thread-safe; errors are returned, not raised)."""
         ...
 
-    def compute(self, items: Sequence[Decoded]) -> Any:
-        """The maps of a batch of decoded images (all with `error is None`)."""
+    def compute(self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None) -> Any:
+        """The maps of a batch of decoded images (all with `error is None`). `progress(k)`: k more
+        images of the batch are computed, as far as the engine can tell (a ViT: layer by layer);
+        the pipeline counts whatever it did not report when `compute` returns."""
         ...
 
 

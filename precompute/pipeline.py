@@ -86,6 +86,24 @@ def execute(
         summary.tokens += runner.write(store, catalog, plan, batch.index, good, computed, run_id)
 
 
+def compute_counted(engine: Engine, good: list[Decoded], bar: Any) -> Any:
+    """`engine.compute(good)`, the bar advancing image by image as far as the engine reports,
+    and by the rest when it returns."""
+    if bar is None:
+        return engine.compute(good)
+    counted = 0
+
+    def computed(n: int) -> None:
+        nonlocal counted
+        counted += n
+        bar.update(n)
+
+    result = engine.compute(good, computed)
+    if counted < len(good):
+        bar.update(len(good) - counted)
+    return result
+
+
 def settle_failures(
     decoded: list[Decoded], catalog: CatalogWriter, summary: ModelSummary, bar: Any = None
 ) -> list[Decoded]:
@@ -128,8 +146,6 @@ class _Writer(threading.Thread):
                     self.store, self.catalog, self.plan, index, items, computed, self.run_id
                 )
                 self.summary.tokens += tokens
-                if self.bar is not None:
-                    self.bar.update(len(items))
             except BaseException as error:  # surfaced on the main thread
                 self.error = error
 
@@ -184,7 +200,7 @@ def run_batches(
             if bar is not None:  # a batch computes at once: say so while the bar waits for it
                 images = f"{len(good)} image" + ("s" if len(good) > 1 else "")
                 bar.set_postfix_str(f"batch {position + 1}/{len(batches)}: {images}", refresh=True)
-            writer.submit(batch.index, good, engine.compute(good))
+            writer.submit(batch.index, good, compute_counted(engine, good, bar))
             summary.done += len(good)
         writer.close()
     finally:

@@ -7,7 +7,7 @@ plan builds it on PyTorch's meta device (no weights, no memory), the engine load
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +89,38 @@ class VitEngine:
             return Decoded(item, error=str(error))
         return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))
 
-    def compute(self, items: Sequence[Decoded]) -> dict[str, np.ndarray]:
+    def compute(
+        self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
+    ) -> dict[str, np.ndarray]:
         pixels = torch.from_numpy(np.stack([item.pixels for item in items if item.pixels is not None]))
         if self.device.type == "cuda":
             pixels = pixels.pin_memory()
-        maps = self.extractor(pixels.to(self.device, non_blocking=True))
+        hooks = [] if progress is None else _layer_progress(self.extractor, len(items), progress)
+        try:
+            maps = self.extractor(pixels.to(self.device, non_blocking=True))
+        finally:
+            for hook in hooks:
+                hook.remove()
         return {path: values.to(torch.float16).cpu().numpy() for path, values in maps.items()}
+
+
+def _layer_progress(extractor: MapExtractor, n_images: int, progress: Callable[[int], None]) -> list[Any]:
+    """Forward hooks that report a batch's images as its layers finish: after layer l of L,
+    ⌊n·(l+1)/L⌋ images count as computed (a batch computes all its images at once, so a bar
+    that waited for the whole batch would sit still, then jump)."""
+    modules = list(extractor.adapter.attention_modules())
+    reported = [0]
+
+    def after(layer: int) -> Callable[..., None]:
+        def hook(*_: Any) -> None:
+            reached = n_images * (layer + 1) // len(modules)
+            if reached > reported[0]:
+                progress(reached - reported[0])
+                reported[0] = reached
+
+        return hook
+
+    return [module.register_forward_hook(after(i)) for i, module in enumerate(modules)]
 
 
 class VitRunner:

@@ -9,7 +9,7 @@ A prompt added later is run for every image without touching the maps already st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,9 @@ class VlmEngine:
         except ImageDecodeError as error:
             return Decoded(item, error=str(error))
 
-    def compute(self, items: Sequence[Decoded]) -> list[ImageMaps]:
+    def compute(
+        self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
+    ) -> list[ImageMaps]:  # one image a batch: the pipeline counts it when it is computed
         maps = []
         for decoded in items:
             assert decoded.image is not None

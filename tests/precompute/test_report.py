@@ -153,3 +153,42 @@ def test_the_bar_says_which_batch_computes_and_counts_images(
     assert postfixes == ["batch 1/3: 3 images", "batch 2/3: 2 images"]
     assert sum(n for kind, n in bar.events if kind == "update") == bar.total == 7  # type: ignore[misc]
     assert bar.events[-1] == ("close", None)
+
+
+def test_the_vit_bar_advances_image_by_image_within_a_batch(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path]
+) -> None:
+    """One batch of 6 images (and 2 unreadable files) through a 3-layer model: the bar moves as
+    the layers finish (2, 2, 2 images), not once at the end of the batch; the stored maps equal
+    those of a run without a bar (the hooks only watch)."""
+    from precompute.runner import RunOptions, run
+    from tests.precompute.test_cli import store_arrays
+
+    write_gallery(tmp_path / "images", n_good=6)
+    bars: list[RecordingBar] = []
+
+    def progress(key: str, total: int) -> RecordingBar:
+        bars.append(RecordingBar(total))
+        return bars[-1]
+
+    def options(name: str) -> RunOptions:
+        return RunOptions(
+            models=["dinov2"],
+            images=tmp_path / "images",
+            store=str(tmp_path / f"{name}.zarr"),
+            db=f"sqlite:///{tmp_path / f'{name}.db'}",
+            checkpoints={"dinov2": str(tiny_checkpoints["dinov2"])},
+            image_size=IMAGE_SIZE,
+            batch_size=16,
+            device="cpu",
+        )
+
+    run(options("bar"), progress=progress)
+    (bar,) = bars
+    # the unreadable files count when they fail, the 6 images layer by layer
+    assert [n for kind, n in bar.events if kind == "update"] == [1, 1, 2, 2, 2]
+    run(options("plain"))
+    with_bar, plain = store_arrays(str(tmp_path / "bar.zarr")), store_arrays(str(tmp_path / "plain.zarr"))
+    assert with_bar.keys() == plain.keys()
+    for path, values in plain.items():
+        np.testing.assert_array_equal(with_bar[path], values, err_msg=path)
