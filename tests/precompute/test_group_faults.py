@@ -156,7 +156,7 @@ def test_killed_run_is_closed_by_a_rerun_with_nothing_to_do(
     assert [r.status for r in catalog.runs("mae")] == ["running"]
     second = cli(tmp_path, *args)
     assert second.returncode == 0, second.stderr
-    assert "mae: 0 images" in second.stdout
+    assert "nothing to do for 1 model(s) (mae)" in second.stdout
     assert [r.status for r in catalog.runs("mae")] == ["killed"]
 
 
