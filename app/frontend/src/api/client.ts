@@ -165,6 +165,26 @@ function headerNumber(response: Response, name: string, fallback: number): numbe
   return Number.isFinite(value) ? value : fallback;
 }
 
+/** A float16 map response (`X-Shape`, `X-Min`, `X-Max`, `X-Weights`), decoded, and the response for its other headers. */
+async function f16Map(url: string, signal?: AbortSignal): Promise<{ map: GridMap; response: Response }> {
+  const response = await request(url, signal);
+  const [gh = 0, gw = 0] = parseShape(response.headers.get('X-Shape'), 2);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length !== gh * gw * 2) throw new ApiError(0, `expected ${gh * gw * 2} bytes for ${gh}×${gw}, got ${bytes.length}`);
+  const values = decodeFloat16(bytes);
+  const range = rangeOf(values);
+  const map = {
+    gh,
+    gw,
+    values,
+    bytes,
+    min: headerNumber(response, 'X-Min', range.lo),
+    max: headerNumber(response, 'X-Max', range.hi),
+    weights: response.headers.get('X-Weights') ?? 'unknown',
+  };
+  return { map, response };
+}
+
 export const api = {
   health: (signal?: AbortSignal) => getJson<Health>('/health', signal),
   models: (signal?: AbortSignal) => getJson<ModelList>('/models', signal),
@@ -176,39 +196,14 @@ export const api = {
 
   /** One map as float16 bytes (`format=f16`), decoded. */
   async map(q: MapQuery, signal?: AbortSignal): Promise<GridMap> {
-    const response = await request(urls.raw(q, 'f16'), signal);
-    const [gh = 0, gw = 0] = parseShape(response.headers.get('X-Shape'), 2);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length !== gh * gw * 2) throw new ApiError(0, `expected ${gh * gw * 2} bytes for ${gh}×${gw}, got ${bytes.length}`);
-    const values = decodeFloat16(bytes);
-    const range = rangeOf(values);
-    return {
-      gh,
-      gw,
-      values,
-      bytes,
-      min: headerNumber(response, 'X-Min', range.lo),
-      max: headerNumber(response, 'X-Max', range.hi),
-      weights: response.headers.get('X-Weights') ?? 'unknown',
-    };
+    return (await f16Map(urls.raw(q, 'f16'), signal)).map;
   },
 
   /** A variant's map minus its base's as float16 bytes, decoded, with the distance (`X-Distance`). */
   async shift(q: ShiftQuery, signal?: AbortSignal): Promise<ShiftMap> {
-    const response = await request(urls.shift(q, 'f16'), signal);
-    const [gh = 0, gw = 0] = parseShape(response.headers.get('X-Shape'), 2);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length !== gh * gw * 2) throw new ApiError(0, `expected ${gh * gw * 2} bytes for ${gh}×${gw}, got ${bytes.length}`);
-    const values = decodeFloat16(bytes);
-    const range = rangeOf(values);
+    const { map, response } = await f16Map(urls.shift(q, 'f16'), signal);
     return {
-      gh,
-      gw,
-      values,
-      bytes,
-      min: headerNumber(response, 'X-Min', range.lo),
-      max: headerNumber(response, 'X-Max', range.hi),
-      weights: response.headers.get('X-Weights') ?? 'unknown',
+      ...map,
       baseWeights: response.headers.get('X-Base-Weights'),
       distance: headerNumber(response, 'X-Distance', Number.NaN),
     };
