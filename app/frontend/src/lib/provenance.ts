@@ -1,5 +1,7 @@
 /** What an exported file says about itself: enough to find the same numbers again. */
-import type { Fusion, ModelInfo } from '../api/types';
+import type { Fusion, ModelInfo, TokensBody } from '../api/types';
+import type { ResolvedView } from '../state/resolveView';
+import { formatTokenParam, selectionText } from './tokens';
 
 export interface Provenance {
   image_id: string;
@@ -36,6 +38,21 @@ export interface Provenance {
 }
 
 export const EXPORTED_BY = 'ssl-attention web app';
+
+/** A text map's prompt and token selection for `makeProvenance` (undefined for other methods). */
+export function textProvenance(
+  view: Pick<ResolvedView, 'model' | 'method' | 'prompt' | 'token'>,
+  tokens: TokensBody | undefined,
+): { prompt: number; promptText: string | null; token: string | null; tokenText: string | null } | undefined {
+  if (view.method !== 'text') return undefined;
+  const shown = tokens?.prompt === view.prompt ? tokens : undefined;
+  return {
+    prompt: view.prompt ?? 0,
+    promptText: shown !== undefined ? shown.prompt_text : (view.model.prompts?.[view.prompt ?? 0] ?? null),
+    token: formatTokenParam(view.token),
+    tokenText: shown !== undefined ? selectionText(view.token, shown.tokens) : null,
+  };
+}
 
 export function makeProvenance(args: {
   imageId: string;

@@ -5,8 +5,7 @@ import type { ImageDetail, ModelInfo, MapQuery, ShiftMap, TokensBody } from '../
 import { DIVERGING, symmetricRange } from '../../lib/diverging';
 import { downloadBytes, renderViewPng } from '../../lib/exportView';
 import { encodeNpy } from '../../lib/npy';
-import { asciiJson, exportBaseName, makeProvenance, type Provenance } from '../../lib/provenance';
-import { formatTokenParam, selectionText } from '../../lib/tokens';
+import { asciiJson, exportBaseName, makeProvenance, textProvenance, type Provenance } from '../../lib/provenance';
 import type { ResolvedView } from '../../state/resolveView';
 import type { ViewParams } from '../../state/viewParams';
 import { copyText, useMenu } from '../viewer/useMenu';
@@ -29,15 +28,7 @@ export function shiftProvenance(args: {
     model: view.model,
     weights: diff.weights,
     method: view.method,
-    text:
-      view.method === 'text'
-        ? {
-            prompt: view.prompt ?? 0,
-            promptText: tokens?.prompt === view.prompt ? tokens.prompt_text : (view.model.prompts?.[view.prompt ?? 0] ?? null),
-            token: formatTokenParam(view.token),
-            tokenText: tokens?.prompt === view.prompt ? selectionText(view.token, tokens.tokens) : null,
-          }
-        : undefined,
+    text: textProvenance(view, tokens),
     layer: view.layer,
     head: view.head,
     fusion: view.fusion,

@@ -3,8 +3,7 @@ import { api, urls } from '../../api/client';
 import type { ImageDetail, TokensBody } from '../../api/types';
 import { downloadBytes, renderViewPng } from '../../lib/exportView';
 import { encodeNpy } from '../../lib/npy';
-import { asciiJson, exportBaseName, makeProvenance } from '../../lib/provenance';
-import { formatTokenParam, selectionText } from '../../lib/tokens';
+import { asciiJson, exportBaseName, makeProvenance, textProvenance } from '../../lib/provenance';
 import type { ResolvedView } from '../../state/resolveView';
 import type { ViewParams } from '../../state/viewParams';
 import type { MapDisplay } from './useMapDisplay';
@@ -43,15 +42,7 @@ export function ExportMenu({
       model: view.model,
       weights: data.weights,
       method: view.method,
-      text:
-        view.method === 'text'
-          ? {
-              prompt: view.prompt ?? 0,
-              promptText: tokens?.prompt === view.prompt ? tokens.prompt_text : (view.model.prompts?.[view.prompt ?? 0] ?? null),
-              token: formatTokenParam(view.token),
-              tokenText: tokens?.prompt === view.prompt ? selectionText(view.token, tokens.tokens) : null,
-            }
-          : undefined,
+      text: textProvenance(view, tokens),
       layer: view.layer,
       head: allHeads ? 'all' : view.head,
       fusion: view.fusion,
