@@ -2,6 +2,7 @@ import './App.css';
 import { Route, Routes, useLocation } from 'react-router';
 import { AppHeader } from './components/AppHeader';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { AskPage } from './pages/AskPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { GalleryPage } from './pages/GalleryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -18,6 +19,7 @@ export function App() {
             <Route path="/" element={<GalleryPage />} />
             <Route path="/view/:imageId" element={<ViewerPage />} />
             <Route path="/dashboard" element={<DashboardPage />} />
+            <Route path="/ask" element={<AskPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </ErrorBoundary>

@@ -46,10 +46,11 @@ export class ApiError extends Error {
 
 const BASE = '';
 
-async function request(path: string, signal?: AbortSignal): Promise<Response> {
+/** `fetch` of an API path; a non-2xx answer throws an ApiError with the API's message (`init`: method, body, headers). */
+export async function request(path: string, signal?: AbortSignal, init: RequestInit = {}): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(BASE + path, { signal });
+    response = await fetch(BASE + path, { ...init, signal });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw new ApiError(0, `the API cannot be reached (${error instanceof Error ? error.message : String(error)})`);

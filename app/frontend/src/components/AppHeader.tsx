@@ -38,6 +38,9 @@ export function AppHeader() {
         <NavLink to="/dashboard" data-testid="nav-dashboard">
           Dashboard
         </NavLink>
+        <NavLink to="/ask" data-testid="nav-ask">
+          Ask
+        </NavLink>
         <a href="/docs" target="_blank" rel="noreferrer">
           API docs
         </a>

@@ -1,8 +1,9 @@
 import { useCallback, useEffect } from 'react';
 import { useSearchParams } from 'react-router';
+import { GalleryDrop } from '../components/ask/GalleryDrop';
 import { Gallery } from '../components/gallery/Gallery';
 
-/** `/?q=cat&page=2`: the search and the page are in the URL too. */
+/** `/?q=cat&page=2`: the search and the page are in the URL too. An image file dropped on it opens Ask. */
 export function GalleryPage() {
   const [search, setSearch] = useSearchParams();
   const q = (search.get('q') ?? '').slice(0, 200);
@@ -29,5 +30,9 @@ export function GalleryPage() {
     },
     [q, setSearch],
   );
-  return <Gallery q={q} page={page} onQuery={onQuery} onPage={onPage} />;
+  return (
+    <GalleryDrop>
+      <Gallery q={q} page={page} onQuery={onQuery} onPage={onPage} />
+    </GalleryDrop>
+  );
 }
