@@ -11,15 +11,15 @@ export const POLL_MS = 1000;
 export const RECENT_LIMIT = 20;
 
 export const jobKeys = {
-  job: (id: string) => ['job', id] as const,
+  job: (id: number) => ['job', id] as const,
   list: (limit: number) => ['jobs', limit] as const,
 };
 
 /** One job; polled every POLL_MS while queued or running, then left alone (a finished job never changes). */
-export function useJob(id: string | null) {
+export function useJob(id: number | null) {
   const client = useQueryClient();
   const query = useQuery({
-    queryKey: jobKeys.job(id ?? ''),
+    queryKey: jobKeys.job(id ?? 0),
     queryFn: ({ signal }) => jobsApi.get(id!, signal),
     enabled: id !== null,
     retry: shouldRetry,
@@ -70,7 +70,7 @@ export function useCancelJob() {
   const client = useQueryClient();
   const token = useAskStore((s) => s.token);
   return useMutation({
-    mutationFn: (id: string) => jobsApi.cancel(id, token),
+    mutationFn: (id: number) => jobsApi.cancel(id, token),
     onSuccess: (job: Job) => {
       client.setQueryData(jobKeys.job(job.id), job);
       void client.invalidateQueries({ queryKey: ['jobs'] });

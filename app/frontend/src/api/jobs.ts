@@ -10,7 +10,7 @@ export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** What `GET /jobs/{id}` answers. `position` is set while queued (1 = next), null otherwise. */
 export interface Job {
-  id: string;
+  id: number;
   status: JobStatus;
   position: number | null;
   progress: { done: number; total: number };
@@ -25,7 +25,7 @@ export interface Job {
 
 /** `POST /jobs`'s 202 answer. */
 export interface JobQueued {
-  id: string;
+  id: number;
   status: JobStatus;
   position: number | null;
   image_id: string;
@@ -66,14 +66,14 @@ export const jobsApi = {
     const response = await request('/jobs', signal, { method: 'POST', body: jobForm(job), headers: authorised(token) });
     return (await response.json()) as JobQueued;
   },
-  async get(id: string, signal?: AbortSignal): Promise<Job> {
-    return (await (await request(`/jobs/${encodeURIComponent(id)}`, signal)).json()) as Job;
+  async get(id: number, signal?: AbortSignal): Promise<Job> {
+    return (await (await request(`/jobs/${id}`, signal)).json()) as Job;
   },
   async list(limit: number, signal?: AbortSignal): Promise<JobList> {
     return (await (await request(`/jobs?limit=${limit}`, signal)).json()) as JobList;
   },
-  async cancel(id: string, token: string, signal?: AbortSignal): Promise<Job> {
-    const response = await request(`/jobs/${encodeURIComponent(id)}`, signal, { method: 'DELETE', headers: authorised(token) });
+  async cancel(id: number, token: string, signal?: AbortSignal): Promise<Job> {
+    const response = await request(`/jobs/${id}`, signal, { method: 'DELETE', headers: authorised(token) });
     return (await response.json()) as Job;
   },
 };

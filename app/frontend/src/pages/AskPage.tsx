@@ -5,13 +5,13 @@ import { AskForm } from '../components/ask/AskForm';
 import { JobCard } from '../components/ask/JobCard';
 import { RecentJobs } from '../components/ask/RecentJobs';
 
-const ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+const ID = /^[1-9]\d{0,9}$/;
 
 /** `/ask?job=<id>` (the job on screen: a link survives a reload) `&image=<gallery id>` (the image to ask about). */
 export function AskPage() {
   const [search, setSearch] = useSearchParams();
   const raw = search.get('job');
-  const jobId = raw !== null && ID.test(raw) ? raw : null;
+  const jobId = raw !== null && ID.test(raw) ? Number(raw) : null;
   const image = search.get('image');
   const imageId = image !== null && image.length <= 500 ? image : null;
   useEffect(() => {
@@ -25,7 +25,7 @@ export function AskPage() {
           Upload an image (or pick one from the gallery), type a question for a VLM, choose models, and see where they looked. A worker
           runs the models; the maps land in the store and stay in the gallery.
         </p>
-        <AskForm initialImageId={imageId} onQueued={(id) => setSearch({ job: id })} />
+        <AskForm initialImageId={imageId} onQueued={(id) => setSearch({ job: String(id) })} />
         {jobId !== null && <JobCard key={jobId} jobId={jobId} />}
       </div>
       <aside className="ask-side">

@@ -12,11 +12,11 @@ export const MAX_REMEMBERED = 50;
 
 export interface AskStore {
   token: string;
-  jobIds: string[];
+  jobIds: number[];
   /** a file dropped on the gallery, for the panel to take (not persisted) */
   pendingFile: File | null;
   setToken(token: string): void;
-  remember(jobId: string): void;
+  remember(jobId: number): void;
   setPendingFile(file: File | null): void;
   takePendingFile(): File | null;
 }

@@ -20,7 +20,7 @@ export function jobRequest(image: ImageChoice, prompts: string[], chosen: string
 }
 
 /** The Ask form: image, prompts, models, Submit. `onQueued` gets the new job's id. */
-export function AskForm({ initialImageId, onQueued }: { initialImageId: string | null; onQueued: (jobId: string) => void }) {
+export function AskForm({ initialImageId, onQueued }: { initialImageId: string | null; onQueued: (jobId: number) => void }) {
   const models = useModels();
   const submit = useSubmitJob();
   const [image, setImage] = useState<ImageChoice>(() => {

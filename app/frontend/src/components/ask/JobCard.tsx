@@ -58,7 +58,7 @@ function JobLine({ job, now }: { job: Job; now: number }) {
 }
 
 /** One job, followed while it waits or runs: status, progress, cancel; its maps and answers when done. */
-export function JobCard({ jobId }: { jobId: string }) {
+export function JobCard({ jobId }: { jobId: number }) {
   const job = useJob(jobId);
   const cancel = useCancelJob();
   const active = job.data !== undefined && isActive(job.data.status);
@@ -70,7 +70,7 @@ export function JobCard({ jobId }: { jobId: string }) {
     <section className="ask-job" data-testid="job" data-status={data.status} aria-live="polite">
       <header className="ask-job-head">
         <h2>
-          Job <code>{data.id.slice(0, 8)}</code>
+          Job {data.id}
         </h2>
         <span className={`ask-status ask-status-${data.status}`} data-testid="job-status">
           {data.status}

@@ -4,7 +4,7 @@ import { useAskStore } from '../../state/askStore';
 import { ErrorState } from '../StatusViews';
 
 /** The newest jobs (GET /jobs), each reopening its job; the ones queued from this browser are marked. */
-export function RecentJobs({ current }: { current: string | null }) {
+export function RecentJobs({ current }: { current: number | null }) {
   const jobs = useRecentJobs();
   const mine = useAskStore((s) => s.jobIds);
   return (
@@ -15,7 +15,7 @@ export function RecentJobs({ current }: { current: string | null }) {
       <ul>
         {jobs.data?.jobs.map((job) => (
           <li key={job.id} className={job.id === current ? 'active' : undefined}>
-            <Link to={`/ask?job=${encodeURIComponent(job.id)}`} data-testid="recent-job" data-id={job.id} data-status={job.status}>
+            <Link to={`/ask?job=${job.id}`} data-testid="recent-job" data-id={job.id} data-status={job.status}>
               <span className={`ask-status ask-status-${job.status}`}>{job.status}</span>
               <span className="ask-recent-image">{job.image_id}</span>
               <span className="muted">

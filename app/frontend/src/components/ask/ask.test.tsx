@@ -14,7 +14,7 @@ import { RecentJobs } from './RecentJobs';
 
 const MODELS = [DINOV2, QWEN];
 const JOB: Job = {
-  id: 'job-1',
+  id: 7,
   status: 'queued',
   position: 2,
   progress: { done: 0, total: 2 },
@@ -47,7 +47,7 @@ function mockApi(answers: { jobs?: Job[]; post?: Response; del?: Response } = {}
       const path = new URL(url, 'http://x').pathname;
       if (path === '/models') return json({ models: MODELS });
       if (path === '/images') return json({ items: [], total: 0, limit: 8, offset: 0 });
-      if (path === '/jobs' && method === 'POST') return answers.post ?? json({ id: 'job-9', status: 'queued', position: 1, image_id: 'uploads/x' }, 202);
+      if (path === '/jobs' && method === 'POST') return answers.post ?? json({ id: 9, status: 'queued', position: 1, image_id: 'uploads/x' }, 202);
       if (path === '/jobs') return json({ jobs: answers.jobs ?? [] });
       if (path.startsWith('/jobs/') && method === 'DELETE') return answers.del ?? json({ ...JOB, status: 'cancelled', position: null });
       if (path.startsWith('/jobs/')) {
@@ -156,7 +156,7 @@ describe('AskForm', () => {
     expect(q(root, 'ask-missing')?.textContent).toBe('Type a prompt for qwen2_5_vl.');
     type(q(root, 'ask-prompt'), 'Where is the flag?');
     click(q(root, 'ask-submit'));
-    await settle(() => expect(queued).toHaveBeenCalledWith('job-9'));
+    await settle(() => expect(queued).toHaveBeenCalledWith(9));
     const post = calls.find((c) => c.method === 'POST')!;
     expect(post.url).toBe('/jobs');
     expect(post.headers.get('Authorization')).toBe('Bearer s3cret');
@@ -164,7 +164,7 @@ describe('AskForm', () => {
     expect(form.get('image_id')).toBe('cat');
     expect(form.getAll('prompt')).toEqual(['Where is the flag?']);
     expect(form.getAll('model')).toEqual(['dinov2', 'qwen2_5_vl']);
-    expect(useAskStore.getState().jobIds).toEqual(['job-9']);
+    expect(useAskStore.getState().jobIds).toEqual([9]);
   });
 
   it("uploads a dropped file, and shows the API's message for a refusal", async () => {
@@ -207,7 +207,7 @@ describe('JobCard', () => {
     const running = { ...JOB, status: 'running' as const, position: null, started_at: new Date(Date.now() - 65_000).toISOString(), progress: { done: 1, total: 2 } };
     const done = { ...running, status: 'done' as const, progress: { done: 2, total: 2 }, finished_at: new Date().toISOString() };
     mockApi({ jobs: [JOB, running, done] });
-    const root = show(<JobCard jobId="job-1" />);
+    const root = show(<JobCard jobId={7} />);
     await settle(() => expect(q(root, 'job-position')?.textContent).toBe('Queued · position 2 in the queue'));
     expect(q(root, 'job-cancel')).not.toBeNull();
     await settle(() => expect(q(root, 'job-progress')?.textContent).toMatch(/^Running · 1 of 2 done · 1 min 0[5-9] s/));
@@ -225,51 +225,51 @@ describe('JobCard', () => {
 
   it('shows why a job failed, and cancels a queued one with DELETE', async () => {
     mockApi({ jobs: [{ ...JOB, status: 'failed', position: null, error: 'the image cannot be decoded' }] });
-    let root = show(<JobCard jobId="job-1" />);
+    let root = show(<JobCard jobId={7} />);
     await settle(() => expect(q(root, 'job-error')?.textContent).toBe('Failed: the image cannot be decoded'));
     shown?.unmount();
     const calls = mockApi();
     useAskStore.setState({ token: 'tok' });
-    root = show(<JobCard jobId="job-1" />);
+    root = show(<JobCard jobId={7} />);
     await settle(() => expect(q(root, 'job-cancel')).not.toBeNull());
     click(q(root, 'job-cancel'));
     await settle(() => expect(q(root, 'job')?.dataset.status).toBe('cancelled'));
     const del = calls.find((c) => c.method === 'DELETE')!;
-    expect(del.url).toBe('/jobs/job-1');
+    expect(del.url).toBe('/jobs/7');
     expect(del.headers.get('Authorization')).toBe('Bearer tok');
   });
 
   it("shows the API's message for a job that does not exist", async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ message: 'no job nope' }), { status: 404 })));
-    const root = show(<JobCard jobId="nope" />);
-    await settle(() => expect(root.textContent).toContain('no job nope'));
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ message: 'no job 99' }), { status: 404 })));
+    const root = show(<JobCard jobId={99} />);
+    await settle(() => expect(root.textContent).toContain('no job 99'));
   });
 });
 
 describe('RecentJobs', () => {
   it('lists the newest jobs, each reopening its job, marking this browser’s', async () => {
-    mockApi({ jobs: [{ ...JOB, id: 'j2', status: 'done' }, JOB] });
-    useAskStore.getState().remember('j2');
-    const root = show(<RecentJobs current="j2" />);
+    mockApi({ jobs: [{ ...JOB, id: 8, status: 'done' }, JOB] });
+    useAskStore.getState().remember(8);
+    const root = show(<RecentJobs current={8} />);
     await settle(() => expect(all(root, 'recent-job')).toHaveLength(2));
     const links = all(root, 'recent-job');
-    expect(links.map((a) => a.getAttribute('href'))).toEqual(['/ask?job=j2', '/ask?job=job-1']);
+    expect(links.map((a) => a.getAttribute('href'))).toEqual(['/ask?job=8', '/ask?job=7']);
     expect(links[0]!.textContent).toContain('yours');
     expect(links[1]!.textContent).not.toContain('yours');
     click(links[1]!);
-    expect(q(root, 'where')?.textContent).toBe('/ask?job=job-1');
+    expect(q(root, 'where')?.textContent).toBe('/ask?job=7');
   });
 });
 
 describe('the ask store and the elapsed time', () => {
   it('remembers job ids newest first without repeats, and keeps them and the token in localStorage', () => {
     const store = useAskStore.getState();
-    store.remember('a');
-    store.remember('b');
-    store.remember('a');
+    store.remember(1);
+    store.remember(2);
+    store.remember(1);
     store.setToken('t');
-    expect(useAskStore.getState().jobIds).toEqual(['a', 'b']);
-    expect(JSON.parse(localStorage.getItem('ssl-attention-ask')!).state).toEqual({ token: 't', jobIds: ['a', 'b'] });
+    expect(useAskStore.getState().jobIds).toEqual([1, 2]);
+    expect(JSON.parse(localStorage.getItem('ssl-attention-ask')!).state).toEqual({ token: 't', jobIds: [1, 2] });
   });
   it('formats seconds', () => {
     expect(formatElapsed(4.7)).toBe('4 s');
