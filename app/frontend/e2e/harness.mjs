@@ -137,6 +137,51 @@ export async function startServer(paths, { ready = 200 } = {}) {
   };
 }
 
+/**
+ * Start `precompute worker` (the Ask queue's worker, issue 13) over a store with `args` (its models'
+ * flags), in its own process group; `stop()` ends it. It is running once spawned: a job it has not
+ * claimed yet just waits in the queue.
+ * @param {{ images: string, store: string, db: string }} paths
+ * @param {string[]} args
+ */
+export function startWorker(paths, args) {
+  const child = spawn(
+    python(),
+    ['-m', 'precompute', 'worker', ...args, '--images', paths.images, '--store', paths.store, '--db', paths.db],
+    {
+      cwd: REPO,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_VERBOSITY: 'error' },
+    },
+  );
+  let log = '';
+  child.stdout?.on('data', (chunk) => (log += chunk));
+  child.stderr?.on('data', (chunk) => (log += chunk));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const kill = (/** @type {NodeJS.Signals} */ signal) => {
+    if (exited || child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', () => kill('SIGTERM'));
+  return {
+    log: () => log,
+    exited: () => exited,
+    /** Stop the worker (SIGTERM, then SIGKILL after 10 s) and wait for it to exit. */
+    async stop() {
+      kill('SIGTERM');
+      const until = Date.now() + 10_000;
+      while (!exited && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      kill('SIGKILL');
+    },
+  };
+}
+
 /** Debian's Chromium, headless (never a downloaded browser build). */
 export async function launchBrowser() {
   if (!existsSync(CHROMIUM)) {
