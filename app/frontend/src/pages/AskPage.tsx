@@ -25,8 +25,8 @@ export function AskPage() {
           Upload an image (or pick one from the gallery), type a question for a VLM, choose models, and see where they looked. A worker
           runs the models; the maps land in the store and stay in the gallery.
         </p>
-        <AskForm initialImageId={imageId} onQueued={(id) => setSearch({ job: String(id) })} />
         {jobId !== null && <JobCard key={jobId} jobId={jobId} />}
+        <AskForm initialImageId={imageId} onQueued={(id) => setSearch({ job: String(id) })} />
       </div>
       <aside className="ask-side">
         <RecentJobs current={jobId} />

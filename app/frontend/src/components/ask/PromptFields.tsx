@@ -11,7 +11,7 @@ export function PromptFields({ prompts, vlms, onChange }: { prompts: string[]; v
       <fieldset className="ask-field">
         <legend>Prompts</legend>
         <p className="muted" data-testid="ask-no-prompts">
-          The chosen models are vision transformers: they take no prompt. Choose a VLM to ask a question.
+          Prompts are for VLMs: choose one above to ask a question. Vision transformers take no prompt.
         </p>
       </fieldset>
     );

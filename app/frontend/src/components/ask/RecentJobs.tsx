@@ -16,6 +16,7 @@ export function RecentJobs({ current }: { current: number | null }) {
         {jobs.data?.jobs.map((job) => (
           <li key={job.id} className={job.id === current ? 'active' : undefined}>
             <Link to={`/ask?job=${job.id}`} data-testid="recent-job" data-id={job.id} data-status={job.status}>
+              <span className="ask-job-id">#{job.id}</span>
               <span className={`ask-status ask-status-${job.status}`}>{job.status}</span>
               <span className="ask-recent-image">{job.image_id}</span>
               <span className="muted">
