@@ -3,13 +3,14 @@
  * Browser test of the Ask flow (issue 13) against the real API and a real worker: upload a photo,
  * choose a ViT and a tiny VLM, type a prompt, submit, follow the job until the worker has written
  * the maps, see the map and the answer, reload (the job is still there), open the viewer on the
- * answer, reopen the job from the recent jobs; then, with the worker stopped, the same file again
- * (one image) queued and cancelled. The fixture (make_ask_fixture.py) precomputes both models over
+ * answer, reopen the job from the recent jobs; then, with the worker stopped, the same file dropped
+ * on the gallery opens Ask, is the same image, and its queued job is cancelled. The fixture (make_ask_fixture.py) precomputes both models over
  * one seed image so /models lists them; `precompute worker` gets the same models' flags.
  *
  *   npm run test:e2e      (after `npm run build`)
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildFixture, canvasPixels, cleanup, launchBrowser, screenshot, startServer, startWorker, tempDir } from './harness.mjs';
 
@@ -100,7 +101,9 @@ describe('Ask: a question answered by a worker', { timeout: 600_000 }, () => {
     await page.click('[data-testid="ask-submit"]');
     await page.waitForFunction(() => new URLSearchParams(location.search).has('job'));
     first.job = jobOf(page);
-    await page.waitForSelector('[data-testid="job"]');
+    // the first job also loads the models: catch it running when it is slow enough to be seen
+    await page.waitForSelector('[data-testid="job"][data-status="running"], [data-testid="job"][data-status="done"]', { timeout: JOB_MS });
+    if ((await page.getAttribute('[data-testid="job"]', 'data-status')) === 'running') await screenshot(page, 'ask-running');
 
     const job = await finished(page);
     first.image = job.image_id;
@@ -151,11 +154,22 @@ describe('Ask: a question answered by a worker', { timeout: 600_000 }, () => {
     await page.close();
   });
 
-  it('the same file again is the same image; a queued job is cancelled', async () => {
+  it('a file dropped on the gallery opens Ask; the same file again is the same image; a queued job is cancelled', async () => {
     assert.ok(first.image, 'runs after the first test');
     await worker.stop(); // nothing claims the next job: it stays queued
-    const page = await open('/ask');
-    await page.setInputFiles('[data-testid="ask-file"]', fixture.upload);
+    // dropped on the gallery, the file opens Ask
+    const page = await open('/');
+    await page.waitForSelector('[data-testid="gallery-grid"]');
+    const bytes = readFileSync(fixture.upload).toString('base64');
+    const dataTransfer = await page.evaluateHandle((b64) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'photo.png', { type: 'image/png' }));
+      return transfer;
+    }, bytes);
+    await page.dispatchEvent('[data-testid="gallery-drop"]', 'dragover', { dataTransfer });
+    await page.dispatchEvent('[data-testid="gallery-drop"]', 'drop', { dataTransfer });
+    await page.waitForURL((url) => url.pathname === '/ask');
+    await page.waitForFunction(() => document.querySelector('[data-testid="ask-chosen"]')?.textContent === 'photo.png');
     await choose(page, 'dinov2');
     await page.click('[data-testid="ask-submit"]');
     await page.waitForSelector('[data-testid="job"][data-status="queued"]');
