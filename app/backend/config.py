@@ -34,6 +34,44 @@ def _env_number(name: str, default: float, *, minimum: float) -> float:
 
 
 @dataclass(frozen=True)
+class JobLimits:
+    """The Ask queue's limits (docs/api.md#jobs).
+
+    token: `SSL_ATTENTION_API_TOKEN`; set, the write routes need `Authorization: Bearer <token>`;
+        unset, they answer loopback clients only.
+    upload_mb: largest upload (`SSL_ATTENTION_UPLOAD_MB`, default 20).
+    prompt_chars, prompts, models: longest prompt (`SSL_ATTENTION_PROMPT_CHARS`, 1000), prompts
+        and models of one job (`SSL_ATTENTION_JOB_PROMPTS`, 8; `SSL_ATTENTION_JOB_MODELS`, 8).
+    per_client, queued: jobs waiting at once from one client (`SSL_ATTENTION_JOBS_PER_CLIENT`, 5)
+        and in all (`SSL_ATTENTION_JOBS_QUEUED`, 100).
+    """
+
+    token: str | None = None
+    upload_mb: float = 20
+    prompt_chars: int = 1000
+    prompts: int = 8
+    models: int = 8
+    per_client: int = 5
+    queued: int = 100
+
+    @property
+    def upload_bytes(self) -> int:
+        return int(self.upload_mb * 1024 * 1024)
+
+    @classmethod
+    def from_env(cls) -> JobLimits:
+        return cls(
+            token=os.environ.get("SSL_ATTENTION_API_TOKEN") or None,
+            upload_mb=_env_number("SSL_ATTENTION_UPLOAD_MB", 20, minimum=0.001),
+            prompt_chars=int(_env_number("SSL_ATTENTION_PROMPT_CHARS", 1000, minimum=1)),
+            prompts=int(_env_number("SSL_ATTENTION_JOB_PROMPTS", 8, minimum=1)),
+            models=int(_env_number("SSL_ATTENTION_JOB_MODELS", 8, minimum=1)),
+            per_client=int(_env_number("SSL_ATTENTION_JOBS_PER_CLIENT", 5, minimum=1)),
+            queued=int(_env_number("SSL_ATTENTION_JOBS_QUEUED", 100, minimum=1)),
+        )
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     """Everything the service is configured with.
 
@@ -51,6 +89,7 @@ class ApiSettings:
         count, at most 4); render_queue: how many more may wait for a slot
         (`SSL_ATTENTION_RENDER_QUEUE`, default 8), each at most render_wait_s seconds
         (`SSL_ATTENTION_RENDER_WAIT_S`, default 5). Beyond that: 503 with Retry-After.
+    jobs: who may queue Ask jobs and how much (`JobLimits`).
     """
 
     images: Path
@@ -64,6 +103,7 @@ class ApiSettings:
     render_slots: int = DEFAULT_RENDER_SLOTS
     render_queue: int = 8
     render_wait_s: float = 5.0
+    jobs: JobLimits = field(default_factory=lambda: JobLimits())
 
     @property
     def cache_bytes(self) -> int:
@@ -88,4 +128,5 @@ class ApiSettings:
             render_slots=int(_env_number("SSL_ATTENTION_RENDER_SLOTS", DEFAULT_RENDER_SLOTS, minimum=1)),
             render_queue=int(_env_number("SSL_ATTENTION_RENDER_QUEUE", 8, minimum=0)),
             render_wait_s=_env_number("SSL_ATTENTION_RENDER_WAIT_S", 5.0, minimum=0),
+            jobs=JobLimits.from_env(),
         )

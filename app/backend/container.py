@@ -12,6 +12,7 @@ from app.backend.responses import CachePolicy
 from app.backend.services.catalog import LazyCatalog
 from app.backend.services.heatmap import RenderGate
 from app.backend.services.images import Thumbnails
+from app.backend.services.jobs import Jobs
 from app.backend.services.store import AttentionStore
 
 
@@ -25,18 +26,22 @@ class Services:
     thumbnails: Thumbnails
     http: CachePolicy
     renders: RenderGate
+    jobs: Jobs
 
     @classmethod
     def create(cls, settings: ApiSettings) -> Services:
+        store = AttentionStore(
+            settings.store, cache_bytes=settings.cache_bytes, models_ttl=settings.models_ttl
+        )
+        catalog = LazyCatalog(settings.db, settings.store)
         return cls(
             settings=settings,
-            store=AttentionStore(
-                settings.store, cache_bytes=settings.cache_bytes, models_ttl=settings.models_ttl
-            ),
-            catalog=LazyCatalog(settings.db, settings.store),
+            store=store,
+            catalog=catalog,
             thumbnails=Thumbnails(settings.thumbnail_cache_bytes),
             http=CachePolicy(settings.max_age),
             renders=RenderGate(settings.render_slots, settings.render_queue, settings.render_wait_s),
+            jobs=Jobs(catalog, store, settings.images, settings.jobs),
         )
 
     def close(self) -> None:

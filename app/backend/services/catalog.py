@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import Engine
+
 from app.backend.services.errors import Unavailable
 from ssl_attention.store import catalog
 from ssl_attention.store.catalog import (
@@ -74,6 +76,10 @@ class LazyCatalog:
                 f"SSL_ATTENTION_DB describes another store (id {described[:8]}) than the one at "
                 f"SSL_ATTENTION_STORE (id {served[:8]}); point SSL_ATTENTION_DB at this store's catalog"
             )
+
+    def engine(self) -> Engine:
+        """The opened catalog's engine (for the jobs queue, `services/jobs.py`)."""
+        return self._get().engine
 
     def check(self) -> None:
         """Raise when the catalog cannot answer a query, or describes another store."""

@@ -95,6 +95,8 @@ def test_openapi_documents_every_endpoint() -> None:
         "/metrics/model/{model}/heads",
         "/metrics/model/{model}/images",
         "/metrics/{image_id}",
+        "/jobs",
+        "/jobs/{job_id}",
     }
     raw = paths["/attention/{image_id}/raw"]["get"]
     assert set(raw["responses"]["200"]["content"]) == {"application/json", "application/octet-stream"}

@@ -1,6 +1,6 @@
 """The catalog's tables as SQLAlchemy 2 typed mappings: images, runs, entries (image × model → row),
-annotations, metrics, metric summaries, VLM samples, the shift of variants from their bases and the
-catalog's own info (which store).
+annotations, metrics, metric summaries, VLM samples, the shift of variants from their bases, the
+catalog's own info (which store) and the Ask jobs.
 
 Only the catalog package (and its Alembic environment) uses these rows: `CatalogReader` turns
 them into the plain records of `records.py` before anything leaves the package.
@@ -209,3 +209,29 @@ class CatalogInfoRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class JobRow(Base):
+    """One Ask job: an image, its prompts and models, queued by the API and run by a worker
+    (reads and writes: `catalog/jobs.py`). `worker` + `attempt` name the claim holding it;
+    `lease_until` is when another worker may claim it again."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed|cancelled
+    client: Mapped[str] = mapped_column(String(128))  # who queued it (the per-client limit)
+    image_id: Mapped[str] = mapped_column(String(512))
+    image_path: Mapped[str] = mapped_column(Text)  # relative to the gallery folder
+    models: Mapped[list[str]] = mapped_column(JSON)
+    prompts: Mapped[list[str]] = mapped_column(JSON)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
