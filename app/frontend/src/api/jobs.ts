@@ -5,35 +5,19 @@
  * one without answers loopback clients only).
  */
 import { request } from './client';
+import type { components } from './schema.gen';
 
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+type Schemas = components['schemas'];
+
+export type JobStatus = Schemas['Job']['status'];
 
 /** What `GET /jobs/{id}` answers. `position` is set while queued (1 = next), null otherwise. */
-export interface Job {
-  id: number;
-  status: JobStatus;
-  position: number | null;
-  progress: { done: number; total: number };
-  image_id: string;
-  models: string[];
-  prompts: string[];
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
+export type Job = Schemas['Job'];
 
 /** `POST /jobs`'s 202 answer. */
-export interface JobQueued {
-  id: number;
-  status: JobStatus;
-  position: number | null;
-  image_id: string;
-}
+export type JobQueued = Schemas['JobCreated'];
 
-export interface JobList {
-  jobs: Job[];
-}
+export type JobList = Schemas['JobList'];
 
 /** What to ask: an uploaded file or a gallery image, prompts (VLMs only), models. */
 export interface JobRequest {
