@@ -75,7 +75,7 @@ def main(out: Path) -> dict[str, object]:
         )
     )
     worker = [
-        *("--models", VIT, VLM),
+        *("--models", f"{VIT},{VLM}"),
         *(arg for key, path in checkpoints.items() for arg in ("--checkpoint", f"{key}={path}")),
         *("--image-size", str(IMAGE_SIZE), "--per-head", "--device", "cpu"),
         *("--max-new-tokens", str(MAX_NEW_TOKENS)),
