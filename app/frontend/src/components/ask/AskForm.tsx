@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { ApiError } from '../../api/client';
 import { useModels } from '../../api/hooks';
 import { useSubmitJob } from '../../api/jobHooks';
 import type { JobRequest } from '../../api/jobs';
@@ -49,7 +50,7 @@ export function AskForm({ initialImageId, onQueued }: { initialImageId: string |
         <button type="submit" className="button button-primary" disabled={typeof request === 'string' || submit.isPending} data-testid="ask-submit">
           {submit.isPending ? 'Submitting…' : 'Submit'}
         </button>
-        <TokenField />
+        <TokenField needed={submit.error instanceof ApiError && (submit.error.status === 401 || submit.error.status === 403)} />
       </div>
       {typeof request === 'string' && <p className="hint" data-testid="ask-missing">{request}</p>}
       {submit.isError && (

@@ -185,6 +185,23 @@ describe('AskForm', () => {
   });
 });
 
+describe('the API token', () => {
+  it('opens the token field when the server wants one (401), and the next submit carries what was typed', async () => {
+    const calls = mockApi({ post: new Response(JSON.stringify({ message: 'this server takes jobs with its token' }), { status: 401 }) });
+    const root = show(<AskForm initialImageId="cat" onQueued={() => {}} />);
+    await settle(() => expect(all(root, 'ask-model')).toHaveLength(2));
+    expect(q(root, 'ask-token')).toBeNull();
+    click(modelBox(root, 'dinov2'));
+    click(q(root, 'ask-submit'));
+    await settle(() => expect(q(root, 'ask-submit-error')?.textContent).toBe('this server takes jobs with its token'));
+    type(q(root, 'ask-token'), 'tok-1');
+    expect(useAskStore.getState().token).toBe('tok-1');
+    click(q(root, 'ask-submit'));
+    await settle(() => expect(calls.filter((c) => c.method === 'POST')).toHaveLength(2));
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.headers.get('Authorization'))).toEqual([null, 'Bearer tok-1']);
+  });
+});
+
 describe('GalleryDrop', () => {
   it('opens Ask with a file dropped on the gallery, which the form then shows', async () => {
     mockApi();
