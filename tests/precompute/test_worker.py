@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 from precompute.runner import FAULT_ENV, RunOptions, run
+from precompute.samples import worker_args
 from precompute.worker import Worker, WorkerOptions
 from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.catalog.jobs import Claim, JobInfo, JobQueue
-from tests.conftest import write_gallery
+from tests.conftest import Precomputed, write_gallery
 from tests.precompute.test_vlm import _all_arrays
 from tests.tiny_vlms import MAX_PIXELS, MIN_PIXELS
 
@@ -267,3 +268,10 @@ def test_worker_flags(tmp_path: Path, checkpoints: dict[str, Path]) -> None:
         )
         assert result.returncode == 2 and "is not a worker flag" in result.stderr
         assert result.stderr.count("\n") == 1
+
+
+def test_dev_sh_worker_serves_the_sample_stores_models(precomputed: Precomputed) -> None:
+    args = worker_args(precomputed.store)
+    models = args[args.index("--models") + 1].split(",")
+    assert sorted(models) == sorted(precomputed.checkpoints) and "--per-head" in args
+    assert args[args.index("--weights") + 1] == "pretrained"
