@@ -105,10 +105,26 @@ precompute_samples() {
   python -m precompute.samples
 }
 
+# The Ask worker (`precompute worker`, docs/ask.md) beside the API when the model packages are
+# installed; stopped with the API.
+start_worker() {
+  if ! python -c "import torch, transformers" >/dev/null 2>&1; then
+    say "torch/transformers are not installed: no Ask worker (jobs wait until a \`precompute worker\` runs)"
+    return 0
+  fi
+  mkdir -p data/cache
+  say "starting an Ask worker beside the API (log: data/cache/worker.log)"
+  python -m precompute.samples --worker >>data/cache/worker.log 2>&1 &
+  WORKER_PID=$!
+  # shellcheck disable=SC2064
+  trap "kill $WORKER_PID 2>/dev/null || true" EXIT
+}
+
 serve() {
   local port=${PORT:-8000}
+  start_worker
   say "serving on http://127.0.0.1:$port (API docs at /docs)"
-  exec python -m uvicorn app.backend.main:app --host 127.0.0.1 --port "$port" --reload \
+  python -m uvicorn app.backend.main:app --host 127.0.0.1 --port "$port" --reload \
     --reload-dir app --reload-dir src
 }
 

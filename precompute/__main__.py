@@ -25,8 +25,12 @@ def _leave(signum: int, frame: FrameType | None) -> None:
 def main() -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, _leave) if in_main_thread else None
+    worker = sys.argv[1:2] == ["worker"]  # `precompute worker …`: precompute/worker_cli.py
     try:
-        from precompute.cli import main as cli_main
+        if worker:
+            from precompute.worker_cli import main as cli_main
+        else:
+            from precompute.cli import main as cli_main
     except KeyboardInterrupt:  # a handler other than ours was in place
         print("precompute: interrupted", file=sys.stderr)
         return INTERRUPTED
@@ -34,7 +38,7 @@ def main() -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     try:
-        return cli_main()
+        return cli_main(sys.argv[2:]) if worker else cli_main()
     except KeyboardInterrupt:
         print("precompute: interrupted", file=sys.stderr)
         return INTERRUPTED

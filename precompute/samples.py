@@ -4,6 +4,7 @@ a CPU, gigabytes to download) only with SSL_ATTENTION_SAMPLE_VLMS=1.
 
     python -m precompute.samples
     SSL_ATTENTION_SAMPLE_VLMS=1 python -m precompute.samples
+    python -m precompute.samples --worker     the Ask worker `./dev.sh` starts beside the API
 
 For each model whose maps are not complete yet: keep the weights it was started with; otherwise
 take pretrained weights when the Hugging Face hub (or its cache) has them, and fall back to
@@ -88,6 +89,36 @@ def main() -> int:
     return status
 
 
+def worker_args(store: str) -> list[str]:
+    """`precompute worker` flags that serve the sample store's models as they were built: the
+    models it holds (the demo variant with its adapter), per head, with their weights (those of
+    the first model where they differ: a worker builds every model with one `--weights`)."""
+    writer = AttentionStoreWriter(store)
+    held = {k: attrs for k in [*REGISTRY, DEMO_NAME] if (attrs := writer.existing_attrs(k)) is not None}
+    if not held:
+        return []
+    weights = next(iter(held.values())).weights
+    models = [k for k, attrs in held.items() if attrs.weights == weights]
+    args = ["--models", ",".join(models), "--per-head", "--weights", weights]
+    if DEMO_NAME in models:
+        folder = Path(store).parent / "adapters" / DEMO_NAME
+        args += ["--variant", f"{DEMO_NAME}={DEMO_BASE}", "--adapter", f"{DEMO_NAME}={folder}"]
+    return args
+
+
+def serve_jobs() -> int:
+    """Run the Ask worker over the sample store (`./dev.sh` starts it beside the API)."""
+    from precompute.worker_cli import main as worker
+
+    settings = Settings.from_env()
+    if not os.path.exists(os.path.join(settings.store, "zarr.json")):
+        print(f"ssl-attention: no store at {settings.store} yet: no Ask worker", file=sys.stderr)
+        return 0
+    if os.environ.get("HF_HUB_OFFLINE") != "1" and not hub_reachable():
+        os.environ["HF_HUB_OFFLINE"] = "1"  # the cached weights; no 30 s of retries per model
+    return worker(worker_args(settings.store))
+
+
 def demo_variant(folder: Path, weights: str) -> int:
     """The demo LoRA variant beside its base, with the weights the base was stored with."""
     adapter = make_demo_adapter(folder)
@@ -104,7 +135,7 @@ def demo_variant(folder: Path, weights: str) -> int:
 
 if __name__ == "__main__":
     try:
-        raise SystemExit(main())
+        raise SystemExit(serve_jobs() if sys.argv[1:] == ["--worker"] else main())
     except ModelLoadError as error:
         print(f"precompute: error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
