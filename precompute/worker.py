@@ -50,7 +50,7 @@ class WorkerOptions:
     run: RunOptions  # the models (names, checkpoints, variants …), gallery, store, catalog, device
     idle_exit: float | None = None  # stop after this many seconds without a job (None: never)
     lease_s: float = 30.0  # how long a claim holds without a renewal
-    poll_s: float = 0.5  # how often an idle worker looks for a job
+    poll_s: float = 0.05  # how often an idle worker looks for a job
     name: str = ""  # how the jobs table names this worker (default host:pid)
 
 

@@ -44,7 +44,9 @@ def build_worker_parser() -> argparse.ArgumentParser:
         "--lease", type=float, default=30.0, metavar="S", help="seconds a claimed job is held without a "
         "renewal before another worker may take it (default 30; renewed every S/3)",
     )  # fmt: skip
-    worker.add_argument("--poll", type=float, default=0.5, metavar="S", help="seconds between looks (0.5)")
+    worker.add_argument(
+        "--poll", type=float, default=0.05, metavar="S", help="seconds between looks for a job (0.05)"
+    )
     worker.add_argument("--name", default="", help="the worker's name in the jobs table (default host:pid)")
     return parser
 
