@@ -4,6 +4,9 @@ import { isActive, type Job } from '../../api/jobs';
 import { ErrorState, Loading } from '../StatusViews';
 import { JobResult } from './JobResult';
 
+/** A job first in the queue for this long without a worker gets a hint about starting one. */
+export const NO_WORKER_S = 15;
+
 /** Seconds as `42 s` or `3 min 05 s`. */
 export function formatElapsed(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
@@ -27,7 +30,17 @@ function JobLine({ job, now }: { job: Job; now: number }) {
   const since = (iso: string | null, until: number) => (iso === null ? 0 : (until - Date.parse(iso)) / 1000);
   switch (job.status) {
     case 'queued':
-      return <p data-testid="job-position">Queued{job.position !== null ? ` · position ${job.position} in the queue` : ''}</p>;
+      return (
+        <>
+          <p data-testid="job-position">Queued{job.position !== null ? ` · position ${job.position} in the queue` : ''}</p>
+          {job.position === 1 && since(job.created_at, now) > NO_WORKER_S && (
+            <p className="hint" data-testid="job-no-worker">
+              No worker has taken it yet: is <code>precompute worker</code> running for {job.models.join(', ')} (<code>./dev.sh</code>{' '}
+              starts one)?
+            </p>
+          )}
+        </>
+      );
     case 'running': {
       const { done, total } = job.progress;
       return (

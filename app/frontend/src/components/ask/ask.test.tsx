@@ -256,6 +256,17 @@ describe('JobCard', () => {
     expect(del.headers.get('Authorization')).toBe('Bearer tok');
   });
 
+  it('says no worker has taken a job that waits first in the queue for long', async () => {
+    mockApi({ jobs: [{ ...JOB, position: 1, created_at: new Date(Date.now() - 60_000).toISOString() }] });
+    const root = show(<JobCard jobId={7} />);
+    await settle(() => expect(q(root, 'job-no-worker')?.textContent).toMatch(/^No worker has taken it yet: is precompute worker running for dinov2, qwen2_5_vl/));
+    shown?.unmount();
+    mockApi({ jobs: [{ ...JOB, position: 1, created_at: new Date().toISOString() }] });
+    const fresh = show(<JobCard jobId={7} />);
+    await settle(() => expect(q(fresh, 'job-position')).not.toBeNull());
+    expect(q(fresh, 'job-no-worker')).toBeNull();
+  });
+
   it("shows the API's message for a job that does not exist", async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ message: 'no job 99' }), { status: 404 })));
     const root = show(<JobCard jobId={99} />);
