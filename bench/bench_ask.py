@@ -11,7 +11,9 @@ warm-up job loads it; then each round uploads a new image (a sample photo with o
 so every upload is a new image), and times until `GET /attention/{id}/raw` answers 200. Beside
 it, alternating round by round, the plain forward pass of the same model (the HF module, its
 default attention, no capture) on the same preprocessed image. Reported: medians, their ratio,
-the goal, and the per-round ratios' median.
+the goal, and the per-round ratios' median; and the worker's own compute (model + capture:
+`engine.compute`) per job, with the median of the rest of each round (`overhead_ms`: the upload,
+the queue, the plan, the writes, the poll of the worker and of the client).
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ def main() -> dict[str, Any]:
                 worker.run_job(claim)
 
     thread = threading.Thread(target=serve, daemon=True)
-    settings = ApiSettings(images=run.images, store=run.store, db=run.db, models_ttl=0)
+    settings = ApiSettings(images=run.images, store=run.store, db=run.db)  # the defaults: models_ttl 2 s
     client = TestClient(create_app(settings), client=("127.0.0.1", 1))
 
     # The model as the forward baseline: the same weights the worker loads, no capture.
@@ -139,6 +141,17 @@ def main() -> dict[str, Any]:
         time.sleep(0.05)
     forward(photo(9998, args.image_size))
     ask(photo(9997, args.image_size))  # warm: the API's first map read, the worker's first job
+    engine = worker.engines[args.model]
+    computes: list[float] = []
+    compute = engine.compute
+
+    def timed_compute(*a: Any, **k: Any) -> Any:  # the worker's model + capture time, per job
+        started = time.perf_counter()
+        result = compute(*a, **k)
+        computes.append(time.perf_counter() - started)
+        return result
+
+    engine.compute = timed_compute  # type: ignore[method-assign]
     asks, forwards = [], []
     for k in range(args.rounds):
         data = photo(k, args.image_size)
@@ -160,6 +173,8 @@ def main() -> dict[str, Any]:
         "submit_to_first_map_ms": round(ask_ms, 1),
         "forward_ms": round(forward_ms, 1),
         "ratio": round(ask_ms / forward_ms, 2),
+        "worker_compute_ms": round(statistics.median(computes) * 1000, 1),
+        "overhead_ms": round(statistics.median(a - c for a, c in zip(asks, computes, strict=True)) * 1000, 1),
         "per_round_ratio_median": round(
             statistics.median(a / f for a, f in zip(asks, forwards, strict=True)), 2
         ),

@@ -26,7 +26,6 @@ from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.layout import VitAttrs
 
-
 # The last skeleton of each model name, with the model it was built for: a worker plans every job
 # of a model with the same ResolvedModel, and building it again costs 0.1-0.3 s on a CPU.
 _SKELETONS: dict[str, tuple[ResolvedModel, VisionAdapter]] = {}
