@@ -137,6 +137,9 @@ describe('Ask: a question answered by a worker', { timeout: 600_000 }, () => {
     const pixels = await canvasPixels(page);
     assert.equal(pixels.opaque, pixels.width * pixels.height, 'every cell of the map is painted');
     await screenshot(page, 'ask-viewer');
+    // and from the viewer back into Ask with that image
+    await page.click('[data-testid="ask-about"]');
+    await page.waitForFunction((want) => document.querySelector('[data-testid="ask-chosen"]')?.textContent === want, `${job.image_id} (gallery)`);
 
     // the recent jobs reopen it
     await page.goto(`${server.url}/ask`);

@@ -75,11 +75,12 @@ describe('AskPage', () => {
     expect(q(root, 'job')).toBeNull();
   });
 
-  it('puts a submitted job into the URL and follows it', async () => {
+  it('takes the gallery image the URL names, puts a submitted job into the URL and follows it', async () => {
     mockApi();
     useAskStore.setState({ token: '', jobIds: [], pendingFile: null });
     const { root, router } = show('/ask?image=cat');
     await settle(() => expect(q(root, 'ask-model')).not.toBeNull());
+    expect(q(root, 'ask-chosen')?.textContent).toBe('cat (gallery)');
     click(q(root, 'ask-model')!.querySelector('input'));
     click(q(root, 'ask-submit'));
     await settle(() => expect(router.state.location.search).toBe('?job=13'));

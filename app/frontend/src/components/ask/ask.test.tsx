@@ -7,6 +7,7 @@ import type { Job } from '../../api/jobs';
 import { useAskStore } from '../../state/askStore';
 import { DINOV2, QWEN, tokensBody } from '../../test/fixtures';
 import { click, render, type Rendered } from '../../test/render';
+import { AskAboutLink } from './AskAboutLink';
 import { AskForm, jobRequest } from './AskForm';
 import { GalleryDrop } from './GalleryDrop';
 import { formatElapsed, JobCard } from './JobCard';
@@ -199,6 +200,13 @@ describe('the API token', () => {
     click(q(root, 'ask-submit'));
     await settle(() => expect(calls.filter((c) => c.method === 'POST')).toHaveLength(2));
     expect(calls.filter((c) => c.method === 'POST').map((c) => c.headers.get('Authorization'))).toEqual([null, 'Bearer tok-1']);
+  });
+});
+
+describe('AskAboutLink', () => {
+  it("links the viewer's image into Ask", () => {
+    const root = show(<AskAboutLink imageId="a b/c" />, '/view/x');
+    expect(q(root, 'ask-about')?.getAttribute('href')).toBe('/ask?image=a%20b%2Fc');
   });
 });
 

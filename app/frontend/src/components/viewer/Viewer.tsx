@@ -10,6 +10,7 @@ import { useViewStore } from '../../state/viewStore';
 import { AspectNotice } from './AspectNotice';
 import { CompareView } from './CompareView';
 import { ControlsPanel } from './ControlsPanel';
+import { AskAboutLink } from '../ask/AskAboutLink';
 import { ExportMenu } from './ExportMenu';
 import { ShiftExportMenu } from '../shift/ShiftExportMenu';
 import { ShiftView } from '../shift/ShiftView';
@@ -112,6 +113,7 @@ function ViewerBody({
           {!compare && <RandomWeightsBadge weights={weights} />}
         </div>
         <ViewTabs mode={params.mode} vs={view.vs} hasBase={view.base !== null} onChange={update} />
+        <AskAboutLink imageId={image.id} />
         {vsBase !== null ? (
           <ShiftExportMenu view={view} params={params} image={image} base={vsBase} query={display.query} tokens={text ? tokens.data : undefined} />
         ) : (
