@@ -307,3 +307,30 @@ def test_upload_to_map_through_the_api_and_a_worker(tmp_path: Path, checkpoints:
         assert prompts == ["Describe this image.", "Where is it?"]  # the new prompt joined the group
         tokens = client.get(f"/attention/{image_id}/tokens", params={"model": VLM, "prompt": 1})
         assert tokens.status_code == 200, tokens.text
+
+
+def test_workers_share_a_postgresql_queue(tmp_path: Path, checkpoints: dict[str, Path]) -> None:
+    """Two workers (threads, each with its own engine and lock handle) on a PostgreSQL catalog."""
+    import threading
+
+    from tests.ssl_attention.store.test_catalog import catalog_url
+
+    for url in catalog_url("postgresql", tmp_path):  # skipped unless SSL_ATTENTION_TEST_POSTGRES_URL
+        gallery(tmp_path / "images")
+        options = run_options(tmp_path, checkpoints, [VIT], db=url)
+        queue = queue_of(url)
+        jobs = [submit(queue, [VIT]).id for _ in range(4)]  # one image: the first job computes it
+        workers = [Worker(WorkerOptions(options, idle_exit=1, poll_s=0.05, name=f"w{k}")) for k in range(2)]
+        threads = [threading.Thread(target=w.serve, kwargs={"log": lambda line: None}) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(workers[0].jobs_run + workers[1].jobs_run) == jobs  # each job once
+        assert {queue.job(j).status for j in jobs} == {"done"}  # type: ignore[union-attr]
+        catalog = CatalogWriter.open(url)
+        assert catalog.done_ids(VIT) == {IMAGE_ID} and [r.status for r in catalog.runs(VIT)] == ["done"]
+        for worker in workers:
+            worker.close()
+        catalog.close()
+        queue.engine.dispose()
