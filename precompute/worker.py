@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from precompute.kind import Engine, ModelSummary
 from precompute.ledger import RunLedger
 from precompute.options import (
@@ -43,6 +45,7 @@ from ssl_attention.store.catalog import DiscoveredFile
 from ssl_attention.store.catalog.jobs import Claim, JobQueue
 
 LOCK_WAIT_S = 600.0  # how long a job waits for a model another run is writing
+RETRY_S = 2.0  # how long an idle worker waits when the catalog cannot be read
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,12 @@ class Worker:
         """Run jobs as they come; returns how many were claimed once idle for `idle_exit` s."""
         idle_since = time.monotonic()
         while True:
-            claim = self.queue.claim(self.name, list(self.models), self.options.lease_s)
+            try:
+                claim = self.queue.claim(self.name, list(self.models), self.options.lease_s)
+            except SQLAlchemyError as error:  # a catalog away for a moment (a restart, a lock held long)
+                log(f"the catalog cannot be read ({type(error).__name__}); trying again in {RETRY_S:g} s")
+                time.sleep(RETRY_S)
+                continue
             if claim is None:
                 limit = self.options.idle_exit
                 if limit is not None and time.monotonic() - idle_since >= limit:

@@ -227,7 +227,7 @@ def test_a_killed_workers_job_is_finished_by_another(tmp_path: Path, checkpoints
     held = queue.job(job.id)
     assert held is not None and held.status == "running"  # the dead worker's claim, until its lease ends
     options = run_options(tmp_path, checkpoints, [VIT])
-    rescuer = Worker(WorkerOptions(options, idle_exit=0.5, poll_s=0.1, lease_s=5))
+    rescuer = Worker(WorkerOptions(options, idle_exit=5, poll_s=0.1, lease_s=5))  # past the 1 s lease
     assert rescuer.serve(log=lambda line: None) == 1
     done = queue.job(job.id)
     assert done is not None and done.status == "done"
@@ -275,3 +275,62 @@ def test_dev_sh_worker_serves_the_sample_stores_models(precomputed: Precomputed)
     models = args[args.index("--models") + 1].split(",")
     assert sorted(models) == sorted(precomputed.checkpoints) and "--per-head" in args
     assert args[args.index("--weights") + 1] == "pretrained"
+
+
+def test_upload_to_map_through_the_api_and_a_worker(tmp_path: Path, checkpoints: dict[str, Path]) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.backend.config import ApiSettings
+    from app.backend.main import create_app
+
+    gallery(tmp_path / "images")
+    options = run_options(tmp_path, checkpoints, [VIT, VLM], prompts=("Describe this image.",))
+    run(options)  # the store has both models' groups: /models lists them, so jobs may name them
+    settings = ApiSettings(images=options.images, store=options.store, db=options.db, models_ttl=0)
+    upload = (tmp_path / "images-source" / "img_0.jpg").read_bytes()
+    with TestClient(create_app(settings), client=("127.0.0.1", 1)) as client:
+        made = client.post(
+            "/jobs", data={"model": [VIT, VLM], "prompt": "Where is it?"},
+            files={"image": ("mine.jpg", upload, "image/jpeg")},
+        )  # fmt: skip
+        assert made.status_code == 202, made.text
+        image_id, job_id = made.json()["image_id"], made.json()["id"]
+        assert client.get(f"/images/{image_id}").status_code == 404  # not in the catalog until it runs
+        Worker(WorkerOptions(options, idle_exit=0, poll_s=0.05)).serve(log=lambda line: None)
+        job = client.get(f"/jobs/{job_id}").json()
+        assert job["status"] == "done" and job["progress"] == {"done": 2, "total": 2}
+        assert job["started_at"] is not None and job["finished_at"] is not None
+        assert client.get(f"/images/{image_id}").json()["models"] == sorted([VIT, VLM])
+        raw = client.get(f"/attention/{image_id}/raw", params={"model": VIT, "method": "cls"})
+        assert raw.status_code == 200 and raw.json()["shape"] == client.get(f"/models/{VIT}").json()["grid"]
+        prompts = client.get(f"/models/{VLM}").json()["prompts"]
+        assert prompts == ["Describe this image.", "Where is it?"]  # the new prompt joined the group
+        tokens = client.get(f"/attention/{image_id}/tokens", params={"model": VLM, "prompt": 1})
+        assert tokens.status_code == 200, tokens.text
+
+
+def test_workers_share_a_postgresql_queue(tmp_path: Path, checkpoints: dict[str, Path]) -> None:
+    """Two workers (threads, each with its own engine and lock handle) on a PostgreSQL catalog."""
+    import threading
+
+    from tests.ssl_attention.store.test_catalog import catalog_url
+
+    for url in catalog_url("postgresql", tmp_path):  # skipped unless SSL_ATTENTION_TEST_POSTGRES_URL
+        gallery(tmp_path / "images")
+        options = run_options(tmp_path, checkpoints, [VIT], db=url)
+        queue = queue_of(url)
+        jobs = [submit(queue, [VIT]).id for _ in range(4)]  # one image: the first job computes it
+        workers = [Worker(WorkerOptions(options, idle_exit=1, poll_s=0.05, name=f"w{k}")) for k in range(2)]
+        threads = [threading.Thread(target=w.serve, kwargs={"log": lambda line: None}) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(workers[0].jobs_run + workers[1].jobs_run) == jobs  # each job once
+        assert {queue.job(j).status for j in jobs} == {"done"}  # type: ignore[union-attr]
+        catalog = CatalogWriter.open(url)
+        assert catalog.done_ids(VIT) == {IMAGE_ID} and [r.status for r in catalog.runs(VIT)] == ["done"]
+        for worker in workers:
+            worker.close()
+        catalog.close()
+        queue.engine.dispose()
