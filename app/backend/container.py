@@ -13,6 +13,7 @@ from app.backend.services.catalog import LazyCatalog
 from app.backend.services.heatmap import RenderGate
 from app.backend.services.images import Thumbnails
 from app.backend.services.store import AttentionStore
+from app.backend.services.texts import TextStore
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Services:
     thumbnails: Thumbnails
     http: CachePolicy
     renders: RenderGate
+    texts: TextStore
 
     @classmethod
     def create(cls, settings: ApiSettings) -> Services:
@@ -37,6 +39,7 @@ class Services:
             thumbnails=Thumbnails(settings.thumbnail_cache_bytes),
             http=CachePolicy(settings.max_age),
             renders=RenderGate(settings.render_slots, settings.render_queue, settings.render_wait_s),
+            texts=TextStore(settings.store),
         )
 
     def close(self) -> None:

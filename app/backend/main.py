@@ -14,7 +14,7 @@ from app.backend.docs_ui import install_docs
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
-from app.backend.routers import attention, health, images, metrics, models, served, shift
+from app.backend.routers import attention, health, images, metrics, models, served, shift, texts
 
 # shift before metrics: `/metrics/{image_id}` would otherwise answer `/metrics/shift`.
 ROUTERS = (
@@ -25,6 +25,7 @@ ROUTERS = (
     attention.router,
     shift.router,
     metrics.router,
+    texts.router,
 )
 GZIP_MINIMUM_BYTES = 1000
 GZIP_LEVEL = 5

@@ -7,6 +7,7 @@ every route that needs it, and on /health) instead of answering for another stor
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from app.backend.services.errors import Unavailable
 from ssl_attention.store import catalog
@@ -152,6 +153,17 @@ class LazyCatalog:
     def shift_values(self, model: str, base: str, *, method: str, layer: int, head: int) -> list[ShiftValue]:
         """Per image, the distance of one map of `model` from `base`'s."""
         return self._get().shift_values(model, base, method=method, layer=layer, head=head)
+
+    def texts(
+        self, *, model: str | None, category: str | None, query: str | None, limit: int, offset: int
+    ) -> tuple[list[Any], int]:
+        """A page of the precomputed texts (`precompute --texts`), and how many match."""
+        if unmatchable(model, category, query):
+            return [], 0
+        return self._get().list_texts(model=model, category=category, q=query, limit=limit, offset=offset)
+
+    def text_categories(self) -> list[str]:
+        return self._get().categories()
 
     def close(self) -> None:
         with self._lock:

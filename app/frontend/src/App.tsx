@@ -5,6 +5,7 @@ import { ErrorBoundary } from './components/ErrorBoundary';
 import { DashboardPage } from './pages/DashboardPage';
 import { GalleryPage } from './pages/GalleryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { TextsPage } from './pages/TextsPage';
 import { ViewerPage } from './pages/ViewerPage';
 
 export function App() {
@@ -18,6 +19,7 @@ export function App() {
             <Route path="/" element={<GalleryPage />} />
             <Route path="/view/:imageId" element={<ViewerPage />} />
             <Route path="/dashboard" element={<DashboardPage />} />
+            <Route path="/text" element={<TextsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </ErrorBoundary>

@@ -38,6 +38,9 @@ export function AppHeader() {
         <NavLink to="/dashboard" data-testid="nav-dashboard">
           Dashboard
         </NavLink>
+        <NavLink to="/text" data-testid="nav-texts">
+          Texts
+        </NavLink>
         <a href="/docs" target="_blank" rel="noreferrer">
           API docs
         </a>
