@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+
 class TextSummary(BaseModel):
     text_id: str
     model: str
@@ -90,7 +91,9 @@ class HeadStatBody(BaseModel):
         description="mean attention on the token after an earlier copy of the previous token"
     )
     distance: float = Field(description="mean attention distance in tokens")
-    label: str = Field(description="the pattern: focused | broad | sink | previous-token (thresholds: docs/texts.md)")
+    label: str = Field(
+        description="the pattern: focused | broad | sink | previous-token (thresholds: docs/texts.md)"
+    )
 
 
 class TextStatsBody(BaseModel):
