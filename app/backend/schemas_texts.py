@@ -15,6 +15,7 @@ class TextSummary(BaseModel):
     n_generated: int = Field(
         description="tokens the model generated (`precompute --generate N`); 0 when teacher-forced"
     )
+    preview: str = Field(description="the text's first characters")
 
 
 class TextPage(BaseModel):
@@ -83,7 +84,7 @@ class TextMatrixBody(BaseModel):
 
 class HeadStatBody(BaseModel):
     layer: int
-    head: int
+    head: int = Field(description="the head; -1: the rows fused over heads (their mean)")
     entropy: float = Field(description="mean normalised entropy of the rows (0 focused … 1 uniform)")
     sink: float = Field(description="mean attention on the first token")
     previous_token: float = Field(description="mean attention on the token just before")

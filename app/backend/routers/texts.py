@@ -89,6 +89,7 @@ def list_texts(
                 category=r.category or "",
                 n_tokens=r.n_tokens,
                 n_generated=r.n_generated,
+                preview=r.preview,
             )
             for r in records
         ],

@@ -176,6 +176,12 @@ def check_window(info: TextInfo, block: int, window: tuple[int, int, int, int]) 
     """The half-open token window [q0, q1) × [k0, k1), clipped to the text (q1, k1 default to its
     end): non-empty, and at most `MAX_TILE_CELLS` pooled cells at `block`."""
     n = info.n_tokens
+    if block & (block - 1):
+        raise InvalidParameter(
+            "block",
+            f"block {block} is not a power of two: allowed 1, 2, 4 … {MAX_BLOCK}",
+            {"min": 1, "max": MAX_BLOCK},
+        )
     q0, q1, k0, k1 = window
     q1, k1 = min(q1, n), min(k1, n)
     for name, start, stop in (("q", q0, q1), ("k", k0, k1)):

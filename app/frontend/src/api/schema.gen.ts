@@ -705,7 +705,10 @@ export interface components {
         HeadStatBody: {
             /** Layer */
             layer: number;
-            /** Head */
+            /**
+             * Head
+             * @description the head; -1: the rows fused over heads (their mean)
+             */
             head: number;
             /**
              * Entropy
@@ -1602,6 +1605,11 @@ export interface components {
              * @description tokens the model generated (`precompute --generate N`); 0 when teacher-forced
              */
             n_generated: number;
+            /**
+             * Preview
+             * @description the text's first characters
+             */
+            preview: string;
         };
         /** TextToken */
         TextToken: {

@@ -14,13 +14,17 @@ export const STAT_NAMES: readonly { value: StatName; label: string }[] = [
 ];
 const LABEL_MARK: Record<string, string> = { focused: 'F', broad: 'B', sink: 'S', 'previous-token': 'P' };
 
-/** The stats as a layers × heads grid (missing cells null), and the range of `stat` for the colour scale. */
+/**
+ * The stats as a layers × (fused, head 0 … head H−1) grid (missing cells null: column 0 is the fused
+ * rows, head −1 in the API), and the range of `stat` over the heads for the colour scale.
+ */
 export function statGrid(stats: readonly HeadStat[], layers: number, heads: number, stat: StatName) {
-  const grid: (HeadStat | null)[][] = Array.from({ length: layers }, () => Array<HeadStat | null>(heads).fill(null));
+  const grid: (HeadStat | null)[][] = Array.from({ length: layers }, () => Array<HeadStat | null>(heads + 1).fill(null));
   let low = Infinity;
   let high = -Infinity;
   for (const s of stats) {
-    if (s.layer < layers && s.head < heads) grid[s.layer]![s.head] = s;
+    if (s.layer < 0 || s.layer >= layers || s.head < -1 || s.head >= heads) continue;
+    grid[s.layer]![s.head + 1] = s;
     low = Math.min(low, s[stat]);
     high = Math.max(high, s[stat]);
   }
@@ -32,7 +36,8 @@ export interface HeadStatsTableProps {
   textId: string;
   layer: number;
   head: number | null;
-  onPick: (layer: number, head: number) => void;
+  /** head null: the fused rows */
+  onPick: (layer: number, head: number | null) => void;
 }
 
 /** Layers down, heads across: each cell coloured by one statistic and marked with its pattern label; a click opens that head. */
@@ -66,7 +71,7 @@ export function HeadStatsTable({ model, textId, layer, head, onPick }: HeadStats
             <tr>
               <th>layer</th>
               {grid[0]?.map((_, h) => (
-                <th key={h}>h{h}</th>
+                <th key={h}>{h === 0 ? 'fused' : `h${h - 1}`}</th>
               ))}
             </tr>
           </thead>
@@ -74,18 +79,19 @@ export function HeadStatsTable({ model, textId, layer, head, onPick }: HeadStats
             {grid.map((row, l) => (
               <tr key={l}>
                 <th>{l}</th>
-                {row.map((cell, h) => {
-                  if (cell === null) return <td key={h} />;
+                {row.map((cell, column) => {
+                  if (cell === null) return <td key={column} />;
+                  const h = column === 0 ? null : column - 1;
                   const t = (cell[stat] - low) / span;
                   const chosen = l === layer && h === head;
                   return (
                     <td
-                      key={h}
+                      key={column}
                       className={chosen ? 'chosen' : ''}
                       style={{ background: rgbHex(colorAt('viridis', t)), color: t > 0.6 ? '#111' : '#eee' }}
-                      title={`layer ${l} head ${h}: ${cell.label} · entropy ${cell.entropy.toFixed(2)} · sink ${cell.sink.toFixed(2)} · previous ${cell.previous_token.toFixed(2)} · induction ${cell.induction.toFixed(2)} · distance ${cell.distance.toFixed(1)}`}
+                      title={`layer ${l} ${h === null ? 'fused' : `head ${h}`}: ${cell.label} · entropy ${cell.entropy.toFixed(2)} · sink ${cell.sink.toFixed(2)} · previous ${cell.previous_token.toFixed(2)} · induction ${cell.induction.toFixed(2)} · distance ${cell.distance.toFixed(1)}`}
                       data-label={cell.label}
-                      data-testid={`head-cell-${l}-${h}`}
+                      data-testid={`head-cell-${l}-${h ?? 'fused'}`}
                     >
                       <button type="button" onClick={() => onPick(l, h)}>
                         {LABEL_MARK[cell.label] ?? '?'}

@@ -57,6 +57,7 @@ export function TextList({ model, open, active, onOpen }: TextListProps) {
                 <button
                   type="button"
                   className={`${t.text_id === active ? 'active' : ''}${open.includes(t.text_id) ? ' open' : ''}`}
+                  title={t.preview}
                   onClick={() => onOpen(t.text_id)}
                   data-testid={`text-item-${t.text_id}`}
                 >

@@ -22,7 +22,7 @@ const DETAIL: TextDetail = {
   keep_mass: 0.99, max_keys: 64, overview_block: 1, tokens: TOKENS,
 };
 const STATS: HeadStat[] = [0, 1].flatMap((layer) =>
-  [0, 1].map((head) => ({ layer, head, entropy: 0.1 * (layer * 2 + head), sink: 0.5, previous_token: 0.2, induction: 0, distance: 1.5, label: head === 0 ? 'sink' : 'previous-token' })),
+  [-1, 0, 1].map((head) => ({ layer, head, entropy: 0.1 * (layer * 2 + head), sink: 0.5, previous_token: 0.2, induction: 0, distance: 1.5, label: head === 0 ? 'sink' : head === 1 ? 'previous-token' : 'broad' })),
 );
 
 let shown: Rendered | null = null;
@@ -46,9 +46,9 @@ function mockApi() {
       if (u.pathname === '/texts')
         return json({
           texts: [
-            { text_id: 'chat-1', model, category: 'math', n_tokens: 5, n_generated: 0 },
-            { text_id: 'agent-1', model, category: 'agent', n_tokens: 900, n_generated: 0 },
-            { text_id: 'loose', model, category: '', n_tokens: 3, n_generated: 0 },
+            { text_id: 'chat-1', model, category: 'math', n_tokens: 5, n_generated: 0, preview: 'Hi there' },
+            { text_id: 'agent-1', model, category: 'agent', n_tokens: 900, n_generated: 0, preview: '' },
+            { text_id: 'loose', model, category: '', n_tokens: 3, n_generated: 0, preview: '' },
           ],
           total: 3, limit: 500, offset: 0, categories: ['agent', 'math'],
         });
@@ -122,6 +122,7 @@ describe('Texts section', () => {
     click(q(root, 'head-cell-1-0')!.querySelector('button'));
     await settle(() => expect(root.querySelectorAll('[data-token]').length).toBe(5));
     expect(search).toContain('layer=1');
+    expect(search).not.toContain('view='); // back to the token flow (the default)
     expect(search).toContain('head=0');
     await settle(() => expect(calls).toContain('/texts/chat-1/received?model=tinylm&layer=1&head=0'));
     await settle(() => expect(root.querySelector('[data-token="2"]')!.getAttribute('data-tint')).toBe('1.000'));
@@ -141,7 +142,7 @@ describe('Texts section', () => {
 
 describe('texts helpers', () => {
   it('groups, steps and grids', () => {
-    const t = (id: string, category: string) => ({ text_id: id, model: 'm', category, n_tokens: 1, n_generated: 0 });
+    const t = (id: string, category: string) => ({ text_id: id, model: 'm', category, n_tokens: 1, n_generated: 0, preview: '' });
     expect(groupByCategory([t('a', 'x'), t('b', ''), t('c', 'a'), t('d', 'x')]).map(([c, l]) => [c, l.map((i) => i.text_id)])).toEqual([
       ['a', ['c']],
       ['x', ['a', 'd']],
@@ -153,7 +154,9 @@ describe('texts helpers', () => {
     expect(stepFor('End', 1, 5)).toBe(4);
     expect(stepFor('a', 1, 5)).toBeNull();
     const { grid, low, high } = statGrid(STATS, 2, 2, 'entropy');
-    expect(grid[1]![1]!.entropy).toBeCloseTo(0.3);
-    expect([low, high]).toEqual([0, 0.30000000000000004]);
+    expect(grid[1]![2]!.entropy).toBeCloseTo(0.3); // layer 1 head 1 (column 0 is fused)
+    expect(grid[0]![0]!.head).toBe(-1);
+    expect(low).toBeCloseTo(-0.1);
+    expect(high).toBeCloseTo(0.3);
   });
 });
