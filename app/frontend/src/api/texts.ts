@@ -6,6 +6,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { decodeFloat16 } from '../lib/float16';
 import { getJson, query, request } from './client';
 import type { components } from './schema.gen';
+import type { ModelInfo } from './types';
 
 type Schemas = components['schemas'];
 export type TextSummary = Schemas['TextSummary'];
@@ -17,6 +18,9 @@ export type HeadStat = Schemas['HeadStatBody'];
 export type TextStats = Schemas['TextStatsBody'];
 export type TextReceived = Omit<Schemas['TextReceivedBody'], 'head'> & { head: number | null };
 export type PatternLabel = HeadStat['label'];
+
+/** Whether a model has image maps (the gallery, viewer and dashboard) rather than texts (`kind` lm: the Texts section). */
+export const isImageModel = (m: Pick<ModelInfo, 'kind'>) => m.kind !== 'lm';
 
 /** One layer of one text: `head` null = fused over heads. */
 export interface TextSlice {
