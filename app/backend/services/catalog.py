@@ -7,7 +7,6 @@ every route that needs it, and on /health) instead of answering for another stor
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from app.backend.services.errors import Unavailable
 from ssl_attention.store import catalog
@@ -21,6 +20,7 @@ from ssl_attention.store.catalog import (
     StoredAnnotation,
     VlmSample,
 )
+from ssl_attention.store.catalog.texts import TextRecord
 from ssl_attention.store.identity import read_store_id
 
 
@@ -156,7 +156,7 @@ class LazyCatalog:
 
     def texts(
         self, *, model: str | None, category: str | None, query: str | None, limit: int, offset: int
-    ) -> tuple[list[Any], int]:
+    ) -> tuple[list[TextRecord], int]:
         """A page of the precomputed texts (`precompute --texts`), and how many match."""
         if unmatchable(model, category, query):
             return [], 0
