@@ -39,7 +39,7 @@ class Services:
             thumbnails=Thumbnails(settings.thumbnail_cache_bytes),
             http=CachePolicy(settings.max_age),
             renders=RenderGate(settings.render_slots, settings.render_queue, settings.render_wait_s),
-            texts=TextStore(settings.store),
+            texts=TextStore(settings.store, settings.models_ttl),
         )
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -24,6 +25,7 @@ from ssl_attention.store.texts import HeadStat, TextAttentionReader, TextInfo, T
 
 MAX_TILE_CELLS = 512 * 512  # cells of one /matrix tile (the web app asks for 256 × 256)
 MAX_BLOCK = 1 << 16
+MAX_INFOS = 4096  # texts whose info is kept (cleared when full)
 Reduce = Literal["mean", "max"]
 T = TypeVar("T")
 
@@ -47,12 +49,16 @@ class Tile:
 
 
 class TextStore:
-    """The text reader of the store at `url`, opened on first use. Thread-safe."""
+    """The text reader of the store at `url`, opened on first use. Thread-safe. A text's info is
+    reused for `info_ttl` seconds (a rerun of precompute shows up after that), so a route reads
+    only what it serves."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, info_ttl: float = 2.0) -> None:
         self.url = url
+        self.info_ttl = info_ttl
         self._reader: TextAttentionReader | None = None
         self._lock = threading.Lock()
+        self._infos: dict[tuple[str, str], tuple[float, TextInfo]] = {}
 
     def _open(self) -> TextAttentionReader:
         with self._lock:
@@ -66,6 +72,17 @@ class TextStore:
             return self._reader
 
     def info(self, model: str, text_id: str) -> TextInfo:
+        now = time.monotonic()
+        cached = self._infos.get((model, text_id))
+        if cached is not None and now - cached[0] < self.info_ttl:
+            return cached[1]
+        info = self._read_info(model, text_id)
+        if len(self._infos) >= MAX_INFOS:
+            self._infos.clear()
+        self._infos[model, text_id] = (now, info)
+        return info
+
+    def _read_info(self, model: str, text_id: str) -> TextInfo:
         try:
             return self._open().info(model, text_id)
         except KeyError:
