@@ -19,6 +19,7 @@ from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 class LmRunner:
     unit = "tok"
     square_input = False
+    reads_texts = True  # a gallery run leaves it out with a note (precompute/runner.py)
 
     def decode_threads(self, options: RunOptions) -> int:
         return 1

@@ -137,6 +137,7 @@ class TextAttrs:
     slots: int  # 1 (fused) or 1 + heads (--per-head)
     digest: str  # sha256 of the input line's text: the same id with new content is written again
     complete: bool = False
+    written: str = ""  # a fresh id per writing: readers drop array handles of an earlier one
 
     def to_attrs(self) -> dict[str, Any]:
         return asdict(self)

@@ -84,6 +84,9 @@ class TextAttentionReader:
         if is_local(url) and not (local_path(url) / "zarr.json").is_file():
             raise StoreError(f"no attention store at {url}; run `precompute` first")
         self.root = zarr.open_group(store=url, mode="r", zarr_format=3, use_consolidated=False)
+        # Array handles by (model, text, writing, path); a rewritten text has a new writing id.
+        self._arrays: dict[tuple[str, str, str, str], zarr.Array] = {}
+        self._starts: dict[tuple[str, str, str, str], list[int]] = {}
 
     # --- what there is -----------------------------------------------------------------------
 
@@ -145,10 +148,16 @@ class TextAttentionReader:
 
     # --- rows --------------------------------------------------------------------------------
 
-    @staticmethod
-    def _read(t: _Text, path: str, selection: Any = ...) -> np.ndarray:
-        node = t.node[path]
-        assert isinstance(node, zarr.Array)
+    def _read(self, t: _Text, path: str, selection: Any = ...) -> np.ndarray:
+        handle = (t.lm.key, t.attrs.text_id, t.attrs.written, path)
+        node = self._arrays.get(handle)
+        if node is None:
+            if len(self._arrays) > 4096:
+                self._arrays.clear()
+                self._starts.clear()
+            found = t.node[path]
+            assert isinstance(found, zarr.Array)
+            node = self._arrays[handle] = found
         return decode(node, selection, f"{t.lm.key}/{text_path(t.attrs.text_id)}/{path}")
 
     @staticmethod
@@ -168,7 +177,12 @@ class TextAttentionReader:
     def _span(self, t: _Text, layer: int, slot: int, q0: int, q1: int) -> tuple[np.ndarray, int]:
         """Kept-key counts of rows [q0, q1) of a slot and where the first of them starts in `keys`."""
         counts = self._read(t, f"layers/{layer}/counts", (slot, slice(None))).astype(np.int64)
-        before = int(np.asarray(t.node[f"layers/{layer}"].attrs["starts"])[slot])
+        handle = (t.lm.key, t.attrs.text_id, t.attrs.written, f"layers/{layer}")
+        starts = self._starts.get(handle)
+        if starts is None:
+            recorded: Any = t.node[f"layers/{layer}"].attrs["starts"]
+            starts = self._starts[handle] = [int(s) for s in recorded]
+        before = starts[slot]
         return counts[q0:q1], before + int(counts[:q0].sum())
 
     def row(self, model: str, text_id: str, layer: int, head: int | None, query: int) -> TextRow:
