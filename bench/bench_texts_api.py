@@ -36,7 +36,7 @@ from bench_api import Connection, Series, measure, server  # noqa: E402  (beside
 def build(folder: Path, tokens: int) -> dict[str, str]:
     script = ROOT / "app" / "frontend" / "e2e" / "make_text_fixture.py"
     done = subprocess.run(
-        [sys.executable, str(script), str(folder), "--long", str(tokens)],
+        [sys.executable, str(script), str(folder), "--long", str(tokens), "--no-precompute"],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -21,7 +21,7 @@ const TOKENS = Number(process.argv[2] ?? 32768);
 const MOVES = Number(process.argv[3] ?? 300);
 
 const dir = tempDir('bench-texts-matrix-');
-const built = spawnSync(python(), [join(FRONTEND, 'e2e', 'make_text_fixture.py'), dir, '--long', String(TOKENS)], { encoding: 'utf8' });
+const built = spawnSync(python(), [join(FRONTEND, 'e2e', 'make_text_fixture.py'), dir, '--long', String(TOKENS), '--no-precompute'], { encoding: 'utf8' });
 if (built.status !== 0) throw new Error(built.stderr);
 const paths = JSON.parse(built.stdout.trim().split('\n').at(-1) ?? '{}');
 const server = await startServer(paths);

@@ -1,10 +1,14 @@
 """Build the Texts browser tests' fixture: text language model groups written through the real
 text writer (`ssl_attention.store.text_writer`) and catalog.
 
-    .venv/bin/python app/frontend/e2e/make_text_fixture.py OUT_DIR [--long N]
+    .venv/bin/python app/frontend/e2e/make_text_fixture.py OUT_DIR [--long N] [--no-precompute]
 
 Writes OUT_DIR/images (empty), OUT_DIR/attention.zarr and OUT_DIR/catalog.db and prints one JSON
-line with their paths. Models `tiny_lm` (per head) and its variant `tiny_lm-ft` (another seed), 2
+line with their paths. First a real run: `precompute --models tiny-qwen3 --variant
+tiny-qwen3=causal_lm --checkpoint tiny-qwen3=DIR --texts FILE --per-head` over a tiny random
+Qwen3-style checkpoint saved offline (`tests/tiny_lms.py`) and a chat and a tool-using trajectory
+(skipped with `--no-precompute`, as the benchmarks do). Then models `tiny_lm` (per head) and its
+variant `tiny_lm-ft` (another seed), 2
 layers × 2 heads, each over a math chat and a tool-using agent trajectory whose attention is random
 causal softmax rows reduced by the numpy reference (`tests/text_reference.py`). With `--long N`, also
 `long_lm` (fused rows only) over one N-token text of synthetic sparse rows (each query keeps the
@@ -84,7 +88,9 @@ def tokens_of(messages: list[tuple[str, str]]) -> tuple[list[str], list[str], li
     return texts, roles, indices
 
 
-def write_chat(writer: TextStoreWriter, catalog: CatalogWriter, attrs: LmAttrs, text_id: str, seed: int) -> None:
+def write_chat(
+    writer: TextStoreWriter, catalog: CatalogWriter, attrs: LmAttrs, text_id: str, seed: int
+) -> None:
     category, messages = CHATS[text_id]
     texts, roles, indices = tokens_of(messages)
     n = len(texts)
@@ -95,12 +101,23 @@ def write_chat(writer: TextStoreWriter, catalog: CatalogWriter, attrs: LmAttrs, 
     stats = []
     for layer in range(LAYERS):
         probs = random_causal(HEADS, n, seed=seed * 10 + layer)
-        rows = reference_layer(probs, ids, keep_mass=attrs.keep_mass, max_keys=attrs.max_keys, block=block, per_head=True)
+        rows = reference_layer(
+            probs, ids, keep_mass=attrs.keep_mass, max_keys=attrs.max_keys, block=block, per_head=True
+        )
         writer.write_layer(node, text, layer, rows)
         stats.append(rows.stats)
     writer.finish_text(node, attrs, text, np.stack(stats))
     content = "\n".join(c for _, c in messages)
-    catalog.add_text(attrs.key, text_id, category=category, n_tokens=n, n_generated=0, content=content, digest=f"d-{text_id}", run_id=None)
+    catalog.add_text(
+        attrs.key,
+        text_id,
+        category=category,
+        n_tokens=n,
+        n_generated=0,
+        content=content,
+        digest=f"d-{text_id}",
+        run_id=None,
+    )
 
 
 def sparse_layer(n: int, block: int, seed: int) -> TextLayer:
@@ -141,14 +158,87 @@ def write_long(writer: TextStoreWriter, catalog: CatalogWriter, n: int) -> None:
     text_id = f"long-{n}"
     text = TextAttrs(text_id, "long", n, 0, block, 1, f"d-{text_id}")
     words = [f" w{i % 97}" if i % 50 else "\n" for i in range(n)]
-    node = writer.begin_text(attrs, text, ids=[i % 97 for i in range(n)], texts=words, roles=["text"] * n, messages=[-1] * n)
+    node = writer.begin_text(
+        attrs, text, ids=[i % 97 for i in range(n)], texts=words, roles=["text"] * n, messages=[-1] * n
+    )
     stats = []
     for layer in range(LAYERS):
         rows = sparse_layer(n, block, seed=layer)
         writer.write_layer(node, text, layer, rows)
         stats.append(rows.stats)
     writer.finish_text(node, attrs, text, np.stack(stats))
-    catalog.add_text(attrs.key, text_id, category="long", n_tokens=n, n_generated=0, content="".join(words[:200]), digest=f"d-{text_id}", run_id=None)
+    catalog.add_text(
+        attrs.key,
+        text_id,
+        category="long",
+        n_tokens=n,
+        n_generated=0,
+        content="".join(words[:200]),
+        digest=f"d-{text_id}",
+        run_id=None,
+    )
+
+
+PRECOMPUTED = [
+    {
+        "id": "chat-1",
+        "category": "math",
+        "messages": [
+            {"role": "system", "content": "You add numbers."},
+            {"role": "user", "content": "What is two plus two? Two plus two."},
+            {"role": "assistant", "content": "Two plus two is four."},
+        ],
+    },
+    {
+        "id": "agent-1",
+        "category": "agent",
+        "messages": [
+            {"role": "user", "content": "What is the weather in Paris?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "type": "function",
+                        "function": {"name": "search", "arguments": {"query": "weather in Paris"}},
+                    }
+                ],
+            },
+            {"role": "tool", "content": "sunny, 21 C"},
+            {"role": "assistant", "content": "It is sunny in Paris."},
+        ],
+    },
+]
+
+
+def precompute_tiny(out: Path, store: str, db: str) -> None:
+    """A real `precompute --texts` run of a tiny random Qwen3-style model (no hub: saved here)."""
+    from precompute.cli import main as precompute
+    from tests.tiny_lms import save_tiny_lms
+
+    checkpoint = save_tiny_lms(out / "checkpoints")["qwen3"]
+    texts = out / "texts.jsonl"
+    texts.write_text("".join(json.dumps(line) + "\n" for line in PRECOMPUTED))
+    name = "tiny-qwen3"
+    code = precompute(
+        [
+            *("--models", name, "--variant", f"{name}=causal_lm", "--checkpoint", f"{name}={checkpoint}"),
+            *(
+                "--texts",
+                str(texts),
+                "--store",
+                store,
+                "--db",
+                db,
+                "--per-head",
+                "--device",
+                "cpu",
+                "--quiet",
+            ),
+        ]
+    )
+    if code != 0:
+        raise SystemExit(f"precompute failed with {code}")
 
 
 def main() -> None:
@@ -156,6 +246,8 @@ def main() -> None:
     long = int(sys.argv[sys.argv.index("--long") + 1]) if "--long" in sys.argv else 0
     (out / "images").mkdir(parents=True, exist_ok=True)
     store, db = str(out / "attention.zarr"), f"sqlite:///{out / 'catalog.db'}"
+    if "--no-precompute" not in sys.argv:
+        precompute_tiny(out, store, db)
     writer = TextStoreWriter(store)
     catalog = CatalogWriter.open(db)
     for key, seed in (("tiny_lm", 1), ("tiny_lm-ft", 2)):

@@ -4,7 +4,9 @@
  * (click a token → the earlier tokens it attends to are tinted, arrow keys step, attention received),
  * the token × token matrix (drawn, zoomed, panned, a click selects a query), the heads × layers table
  * (labels as the API gives them, click-through to that head) and two models side by side. The fixture
- * (make_text_fixture.py) writes `tiny_lm` and `tiny_lm-ft` through the real text writer and catalog.
+ * (make_text_fixture.py) runs a real `precompute --texts` of a tiny random Qwen3-style checkpoint
+ * (`tiny-qwen3`: a chat and a tool-using trajectory) and writes the synthetic `tiny_lm` and
+ * `tiny_lm-ft` through the real text writer and catalog.
  *
  *   npm run build && node --test e2e/texts.test.mjs
  */
@@ -73,6 +75,8 @@ describe('Texts section', () => {
   it('lists the texts by category from the header, opens one in a tab and tints what a token pays', async () => {
     const page = await open('/');
     await page.click('[data-testid="nav-texts"]');
+    await page.waitForSelector('[data-testid="text-model"]');
+    await page.selectOption('[data-testid="text-model"]', 'tiny_lm');
     await page.waitForSelector('[data-testid="text-item-math-1"]');
     assert.deepEqual(await page.$$eval('.text-list h3', (h) => h.map((e) => e.textContent)), ['agent', 'math']);
     await page.click('[data-testid="text-item-math-1"]');
@@ -111,6 +115,27 @@ describe('Texts section', () => {
     const top = Math.max(...received.values.slice(1));
     const after = await tints(page);
     for (let i = 1; i < after.length; i++) assert.ok(Math.abs(after[i] - received.values[i] / top) < 2e-3, `received ${i}`);
+    await page.close();
+  });
+
+  it('shows a precomputed chat (tiny-qwen3) as the chat template rendered it, and its rows', async () => {
+    const detail = await getJson('/texts/agent-1?model=tiny-qwen3');
+    const page = await open('/text?model=tiny-qwen3&open=agent-1');
+    const spans = '[data-testid="text-panel-tiny-qwen3"] [data-token]';
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length === n, /** @type {const} */ ([spans, detail.n_tokens]));
+    const roles = await page.$$eval(spans, (s) => s.map((e) => [...e.classList].find((c) => c.startsWith('role-'))?.slice(5)));
+    assert.deepEqual(roles, detail.tokens.map((/** @type {any} */ t) => t.role));
+    assert.ok(roles.includes('tool') && roles.includes('assistant') && roles.includes('user'));
+    const last = detail.n_tokens - 1;
+    await page.click(`${spans}[data-token="${last}"]`);
+    await page.waitForFunction((q) => document.querySelector('[data-testid="row-readout"]')?.textContent?.includes(`token #${q} keeps`), last);
+    const model = await getJson('/models');
+    const layers = model.models.find((/** @type {any} */ m) => m.key === 'tiny-qwen3').layers;
+    const row = await getJson(`/texts/agent-1/row?model=tiny-qwen3&layer=${layers - 1}&query=${last}`);
+    const shown = await page.$$eval(spans, (s) => s.map((e) => Number(e.getAttribute('data-tint'))));
+    const kept = shown.map((t, i) => (t > 0 ? i : -1)).filter((i) => i >= 0);
+    assert.deepEqual(kept, row.keys.filter((/** @type {number} */ k, /** @type {number} */ i) => row.values[i] > 0));
+    await screenshot(page, 'texts-precomputed');
     await page.close();
   });
 
