@@ -12,7 +12,7 @@ export function TextsPage() {
   const lms = models.data.models.filter((m) => m.kind === 'lm');
   if (lms.length === 0) {
     return (
-      <EmptyState title="No text language models precomputed yet" precompute="--models smollm2 --texts data/texts/sample.jsonl">
+      <EmptyState title="No text language models precomputed yet" precompute="--models smollm2 --texts data/samples/texts.jsonl">
         <p>Precompute runs a causal language model over a texts file and stores where every token looks.</p>
       </EmptyState>
     );

@@ -33,7 +33,7 @@ export function TextList({ model, open, active, onOpen }: TextListProps) {
   if (texts.isError) return <ErrorState error={texts.error} compact onRetry={() => void texts.refetch()} />;
   if (texts.data.texts.length === 0) {
     return (
-      <EmptyState title={`No texts for ${model} yet`} precompute={`--models ${model} --texts data/texts/sample.jsonl`}>
+      <EmptyState title={`No texts for ${model} yet`} precompute={`--models ${model} --texts data/samples/texts.jsonl`}>
         <p>Precompute a texts file (JSON lines: chats, plain texts, agent trajectories) to see where the model looks.</p>
       </EmptyState>
     );
