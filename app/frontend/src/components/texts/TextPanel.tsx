@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { useText } from '../../api/texts';
 import type { TextParams } from '../../state/textParams';
 import { ErrorState, Loading } from '../StatusViews';
@@ -15,12 +16,12 @@ export interface TextPanelProps {
 /** One model's view of one text: the token flow, the matrix or the heads table, at the chosen layer and head. */
 export function TextPanel({ model, textId, params, onChange }: TextPanelProps) {
   const text = useText(model, textId);
-  if (text.isPending) return <Loading label={`Loading ${textId}…`} />;
-  if (text.isError) return <ErrorState error={text.error} compact />;
   const info = text.data;
-  const layer = Math.min(params.layer ?? info.layers - 1, info.layers - 1);
-  const head = info.per_head && params.head !== null && params.head < info.heads ? params.head : null;
-  const slice = { model, textId, layer, head };
+  const layer = info === undefined ? 0 : Math.min(params.layer ?? info.layers - 1, info.layers - 1);
+  const head = info !== undefined && info.per_head && params.head !== null && params.head < info.heads ? params.head : null;
+  const slice = useMemo(() => ({ model, textId, layer, head }), [model, textId, layer, head]);
+  if (text.isPending) return <Loading label={`Loading ${textId}…`} />;
+  if (text.isError || info === undefined) return <ErrorState error={text.error} compact />;
   return (
     <section className="text-panel" data-testid={`text-panel-${model}`}>
       <h2>

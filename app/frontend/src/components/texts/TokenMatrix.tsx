@@ -64,11 +64,13 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
     schedule();
   }, [draw, schedule]);
 
+  // A new text (or model) starts fitted; another layer or head keeps the zoom and position.
+  const textKey = `${slice.model}|${slice.textId}`;
   useEffect(() => {
     view.current = fitView(n, size, size);
     setZoom(1);
     schedule();
-  }, [n, size, slice, schedule]);
+  }, [n, size, textKey, schedule]);
   useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
   const point = (event: { clientX: number; clientY: number }) => {
