@@ -1,5 +1,5 @@
 import './TokenFlow.css';
-import { useMemo, type KeyboardEvent } from 'react';
+import { useMemo, useState, type KeyboardEvent } from 'react';
 import { useTextReceived, useTextRow, type TextSlice, type TextToken } from '../../api/texts';
 import { normalised, rowWeights, tintColor, tokenDisplay } from '../../lib/tokenTint';
 import type { TextMode } from '../../state/textParams';
@@ -30,7 +30,10 @@ export function stepFor(key: string, token: number | null, n: number): number | 
  * receives from all later ones (mode `received`). Arrow keys step the selection.
  */
 export function TokenFlow({ slice, tokens, token, mode, onToken }: TokenFlowProps) {
-  const row = useTextRow(mode === 'pays' && token !== null ? slice : null, token);
+  // a hovered token previews its row; the selected one (click, keys) is in the URL
+  const [hovered, setHovered] = useState<number | null>(null);
+  const shownToken = hovered ?? token;
+  const row = useTextRow(mode === 'pays' && shownToken !== null ? slice : null, shownToken);
   const received = useTextReceived(mode === 'received' ? slice : null);
   const n = tokens.length;
   const tints = useMemo(() => {
@@ -44,26 +47,35 @@ export function TokenFlow({ slice, tokens, token, mode, onToken }: TokenFlowProp
     const next = stepFor(event.key, token, n);
     if (next === null) return;
     event.preventDefault();
+    setHovered(null);
     onToken(next, true);
   }
 
   return (
     <div className="token-flow-wrap">
       {error !== null && <ErrorState error={error} compact />}
-      <div className="token-flow" tabIndex={0} onKeyDown={onKey} data-testid="token-flow" aria-label="the text, one button per token">
+      <div
+        className="token-flow"
+        tabIndex={0}
+        onKeyDown={onKey}
+        onMouseLeave={() => setHovered(null)}
+        data-testid="token-flow"
+        aria-label="the text, one button per token"
+      >
         {tokens.map((t, i) => {
           const { shown, breaks } = tokenDisplay(t.text);
-          const tint = tints !== null && (mode === 'received' || i <= (token ?? -1)) ? tints[i]! : 0;
+          const tint = tints !== null && (mode === 'received' || i <= (shownToken ?? -1)) ? tints[i]! : 0;
           const paid = weights?.[i] ?? 0;
           return (
             <span key={i}>
               <span
-                className={`token role-${t.role}${i === token ? ' token-selected' : ''}`}
+                className={`token role-${t.role}${i === token ? ' token-selected' : ''}${i === hovered && i !== token ? ' token-hovered' : ''}`}
                 style={{ background: tintColor(tint) }}
                 title={`#${i} ${JSON.stringify(t.text)} · ${t.role}${mode === 'pays' && weights !== null ? ` · ${paid.toPrecision(3)}` : ''}`}
                 data-token={i}
                 data-tint={tint.toFixed(3)}
                 onClick={() => onToken(i, false)}
+                onMouseEnter={() => setHovered(i)}
               >
                 {shown}
               </span>
@@ -78,7 +90,7 @@ export function TokenFlow({ slice, tokens, token, mode, onToken }: TokenFlowProp
           {row.data.entropy.toFixed(2)} nats · sink {row.data.sink.toPrecision(3)}
         </p>
       )}
-      {mode === 'pays' && token === null && <p className="token-flow-readout">Click a token (or press →) to see where it looks.</p>}
+      {mode === 'pays' && shownToken === null && <p className="token-flow-readout">Hover or click a token (or press →) to see where it looks.</p>}
     </div>
   );
 }

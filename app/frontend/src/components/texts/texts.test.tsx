@@ -111,6 +111,13 @@ describe('Texts section', () => {
       q(root, 'token-flow')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight', bubbles: true }));
     });
     await settle(() => expect(q(root, 'row-readout')?.textContent).toContain('token #4'));
+    // hovering previews another token's row without selecting it
+    await act(async () => {
+      root.querySelector('[data-token="2"]')!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    });
+    await settle(() => expect(q(root, 'row-readout')?.textContent).toContain('token #2 keeps'));
+    expect(search).toContain('token=4');
+    expect(tint(3)).toBe(0); // after the hovered token: untinted
   });
 
   it('tints by attention received, and a heads-table click opens that head', async () => {
