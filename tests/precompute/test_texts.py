@@ -239,3 +239,50 @@ def test_bad_flags_say_what_is_allowed(lms, tmp_path, capsys):
     assert run(tmp_path, "x", lms["llama"], tmp_path / "missing.jsonl") == 2
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "store.zarr").exists()
+
+
+def test_a_run_killed_after_writing_a_text_resumes_where_it_stopped(lms, tmp_path):
+    """SIGKILL after the second text's arrays are written, before its catalog row: the rerun
+    writes that text again and the third, and keeps the first."""
+    import os
+    import subprocess
+    import sys
+
+    from precompute.kind import FAULT_ENV
+
+    texts = write_texts(tmp_path / "t.jsonl", [json.dumps(CHAT), json.dumps(TOOLS), json.dumps(PLAIN)])
+    args = [
+        *(
+            "--models",
+            "k",
+            "--variant",
+            "k=causal_lm",
+            "--checkpoint",
+            f"k={lms['llama']}",
+            "--texts",
+            str(texts),
+        ),
+        *(
+            "--store",
+            str(tmp_path / "store.zarr"),
+            "--db",
+            f"sqlite:///{tmp_path / 'c.db'}",
+            "--device",
+            "cpu",
+        ),
+        "--quiet",
+    ]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}", FAULT_ENV: "kill-after-write:1"}
+    killed = subprocess.run(
+        [sys.executable, "-m", "precompute", *args], env=env, capture_output=True, timeout=300
+    )
+    assert killed.returncode == -9
+    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'c.db'}")
+    assert set(catalog.text_digests("k")) == {"chat-1"}
+    first = TextAttentionReader(str(tmp_path / "store.zarr")).tokens("k", "chat-1")
+    assert main(args) == 0
+    assert set(catalog.text_digests("k")) == {"chat-1", "agent-1", "story"}
+    reader = TextAttentionReader(str(tmp_path / "store.zarr"))
+    assert reader.tokens("k", "chat-1") == first
+    assert reader.info("k", "agent-1").n_tokens > 0

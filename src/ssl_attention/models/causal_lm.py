@@ -144,6 +144,8 @@ def load_tokenizer(source: str, *, random: bool, vocab_size: int) -> PreTrainedT
     gets the ChatML one."""
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=random)
+        if not tokenizer("hello", add_special_tokens=False)["input_ids"]:  # a folder without vocabulary files
+            raise ValueError(f"the tokenizer of {source} has no vocabulary")
     except (OSError, ValueError):
         if not random:
             raise

@@ -58,6 +58,7 @@ class TextStoreWriter(AttentionStoreWriter):
     def prepare_lm(self, attrs: LmAttrs, *, rebuild: bool) -> None:
         """Create the group (or keep it when its identity matches; `StoreError` when it does not
         and `rebuild` is not set). The attrs that make the group complete are written last."""
+        self._unconsolidate()  # texts will change; the run's end consolidates again
         existing = self.existing_attrs(attrs.key)
         if rebuild or existing is None:
             group = self._create_group(attrs, lambda point, index: None)
