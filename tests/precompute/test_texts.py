@@ -286,3 +286,29 @@ def test_a_run_killed_after_writing_a_text_resumes_where_it_stopped(lms, tmp_pat
     reader = TextAttentionReader(str(tmp_path / "store.zarr"))
     assert reader.tokens("k", "chat-1") == first
     assert reader.info("k", "agent-1").n_tokens > 0
+
+
+def test_a_gallery_run_leaves_the_text_models_out_with_a_note(lms, tiny_checkpoints, tmp_path, capsys):
+    from tests.conftest import write_gallery
+    from tests.tiny_models import IMAGE_SIZE
+
+    write_gallery(tmp_path / "images", n_good=2)
+    code = main(
+        [
+            *("--models", "dinov2,tl", "--variant", "tl=causal_lm", "--checkpoint", f"tl={lms['llama']}"),
+            *("--checkpoint", f"dinov2={tiny_checkpoints['dinov2']}", "--image-size", str(IMAGE_SIZE)),
+            *("--images", str(tmp_path / "images"), "--store", str(tmp_path / "store.zarr")),
+            *("--db", f"sqlite:///{tmp_path / 'c.db'}", "--device", "cpu", "--quiet"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "tl: text language models, not run over images (pass --texts FILE.jsonl)" in out
+    assert "dinov2: 2 images" in out
+    texts = write_texts(tmp_path / "t.jsonl", [json.dumps(PLAIN)])
+    args = ["--checkpoint", f"dinov2={tiny_checkpoints['dinov2']}", "--store", str(tmp_path / "s2.zarr")]
+    assert (
+        main(["--models", "dinov2", "--texts", str(texts), *args, "--db", f"sqlite:///{tmp_path / 'd.db'}"])
+        == 2
+    )
+    assert "--texts runs text language models only; dinov2 read images" in capsys.readouterr().err
