@@ -54,6 +54,11 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
+    # Text language models only (precompute/texts.py)
+    texts: Path | None = None  # a JSONL file of texts: runs the text models instead of the gallery
+    generate: int = 0  # tokens each text's model generates after it (greedy)
+    keep_mass: float = 0.99  # a stored row keeps its fewest top keys reaching this mass ...
+    max_keys: int = 32  # ... and at most this many
 
 
 def pick_device(name: str) -> torch.device:

@@ -33,6 +33,7 @@ class RunReport:
     shift: ShiftReport | None = None  # variants compared with their bases (`--metrics`)
     annotations_looked_for: str = ""  # the annotation file the run read or looked for
     squashed: list[tuple[str, int, int]] = field(default_factory=list)  # (id, w, h) beyond 2:1, ViT runs
+    notes: list[str] = field(default_factory=list)  # lines printed first (text runs, skipped models)
 
 
 def progress_bars(quiet: bool) -> Any:
@@ -120,7 +121,7 @@ def squashed_images(catalog: CatalogReader, ids: Sequence[str]) -> list[tuple[st
 
 
 def summary_lines(report: RunReport) -> list[str]:
-    lines = [f"skipped {path}: {why}" for path, why in report.skipped_files]
+    lines = [*report.notes, *(f"skipped {path}: {why}" for path, why in report.skipped_files)]
     if report.annotations:
         lines.append(f"annotations: {report.annotations} ground-truth boxes loaded")
     total_done = total_seconds = total_bytes = 0.0

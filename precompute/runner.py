@@ -23,6 +23,7 @@ from precompute.outputs import open_outputs
 from precompute.pipeline import Progress, run_model
 from precompute.report import RunReport as RunReport
 from precompute.report import squashed_images
+from precompute.texts import run_texts
 from ssl_attention.data.annotations import ANNOTATIONS_FILE, gallery_annotations, load_annotations
 from ssl_attention.data.gallery import discover
 from ssl_attention.kinds import KINDS, kind_named
@@ -54,7 +55,12 @@ def validate(options: RunOptions) -> list[ResolvedModel]:
 
 def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     """Validate, then precompute each model in turn. Raises RunError/ModelLoadError/StoreError on bad input."""
+    if options.texts is not None:  # text language models over a texts file (precompute/texts.py)
+        return run_texts(options, progress)
     resolved = validate(options)
+    # Models that read texts, not images (the `lm` kind), sit out a gallery run, with a note.
+    resting = [m.name for m in resolved if getattr(runner_of(m), "reads_texts", False)]
+    resolved = [m for m in resolved if m.name not in resting]
     device = pick_device(options.device)
     dtype = pick_dtype(options.dtype, device)
     discovery = discover(options.images)
@@ -77,6 +83,10 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     looked_for = options.images / ANNOTATIONS_FILE
     catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
+    if resting:
+        report.notes.append(
+            f"{', '.join(resting)}: text language models, not run over images (pass --texts FILE.jsonl)"
+        )
     try:
         catalog.sync_images(files)
         if boxes is not None:

@@ -13,7 +13,8 @@ as such in the catalog, the API and the app.
 
 Beside `dinov2` it stores the variant `dinov2-lora-demo`: the same weights with a small random
 LoRA adapter (`precompute/sample_adapter.py`, saved in `adapters/` next to the store), so the
-comparison views have a variant and its base on the first run.
+comparison views have a variant and its base on the first run. The sample texts
+(`texts.jsonl` in the gallery) go through `sample-lm`, a tiny random text model, for the Texts section.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from pathlib import Path
 
 from precompute.cli import main as precompute
 from precompute.sample_adapter import DEMO_BASE, DEMO_NAME, make_demo_adapter
-from ssl_attention.models.registry import REGISTRY, ModelLoadError
+from ssl_attention.models.registry import REGISTRY, SHIPPED_CONFIGS, ModelLoadError
 from ssl_attention.settings import Settings
 from ssl_attention.store.arrays import AttentionStoreWriter
 
 HUB_PROBE_SECONDS = 5.0
 VLMS_ENV = "SSL_ATTENTION_SAMPLE_VLMS"
+SAMPLE_LM = "sample-lm"  # the tiny random text model over data/samples/texts.jsonl
 
 
 def hub_reachable() -> bool:
@@ -47,7 +49,7 @@ def hub_reachable() -> bool:
 def main() -> int:
     settings = Settings.from_env()
     with_vlms = os.environ.get(VLMS_ENV) == "1"
-    keys = [k for k, spec in REGISTRY.items() if spec.kind == "vit" or with_vlms]
+    keys = [k for k, spec in REGISTRY.items() if spec.kind == "vit" or (with_vlms and spec.kind == "vlm")]
     existing = {}
     if os.path.exists(os.path.join(settings.store, "zarr.json")):
         writer = AttentionStoreWriter(settings.store)
@@ -78,6 +80,9 @@ def main() -> int:
         status = status or code
     if DEMO_BASE in used and "://" not in settings.store:
         status = status or demo_variant(Path(settings.store).parent / "adapters" / DEMO_NAME, used[DEMO_BASE])
+    texts = Path(settings.images) / "texts.jsonl"
+    if texts.is_file():
+        status = status or sample_texts(texts)
     if not with_vlms:
         print(
             "ssl-attention: VLM maps (qwen2_5_vl, qwen3_vl) are not in the sample store; add them with "
@@ -117,6 +122,15 @@ def serve_jobs() -> int:
     if os.environ.get("HF_HUB_OFFLINE") != "1" and not hub_reachable():
         os.environ["HF_HUB_OFFLINE"] = "1"  # the cached weights; no 30 s of retries per model
     return worker(worker_args(settings.store))
+
+
+def sample_texts(texts: Path) -> int:
+    """The sample texts through a tiny random text model (`sample-lm`, a shipped 4-layer config,
+    byte-level tokens): seconds on a CPU, so the Texts section has something to show. Real
+    models: `precompute --models qwen3 --texts data/samples/texts.jsonl` (docs/precompute.md)."""
+    args = ["--models", SAMPLE_LM, "--variant", f"{SAMPLE_LM}=causal_lm", "--checkpoint"]
+    args += [f"{SAMPLE_LM}={SHIPPED_CONFIGS / 'sample_lm'}", "--texts", str(texts)]
+    return precompute([*args, "--per-head", "--weights", "random"])
 
 
 def demo_variant(folder: Path, weights: str) -> int:

@@ -14,6 +14,7 @@ from app.backend.services.heatmap import RenderGate
 from app.backend.services.images import Thumbnails
 from app.backend.services.jobs import Jobs
 from app.backend.services.store import AttentionStore
+from app.backend.services.texts import TextStore
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Services:
     http: CachePolicy
     renders: RenderGate
     jobs: Jobs
+
+    texts: TextStore
 
     @classmethod
     def create(cls, settings: ApiSettings) -> Services:
@@ -42,6 +45,7 @@ class Services:
             http=CachePolicy(settings.max_age),
             renders=RenderGate(settings.render_slots, settings.render_queue, settings.render_wait_s),
             jobs=Jobs(catalog, store, settings.images, settings.jobs),
+            texts=TextStore(settings.store, settings.models_ttl),
         )
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from app.backend.docs_ui import install_docs
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
-from app.backend.routers import attention, health, images, jobs, metrics, models, served, shift
+from app.backend.routers import attention, health, images, jobs, metrics, models, served, shift, texts
 
 # shift before metrics: `/metrics/{image_id}` would otherwise answer `/metrics/shift`.
 ROUTERS = (
@@ -26,6 +26,7 @@ ROUTERS = (
     shift.router,
     metrics.router,
     jobs.router,
+    texts.router,
 )
 GZIP_MINIMUM_BYTES = 1000
 GZIP_LEVEL = 5

@@ -66,8 +66,9 @@ class ModelInfo(BaseModel):
         description="the registry key the model is built like; differs from `key` for a named variant "
         "(e.g. a fine-tuned copy stored beside its base)"
     )
-    kind: Literal["vit", "vlm"] = Field(
-        description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)"
+    kind: Literal["vit", "vlm", "lm"] = Field(
+        description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); "
+        "lm: a text language model (no image maps: see /texts)"
     )
     family: str
     checkpoint: str

@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs, VitAttrs, VlmAttrs
+from ssl_attention.store.text_layout import LmAttrs
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Kind:
     """One kind of model: how its store group is described, run, shown and scored."""
 
     name: str  # the `kind` attribute of its store groups, and a `--models` selector
-    attrs: type[VitAttrs] | type[VlmAttrs]  # the group's attrs class (store/layout.py)
+    attrs: type[VitAttrs] | type[VlmAttrs] | type[LmAttrs]  # the group's attrs class (store/layout.py)
     methods: tuple[str, ...]  # every map method a group of this kind can have, in display order
     description: str  # one line for `/models`, `precompute --help` and docs/architecture.md
     precompute: str  # "module:attr" of the kind's precompute runner (precompute/<kind>.py)
@@ -71,6 +72,16 @@ KINDS: dict[str, Kind] = {
             api="app.backend.services.kinds:VLM",
             scorer="ssl_attention.metrics.compute:score_vlm_group",
             shift="ssl_attention.metrics.shift:vlm_maps",
+        ),
+        Kind(
+            name="lm",
+            attrs=LmAttrs,
+            methods=(),
+            description="text language model: which earlier tokens each token attends to, per layer and head",
+            precompute="precompute.lm:RUNNER",
+            api="app.backend.services.kinds:LM",
+            scorer="ssl_attention.metrics.texts:score_lm_group",
+            shift="ssl_attention.metrics.texts:lm_maps",
         ),
     )
 }

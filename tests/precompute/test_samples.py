@@ -34,9 +34,12 @@ def test_offline_runs_every_vit_with_random_weights_and_no_vlm(
     monkeypatch.delenv(samples.VLMS_ENV, raising=False)
     calls = run_samples(monkeypatch, tmp_path, online=False, codes={})
     vits = [k for k, spec in REGISTRY.items() if spec.kind == "vit"]
-    assert [c[1] for c in calls] == [*vits, DEMO_NAME]  # the demo LoRA variant after its base
-    assert all(c[-1] == "random" and "--per-head" in c and "--metrics" in c for c in calls)
-    demo = calls[-1]
+    # the demo LoRA variant after its base, then the tiny text model over the sample texts
+    assert [c[1] for c in calls] == [*vits, DEMO_NAME, samples.SAMPLE_LM]
+    texts = calls[-1]
+    assert texts[texts.index("--texts") + 1].endswith("texts.jsonl") and texts[-1] == "random"
+    assert all(c[-1] == "random" and "--per-head" in c and "--metrics" in c for c in calls[:-1])
+    demo = calls[-2]
     assert demo[demo.index("--variant") + 1] == f"{DEMO_NAME}=dinov2"
     adapter = Path(demo[demo.index("--adapter") + 1].partition("=")[2])
     assert adapter == tmp_path / "adapters" / DEMO_NAME

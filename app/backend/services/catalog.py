@@ -22,6 +22,7 @@ from ssl_attention.store.catalog import (
     StoredAnnotation,
     VlmSample,
 )
+from ssl_attention.store.catalog.texts import TextRecord
 from ssl_attention.store.identity import read_store_id
 
 
@@ -158,6 +159,17 @@ class LazyCatalog:
     def shift_values(self, model: str, base: str, *, method: str, layer: int, head: int) -> list[ShiftValue]:
         """Per image, the distance of one map of `model` from `base`'s."""
         return self._get().shift_values(model, base, method=method, layer=layer, head=head)
+
+    def texts(
+        self, *, model: str | None, category: str | None, query: str | None, limit: int, offset: int
+    ) -> tuple[list[TextRecord], int]:
+        """A page of the precomputed texts (`precompute --texts`), and how many match."""
+        if unmatchable(model, category, query):
+            return [], 0
+        return self._get().list_texts(model=model, category=category, q=query, limit=limit, offset=offset)
+
+    def text_categories(self) -> list[str]:
+        return self._get().categories()
 
     def close(self) -> None:
         with self._lock:

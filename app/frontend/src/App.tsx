@@ -6,6 +6,7 @@ import { AskPage } from './pages/AskPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { GalleryPage } from './pages/GalleryPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { TextsPage } from './pages/TextsPage';
 import { ViewerPage } from './pages/ViewerPage';
 
 export function App() {
@@ -20,6 +21,8 @@ export function App() {
             <Route path="/view/:imageId" element={<ViewerPage />} />
             <Route path="/dashboard" element={<DashboardPage />} />
             <Route path="/ask" element={<AskPage />} />
+
+            <Route path="/text" element={<TextsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </ErrorBoundary>

@@ -21,6 +21,7 @@ from transformers import AutoConfig, PretrainedConfig
 
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.models.base import Normalization, VisionAdapter
+from ssl_attention.models.causal_lm import CausalLm, Qwen3Lm, SmolLm2
 from ssl_attention.models.clip import ClipAdapter
 from ssl_attention.models.dinov2 import Dinov2Adapter
 from ssl_attention.models.dinov3 import Dinov3Adapter
@@ -46,7 +47,7 @@ WEIGHTS = ("pretrained", "random")
 class ModelSpec:
     key: str
     default_checkpoint: str
-    adapter: type[VisionAdapter] | type[QwenVLAdapter]
+    adapter: type[VisionAdapter] | type[QwenVLAdapter] | type[CausalLm]
     kind: str  # a row of ssl_attention.kinds.KINDS
 
 
@@ -59,6 +60,9 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("clip", "openai/clip-vit-base-patch16", ClipAdapter, "vit"),
         ModelSpec("siglip", "google/siglip-base-patch16-224", SiglipAdapter, "vit"),
         ModelSpec("siglip2", "google/siglip2-base-patch16-224", SiglipAdapter, "vit"),
+        ModelSpec("qwen3", "Qwen/Qwen3-0.6B", Qwen3Lm, "lm"),
+        ModelSpec("smollm2", "HuggingFaceTB/SmolLM2-135M-Instruct", SmolLm2, "lm"),
+        ModelSpec("causal_lm", "", CausalLm, "lm"),  # generic: only as --variant NAME=causal_lm --checkpoint
         ModelSpec("qwen2_5_vl", "Qwen/Qwen2.5-VL-3B-Instruct", Qwen25VLAdapter, "vlm"),
         ModelSpec("qwen3_vl", "Qwen/Qwen3-VL-2B-Instruct", Qwen3VLAdapter, "vlm"),
     )
@@ -116,7 +120,7 @@ def resolve_keys(selection: str, variants: Mapping[str, str] | None = None) -> l
     """`all`, a group (`vit`, `vlm`), or a comma-separated list of names, in registry order, then the
     variants in the order declared. `all` and a group include the declared variants of their kind."""
     variants = variants or {}
-    known = [*REGISTRY, *variants]
+    known = [*(k for k, spec in REGISTRY.items() if spec.default_checkpoint), *variants]
     kinds = {name: REGISTRY[base_key(name, variants)].kind for name in known}
     chosen: set[str] = set()
     for word in (w.strip() for w in selection.split(",")):
@@ -354,6 +358,10 @@ def resolve_model(
         raise ModelLoadError(f"--weights must be one of {', '.join(WEIGHTS)}, got '{weights}'")
     spec = REGISTRY[key]
     target = checkpoint or spec.default_checkpoint
+    if not target:  # the generic key (causal_lm): a variant names its checkpoint
+        raise ModelLoadError(
+            f"'{name}' is built like the generic '{key}': pass --checkpoint {name}=HF_ID_OR_DIR"
+        )
     local = Path(target).expanduser()
     shipped = SHIPPED_CONFIGS / key
     if local.is_dir():

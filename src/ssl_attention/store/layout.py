@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
+from ssl_attention.store.text_layout import LmAttrs
 from ssl_attention.values import IMAGE_MASS as IMAGE_MASS  # re-exported: the layout names its arrays
 from ssl_attention.values import VlmToken
 
@@ -406,4 +407,4 @@ class VlmPromptAttrs:
         )
 
 
-GroupAttrs = VitAttrs | VlmAttrs
+GroupAttrs = VitAttrs | VlmAttrs | LmAttrs

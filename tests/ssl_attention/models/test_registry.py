@@ -28,8 +28,12 @@ EXPECTED_LAYOUT = {
 }
 
 
+SELECTABLE = [key for key in REGISTRY if key != "causal_lm"]  # the generic key is only built through variants
+
+
 def test_selection_words() -> None:
-    assert resolve_keys("all") == list(REGISTRY)
+    assert resolve_keys("all") == SELECTABLE
+    assert resolve_keys("lm") == ["qwen3", "smollm2"]
     assert resolve_keys("vit") == ["dinov2", "dinov3", "mae", "clip", "siglip", "siglip2"]
     assert resolve_keys("clip, dinov2") == ["dinov2", "clip"]  # registry order, spaces allowed
     with pytest.raises(ModelLoadError, match="unknown model 'dino'; choose from dinov2"):
@@ -43,6 +47,14 @@ def test_checkpoint_overrides() -> None:
     }
     with pytest.raises(ModelLoadError, match="unknown model 'vit'"):
         parse_checkpoint_overrides(["vit=x"])
+
+
+def test_the_generic_causal_lm_needs_a_checkpoint() -> None:
+    assert resolve_keys("lm", {"mine": "causal_lm"}) == ["qwen3", "smollm2", "mine"]
+    with pytest.raises(
+        ModelLoadError, match="'mine' is built like the generic 'causal_lm': pass --checkpoint mine="
+    ):
+        resolve_model("causal_lm", None, "random", name="mine")
 
 
 @pytest.mark.parametrize("key", list(EXPECTED_LAYOUT))
@@ -89,8 +101,8 @@ def test_variants_are_selected_by_name_and_by_their_kind() -> None:
         "dinov2-ft",
     ]
     assert resolve_keys("vlm", variants) == ["qwen2_5_vl", "qwen3_vl", "my.qwen_2"]
-    assert resolve_keys("all", variants) == [*REGISTRY, "dinov2-ft", "my.qwen_2"]
-    assert resolve_keys("all") == list(REGISTRY)
+    assert resolve_keys("all", variants) == [*SELECTABLE, "dinov2-ft", "my.qwen_2"]
+    assert resolve_keys("all") == SELECTABLE
     with pytest.raises(ModelLoadError, match=r"unknown model 'dinov2-ft'.*--variant NAME=KEY"):
         resolve_keys("dinov2-ft")
     assert parse_checkpoint_overrides(["dinov2-ft=./ft"], variants) == {"dinov2-ft": "./ft"}

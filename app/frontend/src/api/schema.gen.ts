@@ -459,6 +459,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/texts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Texts
+         * @description The precomputed texts (one entry per text and model), by category and id.
+         */
+        get: operations["list_texts_texts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/texts/{text_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Text Detail
+         * @description The text's tokens (`id`, `text`, `role`, `message`) and what was stored for it.
+         */
+        get: operations["get_text_detail_texts__text_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/texts/{text_id}/row": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Text Row
+         * @description One query token's attention: the kept keys (ascending) with their probabilities, the residual
+         *     mass on the rest, the row's entropy and its attention on the first token (the sink).
+         */
+        get: operations["get_text_row_texts__text_id__row_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/texts/{text_id}/matrix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Text Matrix
+         * @description A pooled tile of the token × token matrix: queries [q0, q1) down, keys [k0, k1) across, each
+         *     cell the mean (or max) of a block × block square; at most 262,144 cells (400 otherwise).
+         */
+        get: operations["get_text_matrix_texts__text_id__matrix_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/texts/{text_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Text Stats
+         * @description Per layer × head: mean normalised entropy, sink mass, previous-token and induction scores,
+         *     mean attention distance and the pattern label.
+         */
+        get: operations["get_text_stats_texts__text_id__stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/texts/{text_id}/received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Text Received
+         * @description Per token, the attention it receives from every later token (one layer, a head or fused).
+         */
+        get: operations["get_text_received_texts__text_id__received_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -621,6 +744,46 @@ export interface components {
              * @description per-head results, best first
              */
             heads: components["schemas"]["MetricStat"][];
+        };
+        /** HeadStatBody */
+        HeadStatBody: {
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description the head; -1: the rows fused over heads (their mean)
+             */
+            head: number;
+            /**
+             * Entropy
+             * @description mean normalised entropy of the rows (0 focused … 1 uniform)
+             */
+            entropy: number;
+            /**
+             * Sink
+             * @description mean attention on the first token
+             */
+            sink: number;
+            /**
+             * Previous Token
+             * @description mean attention on the token just before
+             */
+            previous_token: number;
+            /**
+             * Induction
+             * @description mean attention on the token after an earlier copy of the previous token
+             */
+            induction: number;
+            /**
+             * Distance
+             * @description mean attention distance in tokens
+             */
+            distance: number;
+            /**
+             * Label
+             * @description the pattern: focused | broad | sink | previous-token (thresholds: docs/texts.md)
+             */
+            label: string;
         };
         /** Health */
         Health: {
@@ -1026,10 +1189,10 @@ export interface components {
             base_key: string;
             /**
              * Kind
-             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)
+             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); lm: a text language model (no image maps: see /texts)
              * @enum {string}
              */
-            kind: "vit" | "vlm";
+            kind: "vit" | "vlm" | "lm";
             /** Family */
             family: string;
             /** Checkpoint */
@@ -1381,6 +1544,200 @@ export interface components {
             /** Models */
             models?: number | null;
         };
+        /** TextDetail */
+        TextDetail: {
+            /** Text Id */
+            text_id: string;
+            /** Model */
+            model: string;
+            /** Category */
+            category: string;
+            /** N Tokens */
+            n_tokens: number;
+            /** Layers */
+            layers: number;
+            /** Heads */
+            heads: number;
+            /**
+             * Per Head
+             * @description whether per-head rows were stored (`--per-head`); else fused only
+             */
+            per_head: boolean;
+            /** N Generated */
+            n_generated: number;
+            /**
+             * Keep Mass
+             * @description each stored row keeps its fewest top keys reaching this mass
+             */
+            keep_mass: number;
+            /**
+             * Max Keys
+             * @description … and at most this many keys
+             */
+            max_keys: number;
+            /**
+             * Overview Block
+             * @description the smallest block of the pooled overviews (the matrix's `block`)
+             */
+            overview_block: number;
+            /** Tokens */
+            tokens: components["schemas"]["TextTokenBody"][];
+        };
+        /**
+         * TextMatrixBody
+         * @description A pooled tile of the token × token matrix (queries down, keys across).
+         */
+        TextMatrixBody: {
+            /** Text Id */
+            text_id: string;
+            /** Model */
+            model: string;
+            /** Layer */
+            layer: number;
+            /** Head */
+            head: number | null;
+            /**
+             * Block
+             * @description tokens per pooled cell side
+             */
+            block: number;
+            /**
+             * Reduce
+             * @enum {string}
+             */
+            reduce: "mean" | "max";
+            /** Q0 */
+            q0: number;
+            /** Q1 */
+            q1: number;
+            /** K0 */
+            k0: number;
+            /** K1 */
+            k1: number;
+            /**
+             * Shape
+             * @description [rows, cols] = [ceil((q1-q0)/block), ceil((k1-k0)/block)]
+             */
+            shape: number[];
+            /** Values */
+            values: number[][];
+        };
+        /** TextPage */
+        TextPage: {
+            /** Texts */
+            texts: components["schemas"]["TextSummary"][];
+            /**
+             * Total
+             * @description texts matching the filters, over every page
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /**
+             * Categories
+             * @description every category the catalog knows, for the filter
+             */
+            categories: string[];
+        };
+        /** TextReceivedBody */
+        TextReceivedBody: {
+            /** Text Id */
+            text_id: string;
+            /** Model */
+            model: string;
+            /** Layer */
+            layer: number;
+            /** Head */
+            head: number | null;
+            /**
+             * Values
+             * @description per token, the attention every later token pays it (summed)
+             */
+            values: number[];
+        };
+        /**
+         * TextRowBody
+         * @description One query token's attention: its kept keys (ascending) with their exact probabilities.
+         */
+        TextRowBody: {
+            /** Text Id */
+            text_id: string;
+            /** Model */
+            model: string;
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description null: fused over heads (mean)
+             */
+            head: number | null;
+            /** Query */
+            query: number;
+            /**
+             * Keys
+             * @description kept key token indices, ascending (all ≤ query: causal)
+             */
+            keys: number[];
+            /**
+             * Values
+             * @description their attention probabilities
+             */
+            values: number[];
+            /**
+             * Residual
+             * @description the mass on the keys not kept: values + residual = 1
+             */
+            residual: number;
+            /**
+             * Entropy
+             * @description entropy of the full row, in nats
+             */
+            entropy: number;
+            /**
+             * Sink
+             * @description attention on the first token
+             */
+            sink: number;
+        };
+        /** TextStatsBody */
+        TextStatsBody: {
+            /** Text Id */
+            text_id: string;
+            /** Model */
+            model: string;
+            /** Layers */
+            layers: number;
+            /** Heads */
+            heads: number;
+            /** Stats */
+            stats: components["schemas"]["HeadStatBody"][];
+        };
+        /** TextSummary */
+        TextSummary: {
+            /** Text Id */
+            text_id: string;
+            /** Model */
+            model: string;
+            /**
+             * Category
+             * @description the text's category in the texts file (e.g. math, code); '' when none
+             */
+            category: string;
+            /** N Tokens */
+            n_tokens: number;
+            /**
+             * N Generated
+             * @description tokens the model generated (`precompute --generate N`); 0 when teacher-forced
+             */
+            n_generated: number;
+            /**
+             * Preview
+             * @description the text's first characters
+             */
+            preview: string;
+        };
         /** TextToken */
         TextToken: {
             /**
@@ -1405,6 +1762,29 @@ export interface components {
              * @description position in the model's input sequence
              */
             position: number;
+        };
+        /** TextTokenBody */
+        TextTokenBody: {
+            /**
+             * Id
+             * @description the tokenizer's id
+             */
+            id: number;
+            /**
+             * Text
+             * @description the token as it reads (decoded)
+             */
+            text: string;
+            /**
+             * Role
+             * @description system | user | assistant | tool | text (a plain text) | generated
+             */
+            role: string;
+            /**
+             * Message
+             * @description index of the chat message the token belongs to; -1 for plain text
+             */
+            message: number;
         };
         /**
          * TokenList
@@ -3058,6 +3438,390 @@ export interface operations {
                 };
             };
             /** @description the catalog or the gallery cannot be used right now */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_texts_texts_get: {
+        parameters: {
+            query?: {
+                /** @description only this model's texts */
+                model?: string | null;
+                /** @description only this category */
+                category?: string | null;
+                /** @description substring of the id */
+                q?: string | null;
+                /** @description page size */
+                limit?: number;
+                /** @description texts to skip */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_text_detail_texts__text_id__get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            header?: never;
+            path: {
+                /** @description the text's id in its texts file */
+                text_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextDetail"];
+                };
+            };
+            /** @description a layer, head, query or window the text does not have */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such text for the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_text_row_texts__text_id__row_get: {
+        parameters: {
+            query: {
+                /** @description layer, 0-based */
+                layer: number;
+                /** @description the query token's index */
+                query: number;
+                /** @description head (needs `--per-head`); omitted: fused over heads */
+                head?: number | null;
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            header?: never;
+            path: {
+                /** @description the text's id in its texts file */
+                text_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextRowBody"];
+                };
+            };
+            /** @description a layer, head, query or window the text does not have */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such text for the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_text_matrix_texts__text_id__matrix_get: {
+        parameters: {
+            query: {
+                /** @description layer, 0-based */
+                layer: number;
+                /** @description head (needs `--per-head`); omitted: fused over heads */
+                head?: number | null;
+                /** @description tokens per pooled cell side */
+                block?: number;
+                q0?: number;
+                q1?: number;
+                k0?: number;
+                k1?: number;
+                /** @description how a block pools its cells */
+                reduce?: "mean" | "max";
+                /** @description json, or f16: row-major float16 bytes with X-Shape */
+                format?: "json" | "f16";
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            header?: never;
+            path: {
+                /** @description the text's id in its texts file */
+                text_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description TextMatrixBody as JSON, or float16 bytes with `format=f16` (X-Shape: rows,cols) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextMatrixBody"];
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description a layer, head, query or window the text does not have */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such text for the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_text_stats_texts__text_id__stats_get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            header?: never;
+            path: {
+                /** @description the text's id in its texts file */
+                text_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextStatsBody"];
+                };
+            };
+            /** @description a layer, head, query or window the text does not have */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such text for the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_text_received_texts__text_id__received_get: {
+        parameters: {
+            query: {
+                /** @description layer, 0-based */
+                layer: number;
+                /** @description head (needs `--per-head`); omitted: fused over heads */
+                head?: number | null;
+                /** @description model key, as listed by /models */
+                model: string;
+            };
+            header?: never;
+            path: {
+                /** @description the text's id in its texts file */
+                text_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TextReceivedBody"];
+                };
+            };
+            /** @description a layer, head, query or window the text does not have */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such text for the model */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -40,6 +40,9 @@ export function AppHeader() {
         </NavLink>
         <NavLink to="/ask" data-testid="nav-ask">
           Ask
+
+        <NavLink to="/text" data-testid="nav-texts">
+          Texts
         </NavLink>
         <a href="/docs" target="_blank" rel="noreferrer">
           API docs

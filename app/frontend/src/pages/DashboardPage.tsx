@@ -1,4 +1,5 @@
 import { useModels } from '../api/hooks';
+import { isImageModel } from '../api/texts';
 import { Dashboard } from '../components/dashboard/Dashboard';
 import { METRICS_ARGS } from '../components/dashboard/Panel';
 import { EmptyState, ErrorState, Loading } from '../components/StatusViews';
@@ -8,12 +9,13 @@ export function DashboardPage() {
   const models = useModels();
   if (models.isPending) return <Loading label="Loading the dashboard…" />;
   if (models.isError) return <ErrorState error={models.error} onRetry={() => void models.refetch()} />;
-  if (models.data.models.length === 0) {
+  const imageModels = models.data.models.filter(isImageModel);
+  if (imageModels.length === 0) {
     return (
       <EmptyState title="No attention maps precomputed yet" precompute={METRICS_ARGS}>
         <p>The store has no models. Precompute writes the maps and, with --metrics, scores them against the annotation boxes.</p>
       </EmptyState>
     );
   }
-  return <Dashboard models={models.data.models} />;
+  return <Dashboard models={imageModels} />;
 }

@@ -34,6 +34,7 @@ from ssl_attention.store.catalog.schema import (
     VlmSampleRow,
 )
 from ssl_attention.store.catalog.shift import ShiftReads
+from ssl_attention.store.catalog.texts import TextReads
 
 # Built once: `CatalogReader.entry` runs on every attention request.
 _ENTRY_QUERY = (
@@ -94,7 +95,7 @@ def stored_annotation(row: AnnotationRow) -> StoredAnnotation:
     )
 
 
-class CatalogReader(ShiftReads):
+class CatalogReader(ShiftReads, TextReads):
     """Read access to the catalog. Thread-safe (one engine, a session per call). The shift
     tables' questions are `ShiftReads`'s (`catalog/shift.py`)."""
 

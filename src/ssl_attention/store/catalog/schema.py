@@ -235,3 +235,21 @@ class JobRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+class TextRow(Base):
+    """One text × `lm` model whose attention is written (`catalog/texts.py`; a row exists only once
+    the store's text group is complete)."""
+
+    __tablename__ = "texts"
+    __table_args__ = (Index("ix_texts_category", "category"),)
+
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64))
+    n_tokens: Mapped[int] = mapped_column(Integer)
+    n_generated: Mapped[int] = mapped_column(Integer)
+    preview: Mapped[str] = mapped_column(Text)  # the first characters, for lists
+    search: Mapped[str] = mapped_column(Text)  # the whole text, lower-cased, for `q`
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the input line's content
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)

@@ -34,11 +34,12 @@ from ssl_attention.store.catalog.schema import (
     now,
 )
 from ssl_attention.store.catalog.shift import ShiftWrites, forget_shift
+from ssl_attention.store.catalog.texts import TextWrites
 
 PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
 
 
-class CatalogWriter(CatalogReader, ShiftWrites):
+class CatalogWriter(CatalogReader, ShiftWrites, TextWrites):
     """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`)."""
 
     @classmethod

@@ -2,6 +2,7 @@ import './Gallery.css';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { prefetchImages, useImages, useModels, useServed } from '../../api/hooks';
+import { isImageModel } from '../../api/texts';
 import { precomputeCommand } from '../../lib/commands';
 import { ImageCard } from './ImageCard';
 import { EmptyState, ErrorState, Loading } from '../StatusViews';
@@ -118,7 +119,7 @@ export function Gallery({ q, page, onQuery, onPage }: { q: string; page: number;
       <>
         <div className="gallery-grid" data-testid="gallery-grid" aria-busy={images.isPlaceholderData}>
           {images.data.items.map((image) => (
-            <ImageCard key={image.id} image={image} totalModels={models.data?.models.length ?? image.models.length} />
+            <ImageCard key={image.id} image={image} totalModels={models.data?.models.filter(isImageModel).length ?? image.models.length} />
           ))}
         </div>
         <div className="gallery-footer">
@@ -131,7 +132,7 @@ export function Gallery({ q, page, onQuery, onPage }: { q: string; page: number;
       </>
     );
   }
-  const noModels = models.data !== undefined && models.data.models.length === 0 && total > 0;
+  const noModels = models.data !== undefined && models.data.models.filter(isImageModel).length === 0 && total > 0;
   return (
     <div className="gallery">
       <div className="gallery-toolbar">

@@ -1,0 +1,297 @@
+"""The reader of text language model groups (layout: `store/text_layout.py`). Torch-free, numpy only.
+
+Every method names a model and a text; a model or text that is not in the store (or that a run
+left incomplete) raises `KeyError`, an index outside what the text has raises `ValueError` with
+the allowed range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import zarr
+
+from ssl_attention.store.chunks import StoreError, decode, is_local, local_path
+from ssl_attention.store.text_layout import (
+    STAT_NAMES,
+    TEXT_ID,
+    TEXT_ROLES,
+    LmAttrs,
+    TextAttrs,
+    head_label,
+    text_path,
+)
+
+
+@dataclass(frozen=True)
+class TextToken:
+    id: int
+    text: str
+    role: str  # system, user, assistant, tool or text
+    message: int  # index of its message, -1 for a plain text
+
+
+@dataclass(frozen=True)
+class TextInfo:
+    text_id: str
+    model: str
+    category: str
+    n_tokens: int
+    layers: int
+    heads: int
+    per_head: bool
+    n_generated: int
+    keep_mass: float
+    max_keys: int
+    overview_block: int
+
+
+@dataclass(frozen=True)
+class TextRow:
+    keys: np.ndarray  # int32, ascending
+    values: np.ndarray  # float32, probabilities of those keys
+    residual: float  # probability mass not kept
+    entropy: float  # of the whole row, nats
+    sink: float  # attention on the first token
+
+
+@dataclass(frozen=True)
+class HeadStat:
+    layer: int
+    head: int  # -1: the mean over heads
+    entropy: float
+    sink: float
+    previous_token: float
+    induction: float
+    distance: float
+    label: str  # focused | broad | sink | previous-token
+
+
+@dataclass(frozen=True)
+class _Text:
+    node: zarr.Group
+    lm: LmAttrs
+    attrs: TextAttrs
+
+
+class TextAttentionReader:
+    """Reads texts of `lm` groups from the store at `url`. Never writes, never imports torch."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if is_local(url) and not (local_path(url) / "zarr.json").is_file():
+            raise StoreError(f"no attention store at {url}; run `precompute` first")
+        self.root = zarr.open_group(store=url, mode="r", zarr_format=3, use_consolidated=False)
+        # Array handles by (model, text, writing, path); a rewritten text has a new writing id.
+        self._arrays: dict[tuple[str, str, str, str], zarr.Array] = {}
+        self._starts: dict[tuple[str, str, str, str], list[int]] = {}
+
+    # --- what there is -----------------------------------------------------------------------
+
+    def model(self, model: str) -> LmAttrs:
+        """The attrs of a complete `lm` group; KeyError when there is none."""
+        try:
+            node = self.root[model]
+        except (KeyError, ValueError):
+            raise KeyError(f"no text model '{model}' in the store") from None
+        attrs: dict[str, Any] = dict(node.attrs)
+        if not isinstance(node, zarr.Group) or attrs.get("kind") != LmAttrs.kind or "checkpoint" not in attrs:
+            raise KeyError(f"no text model '{model}' in the store")
+        return LmAttrs.from_attrs(attrs)
+
+    def _text(self, model: str, text_id: str) -> _Text:
+        lm = self.model(model)
+        if not TEXT_ID.match(text_id):
+            raise KeyError(f"no text '{text_id}' for model '{model}'")
+        try:
+            node = self.root[f"{model}/{text_path(text_id)}"]
+        except (KeyError, ValueError):
+            raise KeyError(f"no text '{text_id}' for model '{model}'") from None
+        assert isinstance(node, zarr.Group)
+        attrs = TextAttrs.from_attrs(dict(node.attrs))
+        if not attrs.complete:
+            raise KeyError(f"text '{text_id}' of model '{model}' is not complete")
+        return _Text(node, lm, attrs)
+
+    def info(self, model: str, text_id: str) -> TextInfo:
+        t = self._text(model, text_id)
+        return TextInfo(
+            text_id=text_id,
+            model=model,
+            category=t.attrs.category,
+            n_tokens=t.attrs.n_tokens,
+            layers=t.lm.layers,
+            heads=t.lm.heads,
+            per_head=t.attrs.slots > 1,
+            n_generated=t.attrs.n_generated,
+            keep_mass=t.lm.keep_mass,
+            max_keys=t.lm.max_keys,
+            overview_block=t.attrs.overview_block,
+        )
+
+    def tokens(self, model: str, text_id: str) -> list[TextToken]:
+        t = self._text(model, text_id)
+        ids = self._read(t, "tokens/ids")
+        roles = self._read(t, "tokens/role")
+        messages = self._read(t, "tokens/message")
+        utf8 = self._read(t, "tokens/utf8").tobytes()
+        ends = self._read(t, "tokens/utf8_end")
+        starts = np.concatenate([[0], ends[:-1]]) if ends.size else ends
+        return [
+            TextToken(
+                int(i), utf8[int(s) : int(e)].decode("utf-8", errors="replace"), TEXT_ROLES[int(r)], int(m)
+            )
+            for i, r, m, s, e in zip(ids, roles, messages, starts, ends, strict=True)
+        ]
+
+    # --- rows --------------------------------------------------------------------------------
+
+    def _read(self, t: _Text, path: str, selection: Any = ...) -> np.ndarray:
+        handle = (t.lm.key, t.attrs.text_id, t.attrs.written, path)
+        node = self._arrays.get(handle)
+        if node is None:
+            if len(self._arrays) > 4096:
+                self._arrays.clear()
+                self._starts.clear()
+            found = t.node[path]
+            assert isinstance(found, zarr.Array)
+            node = self._arrays[handle] = found
+        return decode(node, selection, f"{t.lm.key}/{text_path(t.attrs.text_id)}/{path}")
+
+    @staticmethod
+    def _slot(t: _Text, layer: int, head: int | None) -> int:
+        if not 0 <= layer < t.lm.layers:
+            raise ValueError(f"layer {layer} is outside 0..{t.lm.layers - 1}")
+        if head is None:
+            return 0
+        if t.attrs.slots == 1:
+            raise ValueError(
+                f"model '{t.lm.key}' was stored without --per-head: omit head for the fused rows"
+            )
+        if not 0 <= head < t.lm.heads:
+            raise ValueError(f"head {head} is outside 0..{t.lm.heads - 1}")
+        return 1 + head
+
+    def _span(self, t: _Text, layer: int, slot: int, q0: int, q1: int) -> tuple[np.ndarray, int]:
+        """Kept-key counts of rows [q0, q1) of a slot and where the first of them starts in `keys`."""
+        counts = self._read(t, f"layers/{layer}/counts", (slot, slice(None))).astype(np.int64)
+        handle = (t.lm.key, t.attrs.text_id, t.attrs.written, f"layers/{layer}")
+        starts = self._starts.get(handle)
+        if starts is None:
+            recorded: Any = t.node[f"layers/{layer}"].attrs["starts"]
+            starts = self._starts[handle] = [int(s) for s in recorded]
+        before = starts[slot]
+        return counts[q0:q1], before + int(counts[:q0].sum())
+
+    def row(self, model: str, text_id: str, layer: int, head: int | None, query: int) -> TextRow:
+        t = self._text(model, text_id)
+        slot = self._slot(t, layer, head)
+        n = t.attrs.n_tokens
+        if not 0 <= query < n:
+            raise ValueError(f"query {query} is outside 0..{n - 1}")
+        counts, start = self._span(t, layer, slot, query, query + 1)
+        stop = start + int(counts[0])
+        keys = self._read(t, f"layers/{layer}/keys", slice(start, stop)).astype(np.int32)
+        values = self._read(t, f"layers/{layer}/values", slice(start, stop)).astype(np.float32)
+        residual, entropy, sink = self._read(t, f"layers/{layer}/summary", (slot, slice(None), query))
+        return TextRow(keys, values, float(residual), float(entropy), float(sink))
+
+    def received(self, model: str, text_id: str, layer: int, head: int | None) -> np.ndarray:
+        """(N,) float32: the attention each token receives, summed over every query row."""
+        t = self._text(model, text_id)
+        slot = self._slot(t, layer, head)
+        return self._read(t, f"layers/{layer}/received", (slot, slice(None))).astype(np.float32)
+
+    def stats(self, model: str, text_id: str) -> list[HeadStat]:
+        """Per layer: the fused row (head −1), then every head, with its pattern label."""
+        t = self._text(model, text_id)
+        table = self._read(t, "stats")
+        found = []
+        for (layer, slot), _ in np.ndenumerate(table[:, :, 0]):
+            values = dict(zip(STAT_NAMES, (float(v) for v in table[layer, slot]), strict=True))
+            label = head_label(values["entropy"], values["sink"], values["previous_token"])
+            found.append(HeadStat(layer=int(layer), head=int(slot) - 1, label=label, **values))
+        return found
+
+    # --- the matrix --------------------------------------------------------------------------
+
+    def matrix(
+        self,
+        model: str,
+        text_id: str,
+        layer: int,
+        head: int | None,
+        block: int,
+        q0: int,
+        q1: int,
+        k0: int,
+        k1: int,
+        reduce: Literal["mean", "max"] = "mean",
+    ) -> np.ndarray:
+        """The attention matrix over queries [q0, q1) × keys [k0, k1), pooled over `block` × `block`
+        cells (mean or max; a cell cut by q1 or k1 pools what there is): float32
+        (ceil((q1 − q0) / block), ceil((k1 − k0) / block)). From the stored overview when the block
+        and the window line up with it, else pooled here from the kept keys of those rows."""
+        t = self._text(model, text_id)
+        slot = self._slot(t, layer, head)
+        n = t.attrs.n_tokens
+        if block < 1 or block & (block - 1):
+            raise ValueError(f"block {block} is not a power of two ≥ 1")
+        if reduce not in ("mean", "max"):
+            raise ValueError(f"reduce '{reduce}' is not one of mean, max")
+        for name, lo, hi in (("q", q0, q1), ("k", k0, k1)):
+            if not 0 <= lo < hi <= n:
+                raise ValueError(f"{name}0, {name}1 = {lo}, {hi}: need 0 ≤ {name}0 < {name}1 ≤ {n}")
+        ob = t.attrs.overview_block
+        if block >= ob and all(v % ob == 0 or v == n for v in (q0, q1, k0, k1)):
+            return self._from_overview(t, layer, slot, block, q0, q1, k0, k1, reduce)
+        return self._from_rows(t, layer, slot, block, q0, q1, k0, k1, reduce)
+
+    def _from_rows(
+        self, t: _Text, layer: int, slot: int, block: int, q0: int, q1: int, k0: int, k1: int, reduce: str
+    ) -> np.ndarray:
+        counts, start = self._span(t, layer, slot, q0, q1)
+        stop = start + int(counts.sum())
+        keys = self._read(t, f"layers/{layer}/keys", slice(start, stop)).astype(np.int64)
+        values = self._read(t, f"layers/{layer}/values", slice(start, stop)).astype(np.float32)
+        queries = np.repeat(np.arange(q0, q1), counts)
+        inside = (keys >= k0) & (keys < k1)
+        i = (queries[inside] - q0) // block
+        j = (keys[inside] - k0) // block
+        shape = (-(-(q1 - q0) // block), -(-(k1 - k0) // block))
+        out = np.zeros(shape, dtype=np.float32)
+        if reduce == "max":
+            np.maximum.at(out, (i, j), values[inside])
+            return out
+        np.add.at(out, (i, j), values[inside])
+        return out / np.outer(_sizes(q1 - q0, block), _sizes(k1 - k0, block))
+
+    def _from_overview(
+        self, t: _Text, layer: int, slot: int, block: int, q0: int, q1: int, k0: int, k1: int, reduce: str
+    ) -> np.ndarray:
+        ob = t.attrs.overview_block
+        n = t.attrs.n_tokens
+        bq = slice(q0 // ob, -(-q1 // ob))
+        bk = slice(k0 // ob, -(-k1 // ob))
+        tile = self._read(t, f"layers/{layer}/{reduce}", (slot, bq, bk)).astype(np.float64)
+        factor = block // ob
+        q_starts = np.arange(0, tile.shape[0], factor)
+        k_starts = np.arange(0, tile.shape[1], factor)
+        if reduce == "max":
+            pooled = np.maximum.reduceat(np.maximum.reduceat(tile, q_starts, axis=0), k_starts, axis=1)
+            return pooled.astype(np.float32)
+        # Each overview cell is a mean over its (possibly clipped) b × b block: weight by its size.
+        rows = np.minimum(ob, n - np.arange(bq.start, bq.stop) * ob).astype(np.float64)
+        cols = np.minimum(ob, n - np.arange(bk.start, bk.stop) * ob).astype(np.float64)
+        weights = np.outer(rows, cols)
+        sums = np.add.reduceat(np.add.reduceat(tile * weights, q_starts, axis=0), k_starts, axis=1)
+        sizes = np.add.reduceat(np.add.reduceat(weights, q_starts, axis=0), k_starts, axis=1)
+        return (sums / sizes).astype(np.float32)
+
+
+def _sizes(length: int, block: int) -> np.ndarray:
+    """How many of `length` indices fall in each block (the last may be short)."""
+    starts = np.arange(0, length, block)
+    return np.minimum(block, length - starts).astype(np.float32)
