@@ -14,9 +14,9 @@ from app.backend.docs_ui import install_docs
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
-from app.backend.routers import attention, health, images, metrics, models, served, shift
+from app.backend.routers import attention, faithfulness, health, images, metrics, models, served, shift
 
-# shift before metrics: `/metrics/{image_id}` would otherwise answer `/metrics/shift`.
+# shift and faithfulness before metrics: `/metrics/{image_id}` would otherwise answer them.
 ROUTERS = (
     health.router,
     served.router,
@@ -24,6 +24,7 @@ ROUTERS = (
     images.router,
     attention.router,
     shift.router,
+    faithfulness.router,
     metrics.router,
 )
 GZIP_MINIMUM_BYTES = 1000
