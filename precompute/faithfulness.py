@@ -9,11 +9,12 @@ score recorded at every step (the curve math: `ssl_attention.metrics.faithfulnes
 - Deletion replaces cells by 0 in normalised pixels, i.e. the model's normalisation mean colour;
   insertion reveals cells on the image blurred by a Gaussian of σ = size/45 px (5 px at 224 px,
   as RISE), truncated at 3σ, edges reflected.
-- The target is the model adapter's own (`faithfulness_target(reference) -> Target`, the protocol
-  `TargetProvider`: a class score, an image–text similarity), else `embedding-cosine`: the cosine
-  similarity of the perturbed image's embedding to the unperturbed image's (the `pooler_output`
-  of the vision tower when it has one — DINOv2/v3's normalised CLS, CLIP's post-layernorm CLS,
-  SigLIP's attention-pool head — else the normalised CLS token, MAE).
+- The target is the model adapter's own (`faithfulness_target(reference) -> Target`, the
+  protocol `TargetProvider` of `models/target.py`: a class score, an image–text similarity),
+  else `embedding-cosine`: the cosine similarity of the perturbed image's embedding to the
+  unperturbed image's (the `pooler_output` of the vision tower when it has one — DINOv2/v3's
+  normalised CLS, CLIP's post-layernorm CLS, SigLIP's attention-pool head — else the
+  normalised CLS token, MAE).
 - The endpoints shared by every map (the image, the deletion baseline, the insertion baseline)
   are scored once per image; each map's 2·(steps − 1) interior images go through the model in
   batches of `--batch-size × (steps + 1)` images (the perturbed images of several maps at once).
@@ -26,10 +27,10 @@ part when its KINDS row names a `faithfulness` loader (VLMs do not: their target
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import torch
@@ -56,6 +57,7 @@ from ssl_attention.metrics.faithfulness import (
 from ssl_attention.metrics.shift import image_maps
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel
+from ssl_attention.models.target import Target, TargetProvider
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.catalog.faithfulness import FaithfulnessPair, FaithfulnessValue
@@ -66,22 +68,6 @@ BLUR_SIGMA_PER_PIXEL = 1 / 45  # σ = 5 px at 224 px (RISE's insertion canvas)
 
 
 # --- the target score ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a curve records: `score` maps normalised pixels (B, 3, S, S) to (B,) float32 scores."""
-
-    name: str  # recorded with every pair (≤ 64 characters)
-    score: Callable[[torch.Tensor], torch.Tensor]
-
-
-@runtime_checkable
-class TargetProvider(Protocol):
-    """An adapter with a target of its own (e.g. a classifier's top-class score for the unperturbed
-    image) defines `faithfulness_target`; `reference` is the unperturbed image (3, S, S)."""
-
-    def faithfulness_target(self, reference: torch.Tensor) -> Target: ...
 
 
 def embedding(adapter: Any, pixels: torch.Tensor) -> torch.Tensor:

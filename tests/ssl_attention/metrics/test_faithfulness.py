@@ -16,7 +16,6 @@ from scipy.ndimage import gaussian_filter
 from precompute.faithfulness import (
     EMBEDDING_TARGET,
     CurveScorer,
-    Target,
     blurred,
     embedding_similarity,
     target_for,
@@ -32,6 +31,7 @@ from ssl_attention.metrics.faithfulness import (
     step_counts,
     summarise_faithfulness,
 )
+from ssl_attention.models.target import Target
 from ssl_attention.store.catalog.faithfulness import FaithfulnessValue
 
 # --- the numpy math, by hand ---------------------------------------------------------------------
