@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from precompute.faithfulness_flags import add_faithfulness_arguments, faithfulness_options
 from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="ground-truth boxes: COCO-style JSON or WikiChurches building_parts.json "
         "(default: annotations.json in the image folder, if any)",
     )
+    add_faithfulness_arguments(parser)
     vlm = parser.add_argument_group("VLMs (qwen2_5_vl, qwen3_vl)")
     vlm.add_argument(
         "--prompt",
@@ -222,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             max_pixels=args.max_pixels,
             answer_from=args.answer_from,
             **text_options(args),
+            **faithfulness_options(args),
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

@@ -48,6 +48,9 @@ class RunOptions:
     query_chunk_mb: int = 16
     metrics: bool = False
     annotations: Path | None = None  # COCO JSON; default: the gallery's annotations.json
+    faithfulness: bool = False  # deletion/insertion curves of the stored maps (precompute/faithfulness.py)
+    faithfulness_steps: int = 10
+    faithfulness_maps: str = "default"  # last, fused, default, all (metrics/faithfulness.py)
     # VLMs only
     prompts: tuple[str, ...] = (DEFAULT_PROMPT,)
     max_new_tokens: int = 64

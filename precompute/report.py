@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from precompute.faithfulness import FaithfulnessReport
 from precompute.kind import ModelSummary
 from ssl_attention.metrics.compute import MetricsReport
 from ssl_attention.metrics.shift import ShiftReport
@@ -31,6 +32,7 @@ class RunReport:
     annotations: int = 0  # ground-truth boxes loaded from the gallery's annotations.json
     metrics: MetricsReport | None = None
     shift: ShiftReport | None = None  # variants compared with their bases (`--metrics`)
+    faithfulness: FaithfulnessReport | None = None  # deletion/insertion curves (`--faithfulness`)
     annotations_looked_for: str = ""  # the annotation file the run read or looked for
     squashed: list[tuple[str, int, int]] = field(default_factory=list)  # (id, w, h) beyond 2:1, ViT runs
     notes: list[str] = field(default_factory=list)  # lines printed first (text runs, skipped models)
@@ -160,6 +162,8 @@ def summary_lines(report: RunReport) -> list[str]:
             f"shift: {s.pairs} variant × base pair(s), {s.images_computed} images compared "
             f"({s.values} distances), {s.images_already} unchanged"
         )
+    if report.faithfulness is not None:
+        lines.append(faithfulness_line(report.faithfulness))
     if report.squashed:
         ids = listed([f"{image_id} ({w}×{h})" for image_id, w, h in report.squashed])
         lines.append(
@@ -186,6 +190,16 @@ def metrics_line(report: RunReport) -> str:
         f"(centre, random) ({m.values} values), {m.pairs_already} pairs already scored, "
         f"{m.summaries} summaries"
     )
+
+
+def faithfulness_line(f: FaithfulnessReport) -> str:
+    line = (
+        f"faithfulness: {f.images_computed} image × model pairs computed ({f.maps} maps' deletion and "
+        f"insertion curves) in {f.seconds:.1f} s, {f.images_already} pairs already computed"
+    )
+    if f.skipped:
+        line += f"; {', '.join(f.skipped)} skipped (no faithfulness target for its kind)"
+    return line
 
 
 def print_summary(report: RunReport) -> None:

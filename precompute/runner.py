@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from precompute.faithfulness import check_faithfulness, run_faithfulness
 from precompute.kind import FAULT_ENV as FAULT_ENV
 from precompute.kind import KindRunner
 from precompute.kind import ModelSummary as ModelSummary
@@ -42,6 +43,7 @@ def runner_of(model: ResolvedModel) -> KindRunner:
 def validate(options: RunOptions) -> list[ResolvedModel]:
     """Everything that can be checked before anything is written."""
     validate_common(options)
+    check_faithfulness(options)
     resolved = resolve_models(options)
     by_kind: dict[str, list[ResolvedModel]] = defaultdict(list)
     for model in resolved:
@@ -102,6 +104,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         if options.metrics:
             report.metrics = compute_metrics(options.store, catalog, models=options.models)
             report.shift = compute_shift(options.store, catalog, models=options.models)
+        if options.faithfulness:
+            report.faithfulness = run_faithfulness(options, resolved, catalog, device, dtype, progress)
     finally:
         catalog.close()
     return report

@@ -226,3 +226,10 @@ def test_every_kind_row_names_hooks_that_exist(name: str):
     assert set(kind.attrs.__dataclass_fields__) >= {"key", "base_key", "checkpoint", "weights", "per_head"}
     for hook in ("precompute", "api", "scorer", "shift"):
         assert kind.hook(hook) is not None, f"{name}: {hook} hook {getattr(kind, hook)} is missing"
+    if kind.faithfulness is not None:  # optional: a kind without a faithfulness target is skipped
+        assert callable(kind.hook("faithfulness")), (
+            f"{name}: faithfulness hook {kind.faithfulness} is missing"
+        )
+    else:
+        with pytest.raises(LookupError, match="no faithfulness hook"):
+            kind.hook("faithfulness")

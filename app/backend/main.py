@@ -14,9 +14,20 @@ from app.backend.docs_ui import install_docs
 from app.backend.errors import install_error_handlers
 from app.backend.frontend import mount_frontend
 from app.backend.head import HeadAsGet
-from app.backend.routers import attention, health, images, jobs, metrics, models, served, shift, texts
+from app.backend.routers import (
+    attention,
+    faithfulness,
+    health,
+    images,
+    jobs,
+    metrics,
+    models,
+    served,
+    shift,
+    texts,
+)
 
-# shift before metrics: `/metrics/{image_id}` would otherwise answer `/metrics/shift`.
+# shift and faithfulness before metrics: `/metrics/{image_id}` would otherwise answer them.
 ROUTERS = (
     health.router,
     served.router,
@@ -24,6 +35,7 @@ ROUTERS = (
     images.router,
     attention.router,
     shift.router,
+    faithfulness.router,
     metrics.router,
     jobs.router,
     texts.router,

@@ -38,10 +38,17 @@ class Kind:
     api: str  # "module:attr" of the kind's API hooks (`/models` entry, map reads)
     scorer: str  # "module:attr" of the function that scores a group against ground truth
     shift: str  # "module:attr" of the function that reads an image's maps to compare with a base
+    # "module:attr" of the loader `precompute --faithfulness` scores the kind's models with
+    # (`precompute/faithfulness.py`); None: the kind has no faithfulness target and is skipped.
+    faithfulness: str | None = None
 
     def hook(self, which: str) -> Any:
-        """The object a hook field names, imported on first use (`which`: precompute, api, scorer, shift)."""
-        return _load(getattr(self, which))
+        """The object a hook field names, imported on first use (`which`: precompute, api, scorer,
+        shift, faithfulness)."""
+        target = getattr(self, which)
+        if target is None:
+            raise LookupError(f"the {self.name} kind has no {which} hook")
+        return _load(target)
 
 
 @cache
@@ -62,6 +69,7 @@ KINDS: dict[str, Kind] = {
             api="app.backend.services.kinds:VIT",
             scorer="ssl_attention.metrics.compute:score_vit_group",
             shift="ssl_attention.metrics.shift:vit_maps",
+            faithfulness="precompute.faithfulness:load_vit",
         ),
         Kind(
             name="vlm",

@@ -22,6 +22,11 @@ from ssl_attention.store.catalog import (
     StoredAnnotation,
     VlmSample,
 )
+from ssl_attention.store.catalog.faithfulness import (
+    FaithfulnessPair,
+    FaithfulnessSummary,
+    FaithfulnessValue,
+)
 from ssl_attention.store.catalog.texts import TextRecord
 from ssl_attention.store.identity import read_store_id
 
@@ -170,6 +175,26 @@ class LazyCatalog:
 
     def text_categories(self) -> list[str]:
         return self._get().categories()
+
+    def faithfulness_summaries(self, model: str | None = None) -> list[FaithfulnessSummary]:
+        """Mean deletion/insertion AUCs per model × method × layer × head (`precompute --faithfulness`)."""
+        if unmatchable(model):
+            return []
+        return self._get().faithfulness_summaries(model)
+
+    def faithfulness_pairs(self, model: str) -> dict[tuple[str, str], FaithfulnessPair]:
+        if unmatchable(model):
+            return {}
+        return self._get().faithfulness_pairs(model)
+
+    def faithfulness_values(
+        self, *, model: str, image_id: str, method: str | None, layer: int | None, head: int | None
+    ) -> list[FaithfulnessValue]:
+        if unmatchable(model, image_id, method):
+            return []
+        return self._get().faithfulness_values(
+            model=model, image_id=image_id, method=method, layer=layer, head=head
+        )
 
     def close(self) -> None:
         with self._lock:

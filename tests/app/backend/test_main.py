@@ -90,6 +90,8 @@ def test_openapi_documents_every_endpoint() -> None:
         "/attention/{image_id}/tokens",
         "/attention/{image_id}/shift",
         "/metrics/shift",
+        "/metrics/faithfulness",
+        "/metrics/faithfulness/{image_id}",
         "/metrics/leaderboard",
         "/metrics/model/{model}/layers",
         "/metrics/model/{model}/heads",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from ssl_attention.metrics.faithfulness import summarise_faithfulness
 from ssl_attention.store.catalog import (
     AnnotationBox,
     CatalogReader,
@@ -30,6 +31,7 @@ from ssl_attention.store.catalog import (
     StorePairing,
     VlmSample,
 )
+from ssl_attention.store.catalog.faithfulness import FaithfulnessPair, FaithfulnessValue
 from ssl_attention.store.catalog.schema import Base
 from tests.ssl_attention.store.test_catalog import MTIME_NS, catalog_url
 
@@ -41,6 +43,9 @@ SHIFT_SUMMARY = ShiftSummary("m-ft", "m", "cls", 0, -1, 0.125, 0.125, 0.125, 1)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from catalog_url(request.param, tmp_path)
+
+
+FAITHFUL = FaithfulnessValue("a", "m", "cls", 0, -1, 0.25, 0.75, (1.0, 0.5, 0.0), (0.0, 0.5, 1.0))
 
 
 def fill(url: str) -> None:
@@ -65,6 +70,8 @@ def fill(url: str) -> None:
     writer.replace_summaries([SUMMARY])
     writer.add_shift("a", "m-ft", "m", "stamp", [SHIFT])
     writer.replace_shift_summaries("m-ft", "m", [SHIFT_SUMMARY])
+    writer.add_faithfulness(FaithfulnessPair("a", "m", "stamp", "embedding-cosine", 2), [FAITHFUL])
+    writer.replace_faithfulness_summaries("m", summarise_faithfulness([FAITHFUL]))
     writer.close()
 
 
@@ -91,6 +98,9 @@ def reads(reader: CatalogReader) -> dict[str, Any]:
         "shift_stamps": reader.shift_stamps("m-ft", "m"),
         "shift_values": reader.shift_values("m-ft", "m"),
         "shift_summaries": reader.shift_summaries("m-ft", "m"),
+        "faithfulness_pairs": reader.faithfulness_pairs(),
+        "faithfulness_values": reader.faithfulness_values(),
+        "faithfulness_summaries": reader.faithfulness_summaries(),
         "pairing": reader.pairing(),
     }
 

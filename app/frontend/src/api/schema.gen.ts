@@ -313,6 +313,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics/faithfulness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Faithfulness Summary
+         * @description Per model and per map (method × layer × head, fused maps as head null, and the `random` and
+         *     `centre` baselines) the mean deletion and insertion AUC over images with bootstrap 95%
+         *     intervals, the target score and the steps. Every model: an empty list until
+         *     `precompute --faithfulness` has run; one model: 404 until it has run for that model.
+         */
+        get: operations["faithfulness_summary_metrics_faithfulness_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/faithfulness/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Faithfulness Image
+         * @description One image's deletion and insertion curves (steps + 1 target scores each, from the whole
+         *     image to all cells removed, and from none revealed to all) and their AUCs, for every map
+         *     scored (or those the filters keep).
+         */
+        get: operations["faithfulness_image_metrics_faithfulness__image_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics/leaderboard": {
         parameters: {
             query?: never;
@@ -598,6 +643,18 @@ export interface components {
             /** Source */
             source: string | null;
         };
+        /**
+         * AucStat
+         * @description The mean area under one curve over images, with its bootstrap 95% interval.
+         */
+        AucStat: {
+            /** Mean */
+            mean: number;
+            /** Ci Low */
+            ci_low: number;
+            /** Ci High */
+            ci_high: number;
+        };
         /** CacheHealth */
         CacheHealth: {
             /** Items */
@@ -641,6 +698,105 @@ export interface components {
             allowed?: string[] | number[] | {
                 [key: string]: number;
             } | null;
+        };
+        /**
+         * FaithfulnessCell
+         * @description One map of a model (a method's layer, fused or one head; or a baseline) over its images.
+         */
+        FaithfulnessCell: {
+            /**
+             * Method
+             * @description map method, or a baseline: random, centre (layer 0)
+             */
+            method: string;
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description null: the heads fused (the stored fused map)
+             */
+            head: number | null;
+            /** @description deletion AUC: lower is more faithful */
+            deletion: components["schemas"]["AucStat"];
+            /** @description insertion AUC: higher is more faithful */
+            insertion: components["schemas"]["AucStat"];
+            /**
+             * N
+             * @description images
+             */
+            n: number;
+        };
+        /** FaithfulnessCurve */
+        FaithfulnessCurve: {
+            /** Method */
+            method: string;
+            /** Layer */
+            layer: number;
+            /**
+             * Head
+             * @description null: the heads fused
+             */
+            head: number | null;
+            /** Deletion Auc */
+            deletion_auc: number;
+            /** Insertion Auc */
+            insertion_auc: number;
+            /**
+             * Deletion
+             * @description target score after removing 0, 1/k, …, all of the cells
+             */
+            deletion: number[];
+            /**
+             * Insertion
+             * @description target score after revealing 0, 1/k, …, all of the cells
+             */
+            insertion: number[];
+        };
+        /**
+         * FaithfulnessImage
+         * @description One image's curves for one model: every map scored, or those the filters keep.
+         */
+        FaithfulnessImage: {
+            /** Image Id */
+            image_id: string;
+            /** Model */
+            model: string;
+            /** Target */
+            target: string;
+            /** Steps */
+            steps: number;
+            /** Curves */
+            curves: components["schemas"]["FaithfulnessCurve"][];
+        };
+        /** FaithfulnessModel */
+        FaithfulnessModel: {
+            /** Model */
+            model: string;
+            /**
+             * Target
+             * @description the score the curves record, e.g. embedding-cosine
+             */
+            target: string;
+            /**
+             * Steps
+             * @description perturbation steps: every curve has steps + 1 points
+             */
+            steps: number;
+            /**
+             * Images
+             * @description images with curves
+             */
+            images: number;
+            /** Cells */
+            cells: components["schemas"]["FaithfulnessCell"][];
+        };
+        /**
+         * FaithfulnessSummaryBody
+         * @description Every model's (or one model's) mean deletion and insertion AUCs by method, layer and head.
+         */
+        FaithfulnessSummaryBody: {
+            /** Models */
+            models: components["schemas"]["FaithfulnessModel"][];
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -2773,6 +2929,115 @@ export interface operations {
                 };
             };
             /** @description an invalid parameter, or an image precompute could not use */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    faithfulness_summary_metrics_faithfulness_get: {
+        parameters: {
+            query?: {
+                /** @description only this model; default: every model */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaithfulnessSummaryBody"];
+                };
+            };
+            /** @description an unknown image or model, or no curves computed for it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the store or the catalog cannot be read */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    faithfulness_image_metrics_faithfulness__image_id__get: {
+        parameters: {
+            query: {
+                /** @description model key, as listed by /models */
+                model: string;
+                /** @description map method; default: every one */
+                method?: string | null;
+                /** @description only this layer */
+                layer?: number | null;
+                /** @description only this head; -1: the fused maps only */
+                head?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description image id: its path in the gallery without extension, `/` replaced by `__` */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FaithfulnessImage"];
+                };
+            };
+            /** @description an unknown image or model, or no curves computed for it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an invalid parameter */
             422: {
                 headers: {
                     [name: string]: unknown;

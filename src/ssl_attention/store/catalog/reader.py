@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ssl_attention.store.catalog.engine import open_engine, open_existing_engine
+from ssl_attention.store.catalog.faithfulness import FaithfulnessReads
 from ssl_attention.store.catalog.records import (
     ImageEntry,
     ImageInfo,
@@ -95,7 +96,7 @@ def stored_annotation(row: AnnotationRow) -> StoredAnnotation:
     )
 
 
-class CatalogReader(ShiftReads, TextReads):
+class CatalogReader(ShiftReads, TextReads, FaithfulnessReads):
     """Read access to the catalog. Thread-safe (one engine, a session per call). The shift
     tables' questions are `ShiftReads`'s (`catalog/shift.py`)."""
 

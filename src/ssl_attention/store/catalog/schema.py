@@ -2,6 +2,8 @@
 annotations, metrics, metric summaries, VLM samples, the shift of variants from their bases, the
 catalog's own info (which store) and the Ask jobs.
 
+faithfulness curves and the catalog's own info (which store).
+
 Only the catalog package (and its Alembic environment) uses these rows: `CatalogReader` turns
 them into the plain records of `records.py` before anything leaves the package.
 """
@@ -236,6 +238,7 @@ class JobRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
+
 class TextRow(Base):
     """One text × `lm` model whose attention is written (`catalog/texts.py`; a row exists only once
     the store's text group is complete)."""
@@ -253,3 +256,57 @@ class TextRow(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the input line's content
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+
+
+class FaithfulnessPairRow(Base):
+    """An (image, model) pair whose faithfulness curves are computed, with the stamp of the
+    model's entry and the settings they were computed with (another stamp: compute them again)."""
+
+    __tablename__ = "faithfulness_pairs"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(256))
+    target: Mapped[str] = mapped_column(String(64))  # what the score is (docs/metrics.md#faithfulness)
+    steps: Mapped[int] = mapped_column(Integer)
+
+
+class FaithfulnessValueRow(Base):
+    """One map of an image: its deletion and insertion AUCs and curves (steps + 1 scores each)."""
+
+    __tablename__ = "faithfulness_values"
+    __table_args__ = (
+        UniqueConstraint("image_id", "model", "method", "layer", "head", name="uq_faithfulness_values_key"),
+        Index("ix_faithfulness_values_model", "model", "method"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    layer: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
+    deletion_auc: Mapped[float] = mapped_column(Float)
+    insertion_auc: Mapped[float] = mapped_column(Float)
+    deletion: Mapped[list[float]] = mapped_column(JSON)
+    insertion: Mapped[list[float]] = mapped_column(JSON)
+
+
+class FaithfulnessSummaryRow(Base):
+    __tablename__ = "faithfulness_summaries"
+    __table_args__ = (
+        UniqueConstraint("model", "method", "layer", "head", name="uq_faithfulness_summaries_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    model: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    layer: Mapped[int] = mapped_column(Integer)
+    head: Mapped[int] = mapped_column(Integer)  # -1 = fused over heads
+    deletion_mean: Mapped[float] = mapped_column(Float)
+    deletion_low: Mapped[float] = mapped_column(Float)
+    deletion_high: Mapped[float] = mapped_column(Float)
+    insertion_mean: Mapped[float] = mapped_column(Float)
+    insertion_low: Mapped[float] = mapped_column(Float)
+    insertion_high: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)

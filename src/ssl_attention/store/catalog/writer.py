@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ssl_attention.store.catalog.faithfulness import FaithfulnessWrites
 from ssl_attention.store.catalog.reader import CatalogReader
 from ssl_attention.store.catalog.records import (
     AnnotationBox,
@@ -39,7 +40,7 @@ from ssl_attention.store.catalog.texts import TextWrites
 PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
 
 
-class CatalogWriter(CatalogReader, ShiftWrites, TextWrites):
+class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites):
     """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`)."""
 
     @classmethod

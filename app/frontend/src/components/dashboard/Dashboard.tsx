@@ -11,6 +11,7 @@ import { resolvePanels, type DashboardParams } from '../../state/dashboardParams
 import { useDashboardParams } from '../../state/useDashboardParams';
 import { ErrorState, Loading, Notice } from '../StatusViews';
 import { DashboardToolbar } from './DashboardToolbar';
+import { FaithfulnessPanel } from './FaithfulnessPanel';
 import { HeadsPanel } from './HeadsPanel';
 import { ImagesPanel } from './ImagesPanel';
 import type { ModelStyle } from './LeaderboardChart';
@@ -85,6 +86,7 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
     return (
       <NoMetrics hint={data.hint}>
         <VariantShifts models={models} model={params.model} method={params.method} cmap={params.cmap} />
+        <FaithfulnessPanel />
       </NoMetrics>
     );
   }
@@ -149,6 +151,8 @@ export function Dashboard({ models }: { models: ModelInfo[] }) {
       {panels !== null && base !== null && (
         <ShiftMetricsPanel model={panels.model} base={base} method={panels.method} layers={panels.layers} heads={panels.heads} cmap={params.cmap} />
       )}
+
+      <FaithfulnessPanel />
 
       <ImagesPanel panels={panels} ranking={images.ranking} label={params.label} cmap={params.cmap} details={images.detail} />
     </div>

@@ -15,6 +15,7 @@ import { ExportMenu } from './ExportMenu';
 import { ShiftExportMenu } from '../shift/ShiftExportMenu';
 import { ShiftView } from '../shift/ShiftView';
 import { HeadsGrid } from './HeadsGrid';
+import { FaithfulnessSection } from './FaithfulnessSection';
 import { ImageMetricsSection } from './ImageMetricsSection';
 import { MapView } from './MapView';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
@@ -154,6 +155,7 @@ function ViewerBody({
           annotations={image.annotations.length}
         >
           <ImageMetricsSection image={image} view={view} compare={compare} firstPrompt={firstPrompt} />
+          <FaithfulnessSection image={image} view={view} compare={compare} />
         </ControlsPanel>
       </div>
     </div>
