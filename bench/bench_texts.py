@@ -14,8 +14,8 @@ forward. Modes: `plain` (sdpa, no capture), `capture` (the `ssl_capture` backend
 `--eager-max-gb`).
 
 `budget`: a random Qwen3-style model of the given layers × heads (head_dim 8, hidden 64: the
-attention shape is what counts) with q/k weights scaled by `--sharpen` (a random init's softmax
-is near-uniform, the worst case for kept keys), one text of N tokens run through the real path
+attention shape is what counts) with the q and k norms' weights scaled by `--sharpen` (logits ×
+sharpen²; a random init's softmax is near-uniform, the worst case for kept keys), one text of N tokens run through the real path
 (`precompute --texts`, `--per-head`, default keep mass and max keys), and the bytes of its group.
 """
 
@@ -150,8 +150,8 @@ def budget(args: argparse.Namespace) -> None:
         model = T.AutoModelForCausalLM.from_config(config)
         with torch.no_grad():
             for name, param in model.named_parameters():
-                if "q_proj.weight" in name or "k_proj.weight" in name:
-                    param.mul_(args.sharpen)
+                if "q_norm.weight" in name or "k_norm.weight" in name:  # Qwen3 normalises q and k per head
+                    param.mul_(args.sharpen)  # logits × sharpen²
         model.save_pretrained(tmp / "model")
         text = " ".join(f"word{i % 97}" for i in range(tokens * 2))[
             : tokens - 2
