@@ -99,6 +99,12 @@ def test_openapi_documents_every_endpoint() -> None:
         "/metrics/{image_id}",
         "/jobs",
         "/jobs/{job_id}",
+        "/texts",
+        "/texts/{text_id}",
+        "/texts/{text_id}/row",
+        "/texts/{text_id}/matrix",
+        "/texts/{text_id}/stats",
+        "/texts/{text_id}/received",
     }
     raw = paths["/attention/{image_id}/raw"]["get"]
     assert set(raw["responses"]["200"]["content"]) == {"application/json", "application/octet-stream"}

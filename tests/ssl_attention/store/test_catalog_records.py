@@ -72,6 +72,9 @@ def fill(url: str) -> None:
     writer.replace_shift_summaries("m-ft", "m", [SHIFT_SUMMARY])
     writer.add_faithfulness(FaithfulnessPair("a", "m", "stamp", "embedding-cosine", 2), [FAITHFUL])
     writer.replace_faithfulness_summaries("m", summarise_faithfulness([FAITHFUL]))
+    writer.add_text(
+        "lm", "t1", category="math", n_tokens=5, n_generated=0, content="1+1=2", digest="d", run_id=None
+    )
     writer.close()
 
 
@@ -101,6 +104,10 @@ def reads(reader: CatalogReader) -> dict[str, Any]:
         "faithfulness_pairs": reader.faithfulness_pairs(),
         "faithfulness_values": reader.faithfulness_values(),
         "faithfulness_summaries": reader.faithfulness_summaries(),
+        "list_texts": reader.list_texts(),
+        "text_record": reader.text_record("lm", "t1"),
+        "text_digests": reader.text_digests("lm"),
+        "categories": reader.categories(),
         "pairing": reader.pairing(),
     }
 
