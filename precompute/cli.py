@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from precompute.hub import check_hub
+from precompute.gradients import add_gradient_arguments, gradient_options
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="teacher-force the other VLMs of the run through NAME's generated answer (one pass over the "
         "same token ids), so every answer token has a pair; each model's own answer is kept too",
     )
+    add_gradient_arguments(parser)
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -219,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
             answer_from=args.answer_from,
+            **gradient_options(args),
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

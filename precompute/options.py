@@ -54,6 +54,9 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
+    # gradient methods (precompute/gradients.py): Grad-CAM's class, CLIP/SigLIP gradrollout's prompts
+    target_class: int | None = None
+    target_texts: tuple[str, ...] = ()
 
 
 def pick_device(name: str) -> torch.device:
@@ -94,6 +97,8 @@ def validate_common(options: RunOptions) -> None:
         )
     if options.limit is not None and options.limit < 1:
         raise RunError(f"--limit must be at least 1, got {options.limit}")
+    if options.target_class is not None and options.target_class < 0:
+        raise RunError(f"--target-class takes a class index of 0 or more, got {options.target_class}")
 
 
 def resolve_models(options: RunOptions) -> list[ResolvedModel]:
@@ -145,4 +150,6 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "adapters": dict(options.adapters),
         "merge_adapters": options.merge_adapters,
         "answer_from": options.answer_from,
+        "target_class": options.target_class,
+        "target_texts": list(options.target_texts),
     }

@@ -66,8 +66,8 @@ class ModelInfo(BaseModel):
         description="the registry key the model is built like; differs from `key` for a named variant "
         "(e.g. a fine-tuned copy stored beside its base)"
     )
-    kind: Literal["vit", "vlm"] = Field(
-        description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)"
+    kind: Literal["vit", "vlm", "cnn"] = Field(
+        description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); cnn: Grad-CAM, 1 layer, 0 heads"
     )
     family: str
     checkpoint: str

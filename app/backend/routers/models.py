@@ -17,7 +17,9 @@ ENTRY_REVISION = 3  # in the ETags of /models: bump when an entry or the order c
 # The registry's order (`ssl_attention.models.registry.REGISTRY`, which imports torch, so it is
 # repeated here; a test keeps the two equal): /models lists models in it, so the web app's default
 # model is the registry's first (dinov2), as the README shows.
-REGISTRY_ORDER = ("dinov2", "dinov3", "mae", "clip", "siglip", "siglip2", "qwen2_5_vl", "qwen3_vl")
+REGISTRY_ORDER = (
+    "dinov2", "dinov3", "mae", "clip", "siglip", "siglip2", "resnet50", "qwen2_5_vl", "qwen3_vl"
+)
 
 
 def registry_order(model: StoredModel) -> tuple[int, bool, str]:

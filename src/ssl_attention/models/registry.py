@@ -36,6 +36,7 @@ from ssl_attention.models.qwen_vl import (
     load_image_processor,
     load_tokenizer,
 )
+from ssl_attention.models.resnet import ResNetAdapter
 from ssl_attention.models.siglip import SiglipAdapter
 
 SHIPPED_CONFIGS = Path(__file__).parent / "configs"
@@ -59,6 +60,7 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("clip", "openai/clip-vit-base-patch16", ClipAdapter, "vit"),
         ModelSpec("siglip", "google/siglip-base-patch16-224", SiglipAdapter, "vit"),
         ModelSpec("siglip2", "google/siglip2-base-patch16-224", SiglipAdapter, "vit"),
+        ModelSpec("resnet50", "microsoft/resnet-50", ResNetAdapter, "cnn"),
         ModelSpec("qwen2_5_vl", "Qwen/Qwen2.5-VL-3B-Instruct", Qwen25VLAdapter, "vlm"),
         ModelSpec("qwen3_vl", "Qwen/Qwen3-VL-2B-Instruct", Qwen3VLAdapter, "vlm"),
     )
