@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from precompute.hub import check_hub
 from precompute.gradients import add_gradient_arguments, gradient_options
+from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run

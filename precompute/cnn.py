@@ -68,7 +68,7 @@ class CnnRunner(VitRunner):
 
     def validate(self, options: RunOptions, models: Sequence[ResolvedModel]) -> None:
         for model in models:
-            classes = int(model.config.num_labels)
+            classes = len(model.config.id2label or {})
             if options.target_class is not None and not 0 <= options.target_class < classes:
                 raise RunError(
                     f"--target-class {options.target_class} is outside {model.name}'s classes; use 0 to {classes - 1}"
@@ -76,9 +76,9 @@ class CnnRunner(VitRunner):
             if options.image_size < 32:
                 raise RunError(f"--image-size for {model.name} must be at least 32 pixels (its stride)")
 
-    def load(
+    def load(  # type: ignore[override]  # a CnnEngine, not a VitEngine: both are Engines
         self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
-    ) -> CnnEngine:  # type: ignore[override]
+    ) -> CnnEngine:
         return CnnEngine(model, options, device, dtype)
 
 

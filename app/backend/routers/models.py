@@ -18,7 +18,15 @@ ENTRY_REVISION = 3  # in the ETags of /models: bump when an entry or the order c
 # repeated here; a test keeps the two equal): /models lists models in it, so the web app's default
 # model is the registry's first (dinov2), as the README shows.
 REGISTRY_ORDER = (
-    "dinov2", "dinov3", "mae", "clip", "siglip", "siglip2", "resnet50", "qwen2_5_vl", "qwen3_vl"
+    "dinov2",
+    "dinov3",
+    "mae",
+    "clip",
+    "siglip",
+    "siglip2",
+    "resnet50",
+    "qwen2_5_vl",
+    "qwen3_vl",
 )
 
 

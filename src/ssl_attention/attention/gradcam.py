@@ -27,7 +27,11 @@ class GradCam:
     """pixels (B, 3, S, S) → (maps (B, gh, gw) float32, classes (B,)) for a `ResNetAdapter`."""
 
     def __init__(
-        self, adapter: ResNetAdapter, *, target_class: int | None = None, autocast_dtype: torch.dtype | None = None
+        self,
+        adapter: ResNetAdapter,
+        *,
+        target_class: int | None = None,
+        autocast_dtype: torch.dtype | None = None,
     ) -> None:
         self.adapter = adapter
         self.target_class = target_class

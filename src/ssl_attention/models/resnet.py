@@ -45,10 +45,6 @@ class ResNetAdapter(VisionAdapter):
     def n_heads(self) -> int:
         return 0
 
-    @property
-    def n_classes(self) -> int:
-        return int(self.config.num_labels)
-
     def layout(self, image_size: int) -> TokenLayout:
         return TokenLayout((), feature_grid(image_size))
 
