@@ -183,3 +183,11 @@ def test_layers_heads_and_prefix_are_refused_with_a_message(
     response = client.get(url, params=params)
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["detail"]
+
+
+def test_the_dashboard_leaderboard_ranks_gradcam_beside_the_vit(client: TestClient) -> None:
+    body = client.get("/metrics/leaderboard", params={"metric": "energy"}).json()
+    rows = {(row["model"], row["method"], row["layer"]) for row in body["rows"]}
+    assert ("resnet50", "gradcam", 0) in rows and ("mae", "mean", 2) in rows
+    layers = client.get("/metrics/model/resnet50/layers", params={"metric": "energy"}).json()
+    assert [(r["method"], r["layer"]) for r in layers["layers"]] == [("gradcam", 0)]

@@ -899,10 +899,10 @@ export interface components {
             base_key: string;
             /**
              * Kind
-             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts)
+             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); cnn: Grad-CAM, 1 layer, 0 heads
              * @enum {string}
              */
-            kind: "vit" | "vlm";
+            kind: "vit" | "vlm" | "cnn";
             /** Family */
             family: string;
             /** Checkpoint */
