@@ -12,6 +12,7 @@ records how it falls as pixels are removed. One definition, shared:
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 def top_classes(logits: torch.Tensor, target_class: int | None) -> torch.Tensor:
@@ -26,3 +27,27 @@ def top_classes(logits: torch.Tensor, target_class: int | None) -> torch.Tensor:
 def class_score(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
     """(B,) the logit of each image's class: the target score of a classifier."""
     return logits.gather(1, classes[:, None].to(logits.device))[:, 0]
+
+
+def image_embedding(model: nn.Module, pixels: torch.Tensor) -> torch.Tensor:
+    """A dual encoder's (CLIPModel, SiglipModel) image embedding (B, D), projected where it has a projection."""
+    tower: nn.Module = model.vision_model
+    pooled: torch.Tensor = tower(pixel_values=pixels, interpolate_pos_encoding=True).pooler_output
+    projection: nn.Module | None = getattr(model, "visual_projection", None)
+    return projection(pooled) if projection is not None else pooled
+
+
+def text_embedding(
+    model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """A dual encoder's text embedding (T, D) of tokenised prompts."""
+    tower: nn.Module = model.text_model
+    pooled: torch.Tensor = tower(input_ids=input_ids, attention_mask=attention_mask).pooler_output
+    projection: nn.Module | None = getattr(model, "text_projection", None)
+    return projection(pooled) if projection is not None else pooled
+
+
+def text_similarity(image_embeds: torch.Tensor, text_embed: torch.Tensor) -> torch.Tensor:
+    """(B,) cosine similarity of each image embedding to one prompt's (D,): CLIP/SigLIP's target
+    score (the logit without the learned temperature and bias, which do not move the ranking)."""
+    return nn.functional.cosine_similarity(image_embeds.float(), text_embed.float()[None], dim=-1)
