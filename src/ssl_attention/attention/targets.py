@@ -31,7 +31,7 @@ def class_score(logits: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
 
 def image_embedding(model: nn.Module, pixels: torch.Tensor) -> torch.Tensor:
     """A dual encoder's (CLIPModel, SiglipModel) image embedding (B, D), projected where it has a projection."""
-    tower: nn.Module = model.vision_model
+    tower: nn.Module = getattr(model, "vision_model")  # noqa: B009  (typed as a Module, not Tensor | Module)
     pooled: torch.Tensor = tower(pixel_values=pixels, interpolate_pos_encoding=True).pooler_output
     projection: nn.Module | None = getattr(model, "visual_projection", None)
     return projection(pooled) if projection is not None else pooled
@@ -41,7 +41,7 @@ def text_embedding(
     model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
 ) -> torch.Tensor:
     """A dual encoder's text embedding (T, D) of tokenised prompts."""
-    tower: nn.Module = model.text_model
+    tower: nn.Module = getattr(model, "text_model")  # noqa: B009
     pooled: torch.Tensor = tower(input_ids=input_ids, attention_mask=attention_mask).pooler_output
     projection: nn.Module | None = getattr(model, "text_projection", None)
     return projection(pooled) if projection is not None else pooled
