@@ -54,9 +54,7 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
-    # gradient methods (precompute/gradients.py): Grad-CAM's class, CLIP/SigLIP gradrollout's prompts
-    target_class: int | None = None
-    target_texts: tuple[str, ...] = ()
+    target_class: int | None = None  # the class Grad-CAM explains (precompute/gradients.py); None: the top one
 
 
 def pick_device(name: str) -> torch.device:
@@ -151,5 +149,4 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "merge_adapters": options.merge_adapters,
         "answer_from": options.answer_from,
         "target_class": options.target_class,
-        "target_texts": list(options.target_texts),
     }
