@@ -54,7 +54,9 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
-    target_class: int | None = None  # the class Grad-CAM explains (precompute/gradients.py); None: the top one
+    target_class: int | None = (
+        None  # the class Grad-CAM explains (precompute/gradients.py); None: the top one
+    )
 
 
 def pick_device(name: str) -> torch.device:
