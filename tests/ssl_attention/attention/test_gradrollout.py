@@ -136,3 +136,39 @@ def test_the_recorded_forward_gives_the_models_own_outputs() -> None:
     gradient_rollout(recorder, target, pixels)
     with torch.no_grad():
         torch.testing.assert_close(seen[0], eager(pixel_values=pixels).logits, rtol=1e-5, atol=1e-5)
+
+
+def test_siglip_without_cls_uses_the_mean_row_and_matches_the_eager_reference() -> None:
+    config = T.SiglipConfig(
+        text_config=dict(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, vocab_size=99,
+            max_position_embeddings=16,
+        ),
+        vision_config=dict(
+            hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64,
+            image_size=SIZE, patch_size=PATCH,
+        ),
+    )  # fmt: skip
+    eager, captured = twins(T.SiglipModel, config, seed=8)
+    torch.manual_seed(9)
+    pixels = torch.randn(2, 3, SIZE, SIZE)
+    prompt = torch.tensor([[5, 17, 42, 63, 1]])
+    with torch.no_grad():
+        text = text_embedding(eager, prompt)[0]
+    out = eager.vision_model(pixel_values=pixels, output_attentions=True)
+    attentions = out.attentions[
+        : config.vision_config.num_hidden_layers
+    ]  # the encoder's, not the pooling head's
+    for attention in attentions:
+        attention.retain_grad()
+    text_similarity(out.pooler_output, text).sum().backward()
+    expected = reference_rollout(attentions, has_cls=False)
+
+    layout = TokenLayout.vit(has_cls=False, registers=0, image_size=SIZE, patch=PATCH)
+    modules = [layer.self_attn for layer in captured.vision_model.encoder.layers]
+    got = gradient_rollout(
+        RelevanceRecorder(modules, layout),
+        lambda x: text_similarity(image_embedding(captured, x), text),
+        pixels,
+    )
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
