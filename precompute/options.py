@@ -54,9 +54,8 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
-    target_class: int | None = (
-        None  # the class Grad-CAM explains (precompute/gradients.py); None: the top one
-    )
+    # CNNs only (precompute/gradients.py): the class Grad-CAM explains; None: each image's top class
+    target_class: int | None = None
 
 
 def pick_device(name: str) -> torch.device:
