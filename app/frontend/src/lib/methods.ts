@@ -15,7 +15,6 @@ const METHOD_HELP: Record<string, string> = {
   rollout: 'attention rollout (Abnar & Zuidema 2020) up to this layer; fused only',
   pool: "the pooling head's probe query (SigLIP): one layer",
   gradcam: "Grad-CAM (Selvaraju et al. 2017): the target class's gradient-weighted last-stage features of a CNN; one map",
-  gradrollout: 'gradient-weighted rollout (Chefer et al. 2021) for the target (class or prompt): relevance of each patch; fused only',
 };
 
 const VLM_METHOD_LABELS: Record<string, string> = {
