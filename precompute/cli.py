@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from precompute.faithfulness_flags import add_faithfulness_arguments, faithfulness_options
+from precompute.gradients import add_gradient_arguments, gradient_options
 from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
@@ -161,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         "same token ids), so every answer token has a pair; each model's own answer is kept too",
     )
     add_text_arguments(parser)
+    add_gradient_arguments(parser)
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -225,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             answer_from=args.answer_from,
             **text_options(args),
             **faithfulness_options(args),
+            **gradient_options(args),
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

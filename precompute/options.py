@@ -62,6 +62,8 @@ class RunOptions:
     generate: int = 0  # tokens each text's model generates after it (greedy)
     keep_mass: float = 0.99  # a stored row keeps its fewest top keys reaching this mass ...
     max_keys: int = 32  # ... and at most this many
+    # CNNs only (precompute/gradients.py): the class Grad-CAM explains; None: each image's top class
+    target_class: int | None = None
 
 
 def pick_device(name: str) -> torch.device:
@@ -102,6 +104,8 @@ def validate_common(options: RunOptions) -> None:
         )
     if options.limit is not None and options.limit < 1:
         raise RunError(f"--limit must be at least 1, got {options.limit}")
+    if options.target_class is not None and options.target_class < 0:
+        raise RunError(f"--target-class takes a class index of 0 or more, got {options.target_class}")
 
 
 def resolve_models(options: RunOptions) -> list[ResolvedModel]:
@@ -153,4 +157,5 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "adapters": dict(options.adapters),
         "merge_adapters": options.merge_adapters,
         "answer_from": options.answer_from,
+        "target_class": options.target_class,
     }

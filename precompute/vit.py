@@ -140,6 +140,10 @@ class VitRunner:
     unit = "img"
     square_input = True
 
+    def group_attrs(self, model: ResolvedModel, options: RunOptions) -> VitAttrs:
+        """The group's attrs, from the architecture alone (the plan's first step)."""
+        return vit_attrs(model, skeleton(model), options)
+
     def decode_threads(self, options: RunOptions) -> int:
         return options.workers
 
@@ -165,7 +169,7 @@ class VitRunner:
         store: AttentionStoreWriter,
         catalog: CatalogWriter,
     ) -> RunPlan | None:
-        attrs = vit_attrs(model, skeleton(model), options)
+        attrs = self.group_attrs(model, options)
         existing = store.existing_attrs(attrs.key)
         damaged: set[int] = set()
         if not options.force and isinstance(existing, VitAttrs) and existing.identity() == attrs.identity():

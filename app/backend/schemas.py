@@ -66,9 +66,9 @@ class ModelInfo(BaseModel):
         description="the registry key the model is built like; differs from `key` for a named variant "
         "(e.g. a fine-tuned copy stored beside its base)"
     )
-    kind: Literal["vit", "vlm", "lm"] = Field(
+    kind: Literal["vit", "vlm", "lm", "cnn"] = Field(
         description="vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); "
-        "lm: a text language model (no image maps: see /texts)"
+        "lm: a text language model (no image maps: see /texts); cnn: Grad-CAM, 1 layer, 0 heads"
     )
     family: str
     checkpoint: str

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ssl_attention.store.cnn_layout import CNN_METHODS, CnnAttrs
 from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs, VitAttrs, VlmAttrs
 from ssl_attention.store.text_layout import LmAttrs
 
@@ -90,6 +91,18 @@ KINDS: dict[str, Kind] = {
             api="app.backend.services.kinds:LM",
             scorer="ssl_attention.metrics.texts:score_lm_group",
             shift="ssl_attention.metrics.texts:lm_maps",
+        ),
+        Kind(
+            name="cnn",
+            attrs=CnnAttrs,
+            methods=CNN_METHODS,
+            description="convolutional network: Grad-CAM of the target class on the last stage's grid",
+            precompute="precompute.cnn:RUNNER",
+            api="app.backend.services.kinds:CNN",
+            # a CNN group is laid out like a ViT group (one row per image): the same readers score it
+            scorer="ssl_attention.metrics.compute:score_vit_group",
+            shift="ssl_attention.metrics.shift:vit_maps",
+            faithfulness="precompute.faithfulness:load_vit",
         ),
     )
 }

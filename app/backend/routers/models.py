@@ -27,6 +27,7 @@ REGISTRY_ORDER = (
     "qwen3",
     "smollm2",
     "causal_lm",
+    "resnet50",
     "qwen2_5_vl",
     "qwen3_vl",
 )

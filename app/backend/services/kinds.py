@@ -1,7 +1,7 @@
 """The API's side of the kinds table: one object per kind, with everything that differs.
 
 `ssl_attention.kinds.KINDS` names these objects in each row's `api` hook
-("app.backend.services.kinds:VIT", ":VLM", ":LM"); code reaches them with `api_of(attrs)` and never asks
+("app.backend.services.kinds:VIT", ":VLM", ":LM", ":CNN"); code reaches them with `api_of(attrs)` and never asks
 which attrs class a group has. A new kind adds its own module (like `vit.py`, `vlm.py`) with an
 object that has every member of `KindApi`, and names it here and in its row.
 """
@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from app.backend.services.cnn import CNN
 from app.backend.services.lm import LM
 from app.backend.services.store import AttentionStore
 from app.backend.services.targets import Target, TokenSpan
@@ -20,7 +21,7 @@ from app.backend.services.vlm import VLM
 from ssl_attention.kinds import kind_of
 from ssl_attention.store.layout import GroupAttrs
 
-__all__ = ["LM", "VIT", "VLM", "KindApi", "PrefixTokens", "api_of"]
+__all__ = ["CNN", "LM", "VIT", "VLM", "KindApi", "PrefixTokens", "api_of"]
 
 
 @runtime_checkable

@@ -64,12 +64,19 @@ def capture_attention_forward(
     scaling: float | None = None,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
-    """sdpa for the output; the active recorder (if any) sees the same q, k and mask."""
+    """sdpa for the output; the active recorder (if any) sees the same q, k and mask. A recorder
+    with an `attend` method (gradient-weighted rollout, `attention/gradrollout.py`) computes the
+    output itself for the layers it watches, so that it sees each layer's gradient in backward."""
     kwargs.pop("output_attentions", None)
+    recorder = _active_recorder.get()
+    attend = getattr(recorder, "attend", None)
+    if attend is not None:
+        attended = attend(module, query, key, value, attention_mask, scaling)
+        if attended is not None:
+            return attended.transpose(1, 2).contiguous(), None
     output, _ = sdpa_attention_forward(
         module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
     )
-    recorder = _active_recorder.get()
     if recorder is not None:
         # The statistics are float32 whatever the model runs in: autocast would turn our matmuls into bf16.
         with torch.autocast(device_type=query.device.type, enabled=False):

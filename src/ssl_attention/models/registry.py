@@ -37,6 +37,7 @@ from ssl_attention.models.qwen_vl import (
     load_image_processor,
     load_tokenizer,
 )
+from ssl_attention.models.resnet import ResNetAdapter
 from ssl_attention.models.siglip import SiglipAdapter
 
 SHIPPED_CONFIGS = Path(__file__).parent / "configs"
@@ -63,6 +64,7 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("qwen3", "Qwen/Qwen3-0.6B", Qwen3Lm, "lm"),
         ModelSpec("smollm2", "HuggingFaceTB/SmolLM2-135M-Instruct", SmolLm2, "lm"),
         ModelSpec("causal_lm", "", CausalLm, "lm"),  # generic: only as --variant NAME=causal_lm --checkpoint
+        ModelSpec("resnet50", "microsoft/resnet-50", ResNetAdapter, "cnn"),
         ModelSpec("qwen2_5_vl", "Qwen/Qwen2.5-VL-3B-Instruct", Qwen25VLAdapter, "vlm"),
         ModelSpec("qwen3_vl", "Qwen/Qwen3-VL-2B-Instruct", Qwen3VLAdapter, "vlm"),
     )

@@ -1345,10 +1345,10 @@ export interface components {
             base_key: string;
             /**
              * Kind
-             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); lm: a text language model (no image maps: see /texts)
+             * @description vit: a vision transformer; vlm: a vision-language model (per-image grids, prompts); lm: a text language model (no image maps: see /texts); cnn: Grad-CAM, 1 layer, 0 heads
              * @enum {string}
              */
-            kind: "vit" | "vlm" | "lm";
+            kind: "vit" | "vlm" | "lm" | "cnn";
             /** Family */
             family: string;
             /** Checkpoint */

@@ -57,6 +57,22 @@ export const SIGLIP = model('siglip', {
   prefix_tokens: [],
 });
 export const FUSED_ONLY = model('fusedonly', { per_head: false, per_head_methods: [] });
+/** A CNN as /models describes it: one Grad-CAM map per image, 1 layer, 0 heads. */
+export const RESNET = model('resnet50', {
+  kind: 'cnn',
+  checkpoint: 'microsoft/resnet-50',
+  patch: 32,
+  grid: [7, 7],
+  layers: 1,
+  heads: 0,
+  methods: ['gradcam'],
+  per_head_methods: [],
+  method_layers: { gradcam: 1 },
+  method_heads: { gradcam: 0 },
+  has_cls: false,
+  prefix_tokens: [],
+  per_head: false,
+});
 
 /** A VLM as /models describes it: no fixed grid, the text maps on the language model's 36 layers × 16 heads,
  * the vision tower's maps on its own 32 layers × 16 heads (rollout fused only), two prompts. */

@@ -4,7 +4,7 @@ it (never the attrs class) what differs, and a new kind needs nothing but its ow
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,11 +21,12 @@ from app.backend.services.slices import resolve_heads, resolve_slice
 from app.backend.services.store import AttentionStore, StoredModel
 from app.backend.services.targets import Target, TokenSpan
 from ssl_attention.kinds import KINDS, Kind
+from ssl_attention.store.cnn_layout import CnnAttrs
 from ssl_attention.store.layout import MAP_METHODS, GroupAttrs, VitAttrs, VlmAttrs
 from tests.factories import model_attrs
 
 BACKEND = Path(app.backend.__file__).parent
-KIND_MODULES = {BACKEND / "services" / "vit.py", BACKEND / "services" / "vlm.py"}
+KIND_MODULES = {BACKEND / "services" / f"{kind}.py" for kind in ("vit", "vlm", "cnn")}
 
 
 def vlm_attrs() -> VlmAttrs:
@@ -48,7 +49,12 @@ def vlm_attrs() -> VlmAttrs:
     )
 
 
-SAMPLES: dict[str, GroupAttrs] = {"vit": model_attrs(), "vlm": vlm_attrs()}
+def cnn_attrs() -> CnnAttrs:
+    vit = model_attrs(key="resnet", prefix_tokens=(), has_cls=False, layers=1, heads=0, patch=32)
+    return CnnAttrs(**{f.name: getattr(vit, f.name) for f in fields(vit)}, target_class=3)
+
+
+SAMPLES: dict[str, GroupAttrs] = {"vit": model_attrs(), "vlm": vlm_attrs(), "cnn": cnn_attrs()}
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
@@ -75,6 +81,17 @@ def test_what_differs_by_kind() -> None:
     assert api_of(vit).head_scope(vit, "cls") == "toy" and api_of(vlm).head_scope(vlm, "mean") == "qwen/mean"
     assert model_info(StoredModel(vlm, "f")).prompts == ["Describe it."]
     assert model_info(StoredModel(vit, "f")).grid == [4, 4]
+    cnn = SAMPLES["cnn"]
+    with pytest.raises(InvalidParameter, match="is a CNN"):
+        api_of(cnn).prefix(cnn)
+    info = model_info(StoredModel(cnn, "f"))
+    assert (info.kind, info.methods, info.layers, info.heads, info.per_head_methods) == (
+        "cnn",
+        ["gradcam"],
+        1,
+        0,
+        [],
+    )
 
 
 def isinstance_of_attrs(node: ast.AST) -> bool:

@@ -29,6 +29,7 @@ export interface MapControlsProps {
 /** Which map: model, method, layer, head (or why there are no per-head maps) and the fusion over heads. */
 export function MapControls({ view, params, update, playing, onTogglePlay }: MapControlsProps) {
   const { model } = view;
+  const flat = model.heads === 0; // a CNN: one map per image, no layers or heads to choose
   const compare = params.mode === 'compare';
   const showHead = view.perHead && !compare && params.mode !== 'heads';
   const showFusion = view.perHead && (view.head === null || compare) && params.mode !== 'heads';
@@ -79,17 +80,23 @@ export function MapControls({ view, params, update, playing, onTogglePlay }: Map
         {methodHelp(model, view.method) && <p className="hint">{methodHelp(model, view.method)}</p>}
       </div>
 
-      <LayerSlider
-        layer={view.layer}
-        layers={view.layers}
-        onChange={(layer) => update({ layer })}
-        playing={playing}
-        onTogglePlay={onTogglePlay}
-        label={compare ? `Layer of ${model.key}` : 'Layer'}
-      />
+      {flat ? (
+        <p className="hint control" data-testid="no-layers-hint">
+          {model.key} is a CNN: one map per image on its last stage, no layers or heads to choose.
+        </p>
+      ) : (
+        <LayerSlider
+          layer={view.layer}
+          layers={view.layers}
+          onChange={(layer) => update({ layer })}
+          playing={playing}
+          onTogglePlay={onTogglePlay}
+          label={compare ? `Layer of ${model.key}` : 'Layer'}
+        />
+      )}
 
       {showHead && <HeadSelect head={view.head} heads={view.heads} onChange={(head) => update({ head })} />}
-      {!view.perHead && (
+      {!view.perHead && !flat && (
         <p className="hint" data-testid="no-heads-hint">
           {view.method === 'rollout'
             ? 'Rollout is defined on the mean over heads: no per-head maps.'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLIP, QWEN, QWEN3, WITH_VLMS } from '../../test/fixtures';
+import { CLIP, QWEN, QWEN3, RESNET, WITH_VLMS } from '../../test/fixtures';
 import { isResolved, resolveView, type ResolvedView } from '../../state/resolveView';
 import { parseViewParams } from '../../state/viewParams';
 import { compareText } from './CompareView';
@@ -57,5 +57,17 @@ describe('the controls of a VLM', () => {
     expect(compareText(QWEN, reference)).toEqual({ prompt: 1, token: { start: 4, end: 6 } });
     expect(compareText(QWEN3, reference)).toEqual({ prompt: 0, token: null });
     expect(compareText(QWEN3, view('model=qwen2_5_vl&method=text&prompt=0'))).toEqual({ prompt: 1, token: null });
+  });
+});
+
+describe('the controls of a CNN', () => {
+  it('describe its one map: no layers or heads', () => {
+    expect(modelSummary(RESNET)).toBe('microsoft/resnet-50 · CNN · 7×7 grid (last stage, stride 32)');
+  });
+
+  it('switching to it from a ViT lands on its one layer, no head', () => {
+    expect(switchModel(view('model=clip&method=cls&layer=11&head=3'), RESNET)).toEqual({
+      model: 'resnet50', method: 'gradcam', prompt: null, token: null, layer: 0, head: null,
+    });
   });
 });

@@ -8,6 +8,7 @@ export function modelSummary(model: ModelInfo, view?: Pick<ResolvedView, 'layers
   const layers = view?.layers ?? model.layers;
   const heads = view?.heads ?? model.heads;
   const grid = model.grid !== null ? `${model.grid[0]}×${model.grid[1]} grid` : 'grid per image';
+  if (model.heads === 0) return `${model.checkpoint} · CNN · ${grid} (last stage, stride ${model.patch})`;
   const vlm = isVlm(model) ? ` · VLM, patch ${model.patch}${model.merge ? `, ${model.merge}×${model.merge} merge` : ''}` : '';
   return `${model.checkpoint}${vlm} · ${grid} · ${layers} layers · ${heads} heads`;
 }
