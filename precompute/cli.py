@@ -18,6 +18,7 @@ from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
+from precompute.scale_options import add_store_arguments
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
 from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_store_arguments(parser)
     return parser
 
 
@@ -219,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
             answer_from=args.answer_from,
+            shard_size=args.shard_size,
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

@@ -12,6 +12,7 @@ import torch
 from ssl_attention.models.peft_adapter import check_adapter, read_adapter
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import ResolvedModel, base_key, check_variants, resolve_model
+from ssl_attention.store.shards import check_shard_size
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -43,6 +44,9 @@ class RunOptions:
     limit: int | None = None
     force: bool = False
     verify: bool = False  # decode every finished chunk, recompute what is damaged (precompute/kind.py)
+    shard_size: int | None = (
+        None  # images per shard of a ViT group's arrays (store/shards.py); None: unsharded
+    )
     per_head: bool = False
     workers: int = 4
     query_chunk_mb: int = 16
@@ -94,6 +98,8 @@ def validate_common(options: RunOptions) -> None:
         )
     if options.limit is not None and options.limit < 1:
         raise RunError(f"--limit must be at least 1, got {options.limit}")
+    if (why := check_shard_size(options.shard_size)) is not None:
+        raise RunError(why)
 
 
 def resolve_models(options: RunOptions) -> list[ResolvedModel]:
@@ -145,4 +151,5 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "adapters": dict(options.adapters),
         "merge_adapters": options.merge_adapters,
         "answer_from": options.answer_from,
+        "shard_size": options.shard_size,
     }

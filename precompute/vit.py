@@ -56,6 +56,7 @@ def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions)
         per_head=options.per_head,
         revision=getattr(adapter.config, "_commit_hash", None),
         adapter=model.adapter.record() if model.adapter is not None else None,
+        shard_images=options.shard_size,
         extra={
             "model_type": adapter.config.model_type,
             "normalization": {"mean": list(model.normalization.mean), "std": list(model.normalization.std)},
@@ -173,7 +174,7 @@ class VitRunner:
         return RunPlan(
             attrs.key,
             attrs,
-            batched(items, options.batch_size),
+            batched(items, options.batch_size, attrs.shard_images),
             len(files) - len(items),
             bytes_before,
             repaired=len(damaged),

@@ -174,6 +174,7 @@ class AttentionStoreWriter:
                     spec.path,
                     shape=(n_rows, *spec.shape),
                     chunks=spec.chunks,
+                    shards=(attrs.shard_images, *spec.shape) if attrs.shard_images else None,
                     dtype=attrs.dtype,
                     compressors=CODECS,
                     fill_value=0,
@@ -195,7 +196,7 @@ class AttentionStoreWriter:
                 group.create_array(
                     f"{method}/{IMAGE_COORD}",
                     shape=(n_rows,),
-                    chunks=(ID_CHUNK,),
+                    chunks=(attrs.shard_images or ID_CHUNK,),  # sharded: a shard's ids are its writer's
                     dtype=str,
                     compressors=ID_CODECS,
                     dimension_names=(IMAGE_COORD,),
