@@ -21,6 +21,7 @@ from precompute.runner import run
 from precompute.scale_options import add_store_arguments
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
+from ssl_attention.data.remote import is_remote
 from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         variants = parse_variants(args.variant)
         options = RunOptions(
             models=resolve_keys(args.models, variants),
-            images=Path(args.images),
+            images=args.images if is_remote(args.images) else Path(args.images),
             store=args.store,
             db=args.db,
             checkpoints=parse_checkpoint_overrides(args.checkpoint, variants),

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from ssl_attention.data.remote import is_remote
 from ssl_attention.models.peft_adapter import check_adapter, read_adapter
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import ResolvedModel, base_key, check_variants, resolve_model
@@ -29,7 +30,7 @@ class RunError(RuntimeError):
 @dataclass(frozen=True)
 class RunOptions:
     models: list[str]  # names: registry keys and declared variants
-    images: Path
+    images: Path | str  # a folder, or the URL of a prefix on object storage (`data/remote.py`)
     store: str
     db: str
     checkpoints: dict[str, str] = field(default_factory=dict)  # name -> hub id or folder
@@ -129,7 +130,7 @@ def resolve_models(options: RunOptions) -> list[ResolvedModel]:
 
 
 def validate_images(options: RunOptions) -> None:
-    if not options.images.is_dir():
+    if not is_remote(options.images) and not Path(options.images).is_dir():
         raise RunError(f"image folder {options.images} does not exist; pass --images DIR")
 
 

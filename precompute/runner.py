@@ -75,7 +75,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         source = str(options.annotations)
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
-    looked_for = options.images / ANNOTATIONS_FILE
+    looked_for = f"{str(options.images).rstrip('/')}/{ANNOTATIONS_FILE}"
     catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
     try:
