@@ -27,7 +27,7 @@ from precompute.runner import run
 from ssl_attention.data.gallery import OutsideGallery, decode_in, discover
 from ssl_attention.data.remote import safe_relative
 from tests.conftest import write_gallery
-from tests.precompute.test_cli import ROOT, options, store_arrays
+from tests.precompute.test_cli import ROOT, checkpoint_args, cli, options, store_arrays
 from tests.scale.conftest import upload_folder
 
 VIT = "dinov2"
@@ -174,3 +174,14 @@ def test_nothing_outside_the_gallery_prefix_is_read(bucket: str) -> None:
         with pytest.raises(OutsideGallery):
             decode_in(gallery, relative)
     assert [f.path for f in discover(gallery).files] == ["a.png"]  # not photos-other/
+
+
+def test_a_store_in_a_missing_bucket_is_one_line(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str
+) -> None:
+    write_gallery(tmp_path / "images", n_good=1)
+    args = checkpoint_args(tiny_checkpoints, VIT)
+    result = cli(tmp_path, *args, "--store", f"s3://{bucket}-missing/attention.zarr")
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "cannot be reached" in line and "bucket" in line, line

@@ -53,6 +53,11 @@ class RemoteFile:
         return f"{self.size}-{self.mtime_ns}"
 
 
+class RemoteUnreachable(FileNotFoundError):
+    """A gallery URL whose objects cannot be listed (endpoint, credentials, permissions): said in
+    one line like a missing folder."""
+
+
 class RemoteMissing(OSError):
     """A relative path that names no object under the gallery URL (or one outside it)."""
 
@@ -107,11 +112,17 @@ def read_object(url: str) -> bytes:
 
 def list_remote(url: str) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime ns) of every object under the gallery `url`, hidden ones aside."""
-    fs, root = filesystem(url)
     try:
+        fs, root = filesystem(url)
         found = fs.find(root, detail=True)
-    except FileNotFoundError:
+    except FileNotFoundError:  # no such bucket: no images
         return []
+    except Exception as error:  # any backend's failure: the endpoint, the credentials, a bad URL
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise RemoteUnreachable(
+            f"the images at {url} cannot be listed ({type(error).__name__}: {reason}); check the URL "
+            "and the storage settings (for S3: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+        ) from None
     listed = []
     for key, info in found.items():
         relative = str(key)[len(root) + 1 :] if str(key).startswith(root + "/") else None
