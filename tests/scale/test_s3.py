@@ -29,6 +29,7 @@ from ssl_attention.data.remote import safe_relative
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import ROOT, checkpoint_args, cli, options, store_arrays
 from tests.scale.conftest import upload_folder
+from tests.ssl_attention.store.test_catalog import POSTGRES, catalog_url
 
 VIT = "dinov2"
 
@@ -38,9 +39,16 @@ def client_for(images: str | Path, store: str, db: str, tmp: Path) -> TestClient
     return TestClient(create_app(settings))
 
 
+@pytest.fixture
+def remote_db(tmp_path: Path) -> Iterator[str]:
+    """The catalog of the S3 runs: PostgreSQL where SSL_ATTENTION_TEST_POSTGRES_URL is set (as a
+    deployment would), SQLite otherwise."""
+    yield from catalog_url("postgresql" if POSTGRES else "sqlite", tmp_path / "db")
+
+
 @pytest.mark.parametrize("shard_size", [None, 2])
 def test_precompute_and_serve_a_store_on_s3(
-    tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str, shard_size: int | None
+    tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str, shard_size: int | None, remote_db: str
 ) -> None:
     write_gallery(tmp_path / "images")
     upload_folder(tmp_path / "images", f"s3://{bucket}/photos")
@@ -54,6 +62,7 @@ def test_precompute_and_serve_a_store_on_s3(
         [VIT],
         images=f"s3://{bucket}/photos",
         store=f"s3://{bucket}/attention.zarr",
+        db=remote_db,
         shard_size=shard_size,
     )
     (tmp_path / "remote").mkdir()
