@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fsspec
-
 
 def is_remote(location: str | Path) -> bool:
     """Whether a gallery or store location is a URL of object storage (not a path, not `file://`)."""
@@ -26,7 +24,10 @@ def is_remote(location: str | Path) -> bool:
 
 
 def filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec file system of `url` and the path (bucket/prefix) it names, without a trailing `/`."""
+    """The fsspec file system of `url` and the path (bucket/prefix) it names, without a trailing `/`.
+    fsspec (and its backend: s3fs for S3) comes with the `s3` extra; local galleries never need it."""
+    import fsspec
+
     fs, root = fsspec.core.url_to_fs(url)
     return fs, str(root).rstrip("/")
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fsspec
 import zarr
 from zarr.errors import ContainsGroupError
 
@@ -128,6 +127,8 @@ def inspect_store(url: str) -> StoreState:
 def _probe_remote(url: str) -> None:
     """Raise StoreError (one line) unless the bucket (or its equivalent) of a remote store answers."""
     try:
+        import fsspec  # the `s3` extra: remote stores only
+
         fs, root = fsspec.core.url_to_fs(url)
         fs.ls(str(root).strip("/").split("/")[0])
     except Exception as error:  # any backend's failure: no bucket, the endpoint, the credentials
