@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -26,6 +27,8 @@ from app.backend.services.images import resolve_gallery_file
 from precompute.runner import run
 from ssl_attention.data.gallery import OutsideGallery, decode_in, discover
 from ssl_attention.data.remote import safe_relative
+from ssl_attention.store.catalog import CatalogWriter
+from ssl_attention.store.identity import read_store_id
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import ROOT, checkpoint_args, cli, options, store_arrays
 from tests.scale.conftest import upload_folder
@@ -116,8 +119,13 @@ def test_precompute_and_serve_a_store_on_s3(
         # A lost shard object on S3 is all of its rows: the next run recomputes them to the same bytes.
         key = f"attention.zarr/{VIT}/cls/heads/c/1/0/0/0/0"
         boto3.client("s3").delete_object(Bucket=bucket, Key=key)
-        repaired = run(remote).models[0]
+        repaired = run(dataclasses.replace(remote, verify=True)).models[0]  # --verify decodes over S3 too
         assert (repaired.repaired, repaired.done) == (2, 2)
+        catalog = CatalogWriter.open(remote.db)
+        try:  # the store's identity lives in its root attrs on S3, paired with the catalog
+            assert read_store_id(remote.store) == catalog.pairing().store_id is not None
+        finally:
+            catalog.close()
         got = store_arrays(remote.store)
         for path in expected:
             assert np.array_equal(expected[path], got[path]), path
