@@ -20,9 +20,11 @@ from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
+from precompute.scale_options import add_store_arguments
 from precompute.texts import add_text_arguments, text_options
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
+from ssl_attention.data.remote import is_remote
 from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
@@ -165,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gradient_arguments(parser)
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_store_arguments(parser)
     return parser
 
 
@@ -201,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         variants = parse_variants(args.variant)
         options = RunOptions(
             models=resolve_keys(args.models, variants),
-            images=Path(args.images),
+            images=args.images if is_remote(args.images) else Path(args.images),
             store=args.store,
             db=args.db,
             checkpoints=parse_checkpoint_overrides(args.checkpoint, variants),
@@ -228,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             **text_options(args),
             **faithfulness_options(args),
             **gradient_options(args),
+            shard_size=args.shard_size,
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

@@ -310,3 +310,16 @@ class FaithfulnessSummaryRow(Base):
     insertion_low: Mapped[float] = mapped_column(Float)
     insertion_high: Mapped[float] = mapped_column(Float)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class RunLeaseRow(Base):
+    """The lease of one model's group: which run may write it, until when (`catalog/lease.py`)."""
+
+    __tablename__ = "run_leases"
+
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))  # a random token of the holding run
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # renewed by the holder's heartbeat

@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ssl_attention.store.catalog.faithfulness import FaithfulnessWrites
+from ssl_attention.store.catalog.lease import LeaseWrites
 from ssl_attention.store.catalog.reader import CatalogReader
 from ssl_attention.store.catalog.records import (
     AnnotationBox,
@@ -40,8 +41,9 @@ from ssl_attention.store.catalog.texts import TextWrites
 PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
 
 
-class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites):
-    """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`)."""
+class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, LeaseWrites):
+    """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`;
+    texts, faithfulness, run leases: `TextWrites`, `FaithfulnessWrites`, `LeaseWrites`)."""
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Self:
