@@ -19,6 +19,7 @@ from precompute.cli import _quiet_transformers, build_parser
 from precompute.options import RunError, RunOptions
 from precompute.worker import Worker, WorkerOptions
 from ssl_attention.data.limits import LimitError
+from ssl_attention.data.remote import is_remote
 from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
 from ssl_attention.models.registry import (
     ModelLoadError,
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_transformers()
     try:
         options = worker_options(args, parser)
-        if not options.run.images.is_dir():
+        if not is_remote(options.run.images) and not Path(options.run.images).is_dir():
             raise RunError(f"image folder {options.run.images} does not exist; pass --images DIR")
         worker = Worker(options)
     except (RunError, ModelLoadError, StoreError, LimitError, AdapterError, FileNotFoundError) as error:

@@ -46,7 +46,9 @@ def _unique(values: Sequence[str]) -> tuple[str, ...]:
 class Jobs:
     """Submitting, reading and cancelling jobs (thread-safe; every method may block on I/O)."""
 
-    def __init__(self, catalog: LazyCatalog, store: AttentionStore, gallery: Path, limits: JobLimits) -> None:
+    def __init__(
+        self, catalog: LazyCatalog, store: AttentionStore, gallery: Path | str, limits: JobLimits
+    ) -> None:
         self.catalog, self.store, self.gallery, self.limits = catalog, store, gallery, limits
         self._queue: JobQueue | None = None
         self._lock = threading.Lock()
@@ -119,6 +121,13 @@ class Jobs:
                 400, "send either an image file (field `image`) or a gallery `image_id`, not both"
             )
         if request.upload is not None:
+            if not isinstance(self.gallery, Path):
+                raise JobRefused(
+                    409,
+                    f"uploads are stored in a local gallery folder; this gallery is on object storage "
+                    f"({self.gallery}): ask about a gallery image (`image_id`) instead",
+                    parameter="image",
+                )
             try:
                 stored = store_upload(self.gallery, request.upload)
             except UploadRefused as error:

@@ -2,7 +2,7 @@
 expires unless its heartbeat renews it (`store/catalog/lease.py`).
 
 Revision ID: 0009
-Revises: 0007 (re-chained at merge)
+Revises: 0008
 """
 
 import sqlalchemy as sa

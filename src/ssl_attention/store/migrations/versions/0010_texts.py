@@ -1,7 +1,7 @@
 """Texts of text language models: one row per text × model whose attention is written.
 
 Revision ID: 0010
-Revises: 0007 (the lead re-chains 0008-0011 at merge)
+Revises: 0009
 """
 
 import sqlalchemy as sa

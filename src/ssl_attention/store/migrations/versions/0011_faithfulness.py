@@ -1,7 +1,7 @@
 """Faithfulness: computed (image, model) pairs, per-map deletion/insertion curves, summaries.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 """
 
 import sqlalchemy as sa
