@@ -28,7 +28,6 @@ class Services:
     http: CachePolicy
     renders: RenderGate
     jobs: Jobs
-
     texts: TextStore
 
     @classmethod

@@ -21,7 +21,6 @@ export function App() {
             <Route path="/view/:imageId" element={<ViewerPage />} />
             <Route path="/dashboard" element={<DashboardPage />} />
             <Route path="/ask" element={<AskPage />} />
-
             <Route path="/text" element={<TextsPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>

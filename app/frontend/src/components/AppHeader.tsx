@@ -40,7 +40,7 @@ export function AppHeader() {
         </NavLink>
         <NavLink to="/ask" data-testid="nav-ask">
           Ask
-
+        </NavLink>
         <NavLink to="/text" data-testid="nav-texts">
           Texts
         </NavLink>
