@@ -203,3 +203,17 @@ class FaithfulnessWrites:
 def _delete_pairs(s: Session, model: str, image_ids: list[str]) -> None:
     for table in (FaithfulnessPairRow, FaithfulnessValueRow):
         s.execute(delete(table).where(table.model == model, table.image_id.in_(image_ids)))
+
+
+def forget_faithfulness(s: Session, *, models: Collection[str] = (), image_ids: Collection[str] = ()) -> None:
+    """Inside a writer's transaction: drop the curves of `models` and of `image_ids` (their maps are
+    being rebuilt) and the summaries they fed; the next `precompute --faithfulness` computes them again."""
+    for table in (FaithfulnessPairRow, FaithfulnessValueRow):
+        if models:
+            s.execute(delete(table).where(table.model.in_(models)))
+        if image_ids:
+            s.execute(delete(table).where(table.image_id.in_(image_ids)))
+    if image_ids:
+        s.execute(delete(FaithfulnessSummaryRow))
+    elif models:
+        s.execute(delete(FaithfulnessSummaryRow).where(FaithfulnessSummaryRow.model.in_(models)))

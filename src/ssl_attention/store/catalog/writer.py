@@ -13,7 +13,7 @@ from typing import Any, Self
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from ssl_attention.store.catalog.faithfulness import FaithfulnessWrites
+from ssl_attention.store.catalog.faithfulness import FaithfulnessWrites, forget_faithfulness
 from ssl_attention.store.catalog.lease import LeaseWrites
 from ssl_attention.store.catalog.reader import CatalogReader
 from ssl_attention.store.catalog.records import (
@@ -104,6 +104,7 @@ class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, 
                 s.execute(delete(MetricRow).where(MetricRow.image_id.in_(changed)))
                 s.execute(delete(MetricSummaryRow))  # stale: recomputed with the next scoring
                 forget_shift(s, image_ids=changed)
+                forget_faithfulness(s, image_ids=changed)
 
     def record_image(self, image_id: str, *, sha256: str, width: int, height: int) -> None:
         with self._session.begin() as s:
@@ -159,6 +160,7 @@ class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, 
             # Only this model's summaries are stale; the others (and the baselines) still hold.
             s.execute(delete(MetricSummaryRow).where(MetricSummaryRow.model == model))
             forget_shift(s, models=[model])  # as a variant or as a base
+            forget_faithfulness(s, models=[model])
 
     # --- VLM samples --------------------------------------------------------------------------
 
