@@ -230,7 +230,10 @@ def test_summary_reports_throughput_and_bytes(tmp_path: Path, tiny_checkpoints: 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(
-        line.startswith("dinov2: 2 images in") and "img/s" in line and "KiB written" in line for line in lines
+        line.startswith("dinov2: 2 images in")
+        and ("img/s" in line or "s per image" in line)  # a loaded machine can be under 1 img/s
+        and "KiB written" in line
+        for line in lines
     )
     assert lines[-1].startswith("total: 4 image maps over 2 model(s)")
 
