@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from precompute.executors import add_executor_arguments, executor_options
 from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_executor_arguments(parser)
     return parser
 
 
@@ -219,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
             answer_from=args.answer_from,
+            **executor_options(args),
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

@@ -54,6 +54,10 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
+    # How the batches run (precompute/executors.py): "local" (this process) or "ray" (a Ray Data pipeline)
+    executor: str = "local"
+    ray_address: str | None = None  # "auto", a cluster address, or None: a local cluster
+    ray_actors: int | None = None  # model actors; None: one per GPU of the cluster (CPU-only: half its CPUs)
 
 
 def pick_device(name: str) -> torch.device:
