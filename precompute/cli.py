@@ -19,8 +19,10 @@ from precompute.hub import check_hub
 from precompute.options import DEVICES, DTYPES, RunError, RunOptions
 from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
+from precompute.scale_options import add_store_arguments
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
+from ssl_attention.data.remote import is_remote
 from ssl_attention.models.peft_adapter import AdapterError, parse_adapters
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import (
@@ -160,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_store_arguments(parser)
     add_executor_arguments(parser)
     return parser
 
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         variants = parse_variants(args.variant)
         options = RunOptions(
             models=resolve_keys(args.models, variants),
-            images=Path(args.images),
+            images=args.images if is_remote(args.images) else Path(args.images),
             store=args.store,
             db=args.db,
             checkpoints=parse_checkpoint_overrides(args.checkpoint, variants),
@@ -221,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             min_pixels=args.min_pixels,
             max_pixels=args.max_pixels,
             answer_from=args.answer_from,
+            shard_size=args.shard_size,
             **executor_options(args),
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries

@@ -32,6 +32,7 @@ from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.layout import GroupAttrs
+from ssl_attention.store.shards import shard_batches
 
 # Test-only fault injection: "kill-after-write:N" SIGKILLs the process after the N-th batch's arrays
 # are written but before the catalog marks them done; "kill-after-commit:N" right after the commit.
@@ -222,8 +223,10 @@ def finished_rows(key: str, files: Sequence[DiscoveredFile], catalog: CatalogWri
     return {rows[image_id]: image_id for image_id in catalog.done_ids(key) & ids if image_id in rows}
 
 
-def batched(items: Sequence[WorkItem], size: int) -> tuple[Batch, ...]:
+def batched(items: Sequence[WorkItem], size: int, shard_images: int | None = None) -> tuple[Batch, ...]:
+    """Batches of at most `size` items in plan order; sharded, none crosses a shard boundary."""
+    rows = [item.row for item in items]
     return tuple(
-        Batch(index, tuple(items[start : start + size]))
-        for index, start in enumerate(range(0, len(items), size))
+        Batch(index, tuple(batch))
+        for index, batch in enumerate(shard_batches(items, rows, size, shard_images))
     )

@@ -9,9 +9,11 @@ from typing import Any
 
 import torch
 
+from ssl_attention.data.remote import is_remote
 from ssl_attention.models.peft_adapter import check_adapter, read_adapter
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import ResolvedModel, base_key, check_variants, resolve_model
+from ssl_attention.store.shards import check_shard_size
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -28,7 +30,7 @@ class RunError(RuntimeError):
 @dataclass(frozen=True)
 class RunOptions:
     models: list[str]  # names: registry keys and declared variants
-    images: Path
+    images: Path | str  # a folder, or the URL of a prefix on object storage (`data/remote.py`)
     store: str
     db: str
     checkpoints: dict[str, str] = field(default_factory=dict)  # name -> hub id or folder
@@ -43,6 +45,9 @@ class RunOptions:
     limit: int | None = None
     force: bool = False
     verify: bool = False  # decode every finished chunk, recompute what is damaged (precompute/kind.py)
+    shard_size: int | None = (
+        None  # images per shard of a ViT group's arrays (store/shards.py); None: unsharded
+    )
     per_head: bool = False
     workers: int = 4
     query_chunk_mb: int = 16
@@ -98,6 +103,8 @@ def validate_common(options: RunOptions) -> None:
         )
     if options.limit is not None and options.limit < 1:
         raise RunError(f"--limit must be at least 1, got {options.limit}")
+    if (why := check_shard_size(options.shard_size)) is not None:
+        raise RunError(why)
 
 
 def resolve_models(options: RunOptions) -> list[ResolvedModel]:
@@ -127,7 +134,7 @@ def resolve_models(options: RunOptions) -> list[ResolvedModel]:
 
 
 def validate_images(options: RunOptions) -> None:
-    if not options.images.is_dir():
+    if not is_remote(options.images) and not Path(options.images).is_dir():
         raise RunError(f"image folder {options.images} does not exist; pass --images DIR")
 
 
@@ -149,4 +156,5 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "adapters": dict(options.adapters),
         "merge_adapters": options.merge_adapters,
         "answer_from": options.answer_from,
+        "shard_size": options.shard_size,
     }

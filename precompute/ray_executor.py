@@ -36,6 +36,7 @@ from precompute.pipeline import Progress, execute_decoded
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
+from ssl_attention.store.shards import shard_of
 
 MAX_ROUNDS = 3  # pipelines per model: the first, then any rows Ray left undone
 CPU_ACTOR = 0.5  # the CPUs a model actor asks for on a cluster without GPUs (decode tasks share the rest)
@@ -52,18 +53,18 @@ def units(plan: RunPlan) -> list[tuple[Batch, ...]]:
     Sharded (`shard_images` in the group's attrs: a shard object holds that many rows): whole
     shards only — consecutive batches are joined while they share a shard, so no two writers
     ever touch one object."""
-    shard = getattr(plan.attrs, "shard_images", None)
+    shard = getattr(plan.attrs, "shard_images", None)  # a ViT group's; VLM groups are unsharded
     if not shard:
         return [(batch,) for batch in plan.batches]
     joined: list[list[Batch]] = []
     last = -1
     for batch in plan.batches:
-        rows = [item.row for item in batch.items]
-        if joined and min(rows) // shard <= last:
+        shards = [shard_of(item.row, shard) for item in batch.items]
+        if joined and min(shards) <= last:
             joined[-1].append(batch)
         else:
             joined.append([batch])
-        last = max(last, max(rows) // shard)
+        last = max(last, *shards)
     return [tuple(unit) for unit in joined]
 
 
@@ -174,6 +175,7 @@ def run_pipeline(
     model: ResolvedModel,
     options: RunOptions,
     plan: RunPlan,
+    store: AttentionStoreWriter,
     run_id: int,
     summary: ModelSummary,
     bar: Any,
@@ -215,6 +217,7 @@ def run_pipeline(
     )
     load_seconds = 0.0
     for row in data.iter_rows():
+        store.guard()  # the driver lost the model's lease: stop the pipeline (and its actors) here
         report = json.loads(row["report"])
         summary.done += report["done"]
         summary.tokens += report["tokens"]
@@ -254,7 +257,7 @@ def run_model_on_ray(
         try:
             for _ in range(MAX_ROUNDS):
                 before = time.perf_counter() - started
-                load = run_pipeline(runner, model, options, plan, run_id, summary, bar)
+                load = run_pipeline(runner, model, options, plan, store, run_id, summary, bar)
                 summary.load_seconds = summary.load_seconds or before + load
                 next_plan = runner.plan(model, files, again, store, catalog)
                 if next_plan is None:

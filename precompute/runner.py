@@ -13,6 +13,7 @@ from precompute.executors import execute_model, validate_executor
 from precompute.kind import FAULT_ENV as FAULT_ENV
 from precompute.kind import KindRunner
 from precompute.kind import ModelSummary as ModelSummary
+from precompute.lease import model_lease
 from precompute.options import DEVICES as DEVICES
 from precompute.options import DTYPES as DTYPES
 from precompute.options import RunError as RunError
@@ -76,7 +77,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         source = str(options.annotations)
     else:
         boxes, source = gallery_annotations(options.images), ANNOTATIONS_FILE
-    looked_for = options.images / ANNOTATIONS_FILE
+    looked_for = f"{str(options.images).rstrip('/')}/{ANNOTATIONS_FILE}"
     catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
     try:
@@ -84,7 +85,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         if boxes is not None:
             report.annotations = catalog.replace_annotations(boxes, source=source)
         for model in resolved:
-            with store.model_lock(model.name):
+            with store.model_lock(model.name), model_lease(catalog, store, model.name):
                 runner = runner_of(model)
                 summary = execute_model(
                     runner, model, files, options, store, catalog, device, dtype, progress

@@ -8,7 +8,6 @@ plan builds it on PyTorch's meta device (no weights, no memory), the engine load
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished
 from precompute.options import RunError, RunOptions
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.attention.extract import MapExtractor
-from ssl_attention.data.gallery import ImageDecodeError, decode
+from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.base import VisionAdapter
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel
@@ -56,6 +55,7 @@ def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions)
         per_head=options.per_head,
         revision=getattr(adapter.config, "_commit_hash", None),
         adapter=model.adapter.record() if model.adapter is not None else None,
+        shard_images=options.shard_size,
         extra={
             "model_type": adapter.config.model_type,
             "normalization": {"mean": list(model.normalization.mean), "std": list(model.normalization.std)},
@@ -73,7 +73,7 @@ class VitDecoder:
 
     def decode(self, item: WorkItem) -> Decoded:
         try:
-            image = decode(Path(self.images) / item.file.path, within=Path(self.images))
+            image = decode_in(self.images, item.file.path)
         except ImageDecodeError as error:
             return Decoded(item, error=str(error))
         return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))
@@ -181,7 +181,7 @@ class VitRunner:
         return RunPlan(
             attrs.key,
             attrs,
-            batched(items, options.batch_size),
+            batched(items, options.batch_size, attrs.shard_images),
             len(files) - len(items),
             bytes_before,
             repaired=len(damaged),

@@ -10,7 +10,6 @@ A prompt added later is run for every image without touching the maps already st
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished
 from precompute.options import RunError, RunOptions
 from precompute.teacher import check_vocabularies, forced_by, teacher_answers
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
-from ssl_attention.data.gallery import ImageDecodeError, decode
+from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
@@ -115,7 +114,7 @@ class VlmDecoder:
 
     def decode(self, item: WorkItem) -> Decoded:
         try:
-            return Decoded(item, decode(Path(self.images) / item.file.path, within=Path(self.images)))
+            return Decoded(item, decode_in(self.images, item.file.path))
         except ImageDecodeError as error:
             return Decoded(item, error=str(error))
 

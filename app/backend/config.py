@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ssl_attention.data.remote import is_remote
 from ssl_attention.settings import Settings
 
 DEFAULT_FRONTEND_DIST = Path(__file__).resolve().parents[1] / "frontend" / "dist"
@@ -53,7 +54,7 @@ class ApiSettings:
         (`SSL_ATTENTION_RENDER_WAIT_S`, default 5). Beyond that: 503 with Retry-After.
     """
 
-    images: Path
+    images: Path | str  # a folder, or the URL of a prefix on object storage (s3://bucket/photos)
     store: str
     db: str
     cache_mb: float = 256
@@ -77,7 +78,7 @@ class ApiSettings:
     def from_env(cls) -> ApiSettings:
         base = Settings.from_env()
         return cls(
-            images=Path(base.images),
+            images=base.images if is_remote(base.images) else Path(base.images),
             store=base.store,
             db=base.db,
             cache_mb=_env_number("SSL_ATTENTION_CACHE_MB", 256, minimum=0),

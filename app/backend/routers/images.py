@@ -92,6 +92,9 @@ def get_file(request: Request, image: ImageDep, services: ServicesDep) -> Respon
     cached = services.http.not_modified(request, etag)
     if cached is not None:
         return cached
+    if file.stat is None:  # an object of a gallery on object storage: its bytes
+        with file.open() as body:
+            return Response(body.read(), media_type=file.media_type, headers=services.http.headers(etag))
     return FileResponse(
         file.path,
         media_type=file.media_type,

@@ -98,13 +98,13 @@ def heatmap_scene(catalog: LazyCatalog, image: ImageInfo, style: HeatmapStyle) -
 
 
 def heatmap_png(
-    store: AttentionStore, images: Path, asked: MapRequest, style: HeatmapStyle, scene: HeatmapScene
+    store: AttentionStore, images: Path | str, asked: MapRequest, style: HeatmapStyle, scene: HeatmapScene
 ) -> bytes:
     """The map of the request drawn over the scene's frame with `style` (blended over the image
     from the gallery folder `images` when `style.overlay`): see `render_heatmap`."""
     background = None
     if style.overlay:
-        background = open_rgb(resolve_gallery_file(images, scene.path).path, fit=style.size)
+        background = open_rgb(resolve_gallery_file(images, scene.path), fit=style.size)
     maps = read_map(store, asked, "none")
     low, high = style.value_range(float(maps.low), float(maps.high))
     return render_heatmap(

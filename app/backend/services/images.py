@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -17,6 +18,7 @@ from app.backend.services.cache import ByteLRUCache
 from app.backend.services.errors import ImageUnreadable, Unavailable
 from ssl_attention.data import gallery
 from ssl_attention.data.limits import DEFAULT_MAX_IMAGE_PIXELS, LimitError, max_image_pixels
+from ssl_attention.data.remote import RemoteFile, is_remote, read_object, stat_remote
 
 THUMBNAIL_QUALITY = 85
 # Pixels decoded at once by all requests together: one image at the default limit (about 300 MB
@@ -27,22 +29,43 @@ DECODE_WAIT_S = 20.0
 
 @dataclass(frozen=True)
 class GalleryFile:
-    path: Path  # resolved, inside the images folder
+    path: Path  # resolved, inside the images folder (a remote gallery: the object's name)
     media_type: str
-    stat: os.stat_result
+    stat: os.stat_result | None  # None for an object of a gallery on object storage
+    remote: RemoteFile | None = None
 
     @property
     def version(self) -> str:
         """Changes whenever the file's content may have changed."""
+        if self.stat is None:
+            assert self.remote is not None
+            return self.remote.version
         return f"{self.stat.st_size}-{self.stat.st_mtime_ns}"
 
+    def open(self) -> IO[bytes]:
+        """The file's bytes, never following a symlink swapped in since it was resolved."""
+        if self.remote is None:
+            return gallery.open_no_follow(self.path)
+        try:
+            return io.BytesIO(read_object(self.remote.url))
+        except OSError as error:
+            raise gallery.OutsideGallery("the object cannot be read") from error
 
-def resolve_gallery_file(root: Path, relative: str) -> GalleryFile:
+
+def resolve_gallery_file(root: Path | str, relative: str) -> GalleryFile:
     """The regular file `relative` names under `root`, never anything outside it.
 
     `relative` comes from the catalog, not from the request; still, absolute paths, `..`
-    and symlinks that lead out of the folder are refused like a missing file.
+    and symlinks that lead out of the folder are refused like a missing file. `root` may be the
+    URL of a prefix on object storage: only keys under it are read (`data/remote.py`).
     """
+    if is_remote(root):
+        try:
+            found = stat_remote(str(root), relative)
+        except OSError:
+            raise ImageUnreadable("the image file is missing from the gallery folder") from None
+        media = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        return GalleryFile(Path(found.name), media, None, found)
     try:
         target = gallery.real_path_inside(root, relative)
         stat = target.stat()
@@ -80,14 +103,15 @@ class DecodeBudget:
 DECODES = DecodeBudget(DECODE_BUDGET_PIXELS, DECODE_WAIT_S)
 
 
-def open_rgb(path: Path, fit: int | None = None) -> Image.Image:
+def open_rgb(source: Path | GalleryFile, fit: int | None = None) -> Image.Image:
     """Decode an image as RGB; with `fit`, shrink it so its longer side is at most `fit` pixels
     (JPEGs decode directly at a reduced scale first; the aspect ratio is the original's).
 
-    `path` is a resolved gallery file (`resolve_gallery_file`); a symlink swapped in since is not
-    followed. Images over the pixel limit are refused from their header (422)."""
+    `source` is a resolved gallery file (`resolve_gallery_file`, or its path); a symlink swapped in
+    since is not followed. Images over the pixel limit are refused from their header (422)."""
     try:
-        with gallery.open_no_follow(path) as file, gallery.open_image(file) as opened:
+        opener = source.open if isinstance(source, GalleryFile) else lambda: gallery.open_no_follow(source)
+        with opener() as file, gallery.open_image(file) as opened:
             target = opened.size if fit is None else fit_within(*opened.size, min(fit, max(opened.size)))
             if target != opened.size:
                 opened.draft("RGB", target)
@@ -123,13 +147,12 @@ class Thumbnails:
         self.cache: ByteLRUCache[bytes] = ByteLRUCache(cache_bytes)
 
     def get(self, file: GalleryFile, size: int) -> bytes:
-        return self.cache.get_or_load(
-            (str(file.path), file.version, size), lambda: self._make(file.path, size)
-        )
+        where = file.remote.url if file.remote is not None else str(file.path)
+        return self.cache.get_or_load((where, file.version, size), lambda: self._make(file, size))
 
     @staticmethod
-    def _make(path: Path, size: int) -> bytes:
-        image = open_rgb(path, fit=size)
+    def _make(file: GalleryFile, size: int) -> bytes:
+        image = open_rgb(file, fit=size)
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
         return buffer.getvalue()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_attention.data.gallery import image_id_for
+from ssl_attention.data.remote import RemoteMissing, is_remote, read_remote
 from ssl_attention.values import AnnotationBox
 
 ANNOTATIONS_FILE = "annotations.json"
@@ -113,10 +114,11 @@ def wikichurches_boxes(data: dict[str, Any]) -> list[AnnotationBox]:
     return boxes
 
 
-def load_annotations(path: Path) -> list[AnnotationBox]:
-    """Read a COCO-style or WikiChurches annotation file (told apart by their keys)."""
+def load_annotations(path: Path | str, text: str | None = None) -> list[AnnotationBox]:
+    """Read a COCO-style or WikiChurches annotation file (told apart by their keys); `text`: its
+    content when it was read already (a gallery on object storage; `path` then names it)."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(Path(path).read_text() if text is None else text)
         if isinstance(data.get("annotations"), list) and "images" in data:
             return coco_boxes(data)
         if isinstance(data.get("annotations"), dict) and "meta" in data:
@@ -129,7 +131,15 @@ def load_annotations(path: Path) -> list[AnnotationBox]:
     )
 
 
-def gallery_annotations(folder: Path) -> list[AnnotationBox] | None:
-    """The gallery's boxes, or None when the folder has no annotations.json."""
-    path = folder / ANNOTATIONS_FILE
+def gallery_annotations(folder: Path | str) -> list[AnnotationBox] | None:
+    """The gallery's boxes, or None when the folder (or URL prefix) has no annotations.json."""
+    if is_remote(folder):
+        try:
+            data = read_remote(str(folder), ANNOTATIONS_FILE)
+        except RemoteMissing:
+            return None
+        return load_annotations(
+            f"{str(folder).rstrip('/')}/{ANNOTATIONS_FILE}", data.decode("utf-8", "replace")
+        )
+    path = Path(folder) / ANNOTATIONS_FILE
     return load_annotations(path) if path.is_file() else None

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ssl_attention.data.limits import max_image_pixels, too_large, too_large_message
+from ssl_attention.data.remote import RemoteMissing, is_remote, list_remote, read_remote
 from ssl_attention.values import DiscoveredFile
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
@@ -55,7 +56,10 @@ class Discovery:
 
 def discover(folder: str | Path) -> Discovery:
     """Every file with an image suffix under `folder`, in id order. Hidden files are ignored; a file
-    that cannot get a usable id, or whose real path is outside `folder`, is skipped with a reason."""
+    that cannot get a usable id, or whose real path is outside `folder`, is skipped with a reason.
+    `folder` may be the URL of a prefix on object storage (`data/remote.py`)."""
+    if is_remote(folder):
+        return _discover_remote(str(folder))
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(
@@ -86,6 +90,24 @@ def discover(folder: str | Path) -> Discovery:
             skipped.append((relative, f"same id '{image_id}' as {files[image_id].path}"))
             continue
         files[image_id] = DiscoveredFile(image_id, relative, stat_result.st_size, stat_result.st_mtime_ns)
+    return Discovery([files[k] for k in sorted(files)], skipped)
+
+
+def _discover_remote(url: str) -> Discovery:
+    max_image_pixels()
+    files: dict[str, DiscoveredFile] = {}
+    skipped: list[tuple[str, str]] = []
+    for relative, size, mtime_ns in list_remote(url):
+        if Path(relative).suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        image_id = image_id_for(relative)
+        if len(image_id) > MAX_IMAGE_ID_CHARS:
+            skipped.append((relative, f"its id would be {len(image_id)} characters long; ids are at most "
+                            f"{MAX_IMAGE_ID_CHARS} (shorten the key)"))  # fmt: skip
+        elif image_id in files:
+            skipped.append((relative, f"same id '{image_id}' as {files[image_id].path}"))
+        else:
+            files[image_id] = DiscoveredFile(image_id, relative, size, mtime_ns)
     return Discovery([files[k] for k in sorted(files)], skipped)
 
 
@@ -211,7 +233,24 @@ def read_file(path: str | Path, within: str | Path | None = None) -> bytes:
 def decode(path: str | Path, *, within: str | Path | None = None) -> DecodedImage:
     """Read and fully decode an image as RGB; truncated, non-image or too large files raise
     ImageDecodeError. With `within` (the gallery folder), a file leading outside it is refused."""
-    data = read_file(path, within)
+    return decode_data(read_file(path, within))
+
+
+def decode_in(gallery: str | Path, relative: str) -> DecodedImage:
+    """Decode the gallery file `relative` (as discovered) of a local folder or a URL prefix."""
+    if not is_remote(gallery):
+        return decode(Path(gallery) / relative, within=Path(gallery))
+    try:
+        data = read_remote(str(gallery), relative)
+    except RemoteMissing as error:
+        raise OutsideGallery("cannot read file: it is missing from the gallery") from error
+    except OSError as error:
+        raise ImageDecodeError(f"cannot read file: {error}") from error
+    return decode_data(data)
+
+
+def decode_data(data: bytes) -> DecodedImage:
+    """Fully decode an image file's bytes as RGB (ImageDecodeError when they are not one)."""
     digest = hashlib.sha256(data).hexdigest()
     with open_image(io.BytesIO(data)) as opened:
         opened.load()  # raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)

@@ -88,6 +88,7 @@ class AttentionStoreWriter:
         except ContainsGroupError:  # another run created the root between zarr's look and its create
             self.root = zarr.open_group(store=url, mode="r+", zarr_format=3, use_consolidated=False)
         self._changed = False  # whether this writer changed the store's structure
+        self.guard: Callable[[], None] = lambda: None  # raises when this run may no longer write
 
     def _unconsolidate(self) -> None:
         self._changed = True
@@ -174,6 +175,7 @@ class AttentionStoreWriter:
                     spec.path,
                     shape=(n_rows, *spec.shape),
                     chunks=spec.chunks,
+                    shards=(attrs.shard_images, *spec.shape) if attrs.shard_images else None,
                     dtype=attrs.dtype,
                     compressors=CODECS,
                     fill_value=0,
@@ -195,7 +197,7 @@ class AttentionStoreWriter:
                 group.create_array(
                     f"{method}/{IMAGE_COORD}",
                     shape=(n_rows,),
-                    chunks=(ID_CHUNK,),
+                    chunks=(attrs.shard_images or ID_CHUNK,),  # sharded: a shard's ids are its writer's
                     dtype=str,
                     compressors=ID_CODECS,
                     dimension_names=(IMAGE_COORD,),
@@ -230,6 +232,7 @@ class AttentionStoreWriter:
     ) -> None:
         """Write `data[path][i]` to row `rows[i]` of each array (each row is one whole chunk), then
         `ids[i]` to the `image` coordinate of each method group."""
+        self.guard()
         group = self._group(key)
         for path, values in data.items():
             array = _array_or_none(group, path)
@@ -314,6 +317,7 @@ class AttentionStoreWriter:
         step: Step = _no_step,
     ) -> None:
         """(Re)write `samples/<row>` afresh: the vision-tower arrays and the image's attrs."""
+        self.guard()
         group = self.root[attrs.key]
         assert isinstance(group, zarr.Group)
         path = attrs.sample_path(row)

@@ -63,6 +63,17 @@ def _local_root(node: zarr.Array | zarr.Group) -> Path | None:
     return root if isinstance(root, Path) else None
 
 
+def rows_per_object(array: zarr.Array) -> int:
+    """Rows along the first axis that one stored object holds: a shard's length, or a chunk's."""
+    shards = array.shards
+    return shards[0] if shards else array.chunks[0]
+
+
+def row_object(array: zarr.Array, row: int) -> tuple[int, ...]:
+    """The grid coordinates of the object (chunk or shard) that holds `row` of a row-chunked array."""
+    return (row // rows_per_object(array), *(0,) * (array.ndim - 1))
+
+
 def chunk_exists(array: zarr.Array, coords: tuple[int, ...]) -> bool:
     root = _local_root(array)
     if root is not None:
@@ -88,8 +99,9 @@ def list_keys(store: Any, prefix: str) -> set[str]:
 
 
 def first_axis_chunks(array: zarr.Array) -> set[int]:
-    """Indices along the first axis of the chunks an array has on disk, for arrays chunked only
-    along it (a ViT group's one-row-per-chunk arrays). Streams the listing: keeps ints, not keys."""
+    """Indices along the first axis of the objects (chunks, or shards of a sharded array) an array
+    has stored, for arrays split only along it (a ViT group's arrays: `row_object` maps a row to
+    its object). Streams the listing: keeps ints, not keys."""
     prefix = chunk_path(array, (0,) * array.ndim).rsplit("/c/", 1)[0] + "/c/"
     tail = "/".join("0" * (array.ndim - 1))
     root = _local_root(array)

@@ -20,6 +20,7 @@ from ssl_attention.store.chunks import (
     decode,
     first_axis_chunks,
     list_keys,
+    rows_per_object,
     store_of,
 )
 from ssl_attention.store.layout import IMAGE_MASS, VitAttrs, VlmAttrs
@@ -44,8 +45,9 @@ def vit_damaged_rows(
         array = _array(group, spec.path)
         if array is None:
             return set(rows)
-        present = first_axis_chunks(array)  # one listing per array, kept as row numbers
-        damaged.update(row for row in rows if row not in present)
+        present = first_axis_chunks(array)  # one listing per array, kept as object numbers
+        per = rows_per_object(array)  # sharded: a missing shard object = all its rows missing
+        damaged.update(row for row in rows if row // per not in present)
     if verify:
         for spec in attrs.array_specs():
             array = _array(group, spec.path)

@@ -80,6 +80,7 @@ class VitAttrs:
     extra: dict[str, Any] = field(default_factory=dict)
     base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
     adapter: dict[str, Any] | None = None  # a PEFT adapter on `checkpoint`'s weights (see adapter_identity)
+    shard_images: int | None = None  # images per shard (`store/shards.py`); None: one object per image
 
     def __post_init__(self) -> None:
         if not self.base_key:  # a model stored under its own registry key (and stores before variants)
@@ -167,6 +168,7 @@ class VitAttrs:
             "per_head": self.per_head,
             "schema_version": self.schema_version,
             "adapter": adapter_identity(self.adapter),
+            "shard_images": self.shard_images,
         }
 
 

@@ -16,6 +16,7 @@ from ssl_attention.store.chunks import (
     decode,
     is_local,
     local_path,
+    row_object,
 )
 from ssl_attention.store.layout import GroupAttrs
 
@@ -53,7 +54,7 @@ class AttentionStoreReader:
         if not 0 <= row < array.shape[0]:
             raise StoreError(f"row {row} is outside {key}/{path} (rows: {array.shape[0]})")
         what = f"{key}/{path} row {row}"
-        if not chunk_exists(array, (row, *(0,) * (array.ndim - 1))):
+        if not chunk_exists(array, row_object(array, row)):
             raise DamagedMap(f"{what} has no chunk")
         return decode(array, row, what)
 

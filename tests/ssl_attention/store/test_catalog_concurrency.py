@@ -58,7 +58,7 @@ def test_processes_upgrading_one_fresh_catalog_at_once_all_succeed(backend: str,
             with engine.connect() as connection:
                 versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
             engine.dispose()
-            assert [v for (v,) in versions] == ["0007"]
+            assert [v for (v,) in versions] == ["0009"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -209,3 +209,16 @@ class CatalogInfoRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class RunLeaseRow(Base):
+    """The lease of one model's group: which run may write it, until when (`catalog/lease.py`)."""
+
+    __tablename__ = "run_leases"
+
+    model: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))  # a random token of the holding run
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # renewed by the holder's heartbeat

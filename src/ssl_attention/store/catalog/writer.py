@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ssl_attention.store.catalog.lease import LeaseWrites
 from ssl_attention.store.catalog.reader import CatalogReader
 from ssl_attention.store.catalog.records import (
     AnnotationBox,
@@ -38,8 +39,9 @@ from ssl_attention.store.catalog.shift import ShiftWrites, forget_shift
 PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
 
 
-class CatalogWriter(CatalogReader, ShiftWrites):
-    """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`)."""
+class CatalogWriter(CatalogReader, ShiftWrites, LeaseWrites):
+    """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`;
+    run leases: `LeaseWrites`)."""
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Self:
