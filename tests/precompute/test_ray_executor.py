@@ -93,18 +93,19 @@ def done_entries(db: str, key: str) -> list[tuple[str, int]]:
     return [(image_id, count) for image_id, count in found]
 
 
-def test_vit_through_the_cli_equals_local_and_a_rerun_does_nothing(
+def test_sharded_vit_through_the_cli_equals_local_and_a_rerun_does_nothing(
     cluster: None, tmp_path: Path, tiny_checkpoints: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Shards of 4 rows, batches of 2: two units of two batches, one per actor (8 files: rows 0-7)."""
     for name in ("local", "ray"):
         write_gallery(tmp_path / name / "images")
-    local = vit_options(tmp_path / "local", tiny_checkpoints, ["dinov2"])
-    on_ray = vit_options(tmp_path / "ray", tiny_checkpoints, ["dinov2"], executor="ray")
+    local = vit_options(tmp_path / "local", tiny_checkpoints, ["dinov2"], shard_size=4)
+    on_ray = vit_options(tmp_path / "ray", tiny_checkpoints, ["dinov2"], shard_size=4, executor="ray")
     run(local)
 
     root = tmp_path / "ray"
     args = ["--quiet", "--device", "cpu", "--images", str(root / "images"), "--store", on_ray.store]
-    args += ["--db", on_ray.db, *checkpoint_args(tiny_checkpoints, "dinov2")]
+    args += ["--db", on_ray.db, *checkpoint_args(tiny_checkpoints, "dinov2"), "--shard-size", "4"]
     assert main([*args, "--executor", "ray", "--ray-actors", "2"]) == 0
     out = capsys.readouterr().out
     assert "dinov2: 6 images" in out and "2 failed" in out, out
