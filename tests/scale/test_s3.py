@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
+import httpx
 import numpy as np
 import pytest
 import zarr
@@ -12,9 +21,13 @@ from fastapi.testclient import TestClient
 
 from app.backend.config import ApiSettings
 from app.backend.main import create_app
+from app.backend.services.errors import ImageUnreadable
+from app.backend.services.images import resolve_gallery_file
 from precompute.runner import run
+from ssl_attention.data.gallery import OutsideGallery, decode_in, discover
+from ssl_attention.data.remote import safe_relative
 from tests.conftest import write_gallery
-from tests.precompute.test_cli import options, store_arrays
+from tests.precompute.test_cli import ROOT, options, store_arrays
 from tests.scale.conftest import upload_folder
 
 VIT = "dinov2"
@@ -76,3 +89,88 @@ def test_precompute_and_serve_a_store_on_s3(
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
         overlay = served.get("/attention/img_0/heatmap.png", params={"model": VIT, "overlay": "true"})
         assert overlay.status_code == 200, overlay.text
+        expected_raw = {
+            image: reference.get(f"/attention/{image}/raw", params=RAW).content
+            for image in ("img_0", "img_4")
+        }
+    if shard_size is not None:
+        # Several stateless worker processes serve the same store and catalog, with the same ETags.
+        with uvicorn_workers(f"s3://{bucket}/photos", remote.store, remote.db, tmp_path) as base:
+            etags = set()
+            for _ in range(3):
+                for image, content in expected_raw.items():
+                    answer = httpx.get(f"{base}/attention/{image}/raw", params=RAW, timeout=30)
+                    assert answer.status_code == 200 and answer.content == content
+                    etags.add((image, answer.headers["etag"]))
+            assert len(etags) == 2
+
+        # A lost shard object on S3 is all of its rows: the next run recomputes them to the same bytes.
+        key = f"attention.zarr/{VIT}/cls/heads/c/1/0/0/0/0"
+        boto3.client("s3").delete_object(Bucket=bucket, Key=key)
+        repaired = run(remote).models[0]
+        assert (repaired.repaired, repaired.done) == (2, 2)
+        got = store_arrays(remote.store)
+        for path in expected:
+            assert np.array_equal(expected[path], got[path]), path
+
+
+RAW = {"model": VIT, "method": "cls", "layer": 1, "head": 0, "format": "f16"}
+
+
+@contextmanager
+def uvicorn_workers(images: str, store: str, db: str, tmp: Path) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "SSL_ATTENTION_IMAGES": images,
+        "SSL_ATTENTION_STORE": store,
+        "SSL_ATTENTION_DB": db,
+        "SSL_ATTENTION_FRONTEND_DIST": str(tmp / "none"),
+    }
+    command = [sys.executable, "-m", "uvicorn", "app.backend.main:app", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "uvicorn did not start"
+            time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_nothing_outside_the_gallery_prefix_is_read(bucket: str) -> None:
+    client = boto3.client("s3")
+    client.put_object(Bucket=bucket, Key="photos/a.png", Body=b"inside")
+    client.put_object(Bucket=bucket, Key="secret.png", Body=b"outside")
+    client.put_object(Bucket=bucket, Key="photos-other/b.png", Body=b"a sibling prefix")
+    gallery = f"s3://{bucket}/photos"
+    found = resolve_gallery_file(gallery, "a.png")
+    assert found.remote is not None and found.open().read() == b"inside"
+    for relative in (
+        "../secret.png",
+        "/secret.png",
+        "./a.png",
+        "x/../a.png",
+        "..\\secret.png",
+        "a.png\x00",
+        "",
+    ):
+        assert safe_relative(relative) is None
+        with pytest.raises(ImageUnreadable):
+            resolve_gallery_file(gallery, relative)
+        with pytest.raises(OutsideGallery):
+            decode_in(gallery, relative)
+    assert [f.path for f in discover(gallery).files] == ["a.png"]  # not photos-other/
