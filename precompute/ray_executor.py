@@ -138,7 +138,6 @@ class ModelActor:
 
         transformers_logging.set_verbosity_error()  # as the CLI: no per-load bars on the driver's stderr
         transformers_logging.disable_progress_bar()
-        started = time.perf_counter()
         device = pick_device(options.device)
         if device.type == "cpu":
             torch.set_num_threads(threads)
@@ -146,7 +145,9 @@ class ModelActor:
         self.engine = runner.load(model, options, device, pick_dtype(options.dtype, device))
         self.store = _ActorStore(options.store)
         self.catalog = CatalogWriter.open(options.db, migrate=False)
-        self.load_seconds: float | None = time.perf_counter() - started
+        # When it was ready (wall clock, compared on the driver: the actor's process start,
+        # imports and model load all count as loading, as a local run's imports and load do).
+        self.loaded_at: float | None = time.time()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         reports = []
@@ -165,7 +166,7 @@ class ModelActor:
                     summary,
                 )
             report = {"done": summary.done, "failed": summary.failed, "tokens": summary.tokens}
-            report["load_seconds"], self.load_seconds = self.load_seconds, None  # said once per actor
+            report["loaded_at"], self.loaded_at = self.loaded_at, None  # said once per actor
             reports.append(json.dumps(report))
         return {"report": np.array(reports, dtype=object)}
 
@@ -180,8 +181,8 @@ def run_pipeline(
     summary: ModelSummary,
     bar: Any,
 ) -> float:
-    """The plan's units through decode tasks and the actor pool; returns the slowest actor's load
-    seconds. Reports arrive on the driver as units finish (progress, failures, tokens)."""
+    """The plan's units through decode tasks and the actor pool; returns when the last actor was
+    ready (epoch seconds; 0: none reported). Reports arrive on the driver as units finish."""
     import ray
 
     pieces = units(plan)
@@ -215,18 +216,18 @@ def run_pipeline(
         num_cpus=resources.get("num_cpus"),
         num_gpus=resources.get("num_gpus"),
     )
-    load_seconds = 0.0
+    ready = 0.0
     for row in data.iter_rows():
         store.guard()  # the driver lost the model's lease: stop the pipeline (and its actors) here
         report = json.loads(row["report"])
         summary.done += report["done"]
         summary.tokens += report["tokens"]
         summary.failed += [(image_id, why) for image_id, why in report["failed"]]
-        if report["load_seconds"] is not None:
-            load_seconds = max(load_seconds, report["load_seconds"])
+        if report["loaded_at"] is not None:
+            ready = max(ready, report["loaded_at"])
         if bar is not None:
             bar.update(report["done"] + len(report["failed"]))
-    return load_seconds
+    return ready
 
 
 def run_model_on_ray(
@@ -242,7 +243,7 @@ def run_model_on_ray(
 ) -> ModelSummary:
     """`pipeline.run_model` with the batches on Ray: the same plan, ledger, summary and result."""
     summary = ModelSummary(model.name, unit=runner.unit)
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     plan = runner.plan(model, files, options, store, catalog)
     if plan is None:  # nothing to do: no cluster is joined, no weights are loaded
         catalog.close_stale_runs(model.name)
@@ -256,9 +257,9 @@ def run_model_on_ray(
         bar = progress(model.name, sum(len(b.items) for b in plan.batches)) if progress else None
         try:
             for _ in range(MAX_ROUNDS):
-                before = time.perf_counter() - started
-                load = run_pipeline(runner, model, options, plan, store, run_id, summary, bar)
-                summary.load_seconds = summary.load_seconds or before + load
+                ready = run_pipeline(runner, model, options, plan, store, run_id, summary, bar)
+                if not summary.load_seconds and ready:  # loading: until the last actor was ready
+                    summary.load_seconds = max(0.0, ready - started_at)
                 next_plan = runner.plan(model, files, again, store, catalog)
                 if next_plan is None:
                     break
