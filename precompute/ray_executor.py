@@ -46,6 +46,13 @@ CPU_DECODE = 0.25
 MAX_BLOCKS = 2000  # input blocks of the pipeline (units beyond this share blocks)
 # Ray nices its workers (15) below the driver; here the workers do all the work (Ray's own spelling).
 NICENESS_ENV = "RAY_worker_niceness"
+# The driver's settings its workers need, forwarded when set (a cluster started earlier, e.g. by
+# `ray start`, does not have them): object storage (fsspec/s3fs read the standard AWS variables,
+# docs/scaling-store.md) and the test-only fault injection.
+FORWARDED_ENV = (
+    "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+    "AWS_DEFAULT_REGION", "AWS_PROFILE", FAULT_ENV, FAULT_ONCE_ENV,
+)  # fmt: skip
 
 
 def units(plan: RunPlan) -> list[tuple[Batch, ...]]:
@@ -102,8 +109,9 @@ def actor_pool(options: RunOptions) -> tuple[int, dict[str, float]]:
     return options.ray_actors or max(1, cpus // 2), {"num_cpus": CPU_ACTOR}
 
 
-def _decode_unit(decoder: Decoder, row: dict[str, Any]) -> dict[str, Any]:
+def _decode_unit(decoder: Decoder, env: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
     """A CPU task: every image of a unit read and resized; failures travel as `Decoded.error`."""
+    os.environ.update(env)
     unit: tuple[Batch, ...] = pickle.loads(row["unit"])
     decoded = [(batch.index, [decoder.decode(item) for item in batch.items]) for batch in unit]
     return {"decoded": pickle.dumps(decoded, protocol=pickle.HIGHEST_PROTOCOL)}
@@ -111,8 +119,9 @@ def _decode_unit(decoder: Decoder, row: dict[str, Any]) -> dict[str, Any]:
 
 class _ActorStore(AttentionStoreWriter):
     """The actors' writer: every array of a row, but not the `image` coordinate (row -> id). Its
-    chunks hold 4096 rows, so writers of different rows would rewrite one object and lose each
-    other's ids; the driver writes it after the actors, from the catalog (`sync_ids`, in the plan)."""
+    chunks hold 4096 rows (unsharded groups), so writers of different rows would rewrite one object
+    and lose each other's ids; the driver writes it after the actors, from the catalog (the ViT
+    plan's `sync_ids`)."""
 
     def write_rows(
         self, key: str, rows: Sequence[int], data: Mapping[str, np.ndarray], ids: Sequence[str] = ()
@@ -133,7 +142,7 @@ class ModelActor:
         env: dict[str, str],
         threads: int,
     ) -> None:
-        os.environ.update(env)  # test-only fault injection, forwarded from the driver
+        os.environ.update(env)  # the driver's FORWARDED_ENV
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.set_verbosity_error()  # as the CLI: no per-load bars on the driver's stderr
@@ -190,14 +199,14 @@ def run_pipeline(
         return 0.0
     actors, resources = actor_pool(options)
     actors = min(actors, len(pieces))
-    env = {name: os.environ[name] for name in (FAULT_ENV, FAULT_ONCE_ENV) if name in os.environ}
+    env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
     threads = max(1, int(resources.get("num_cpus", 1)))
     stripped = replace(plan, batches=())  # what a writer needs of the plan: its name and attrs
     items = [{"unit": pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)} for unit in pieces]
     data: Any = ray.data.from_items(items, override_num_blocks=min(len(items), MAX_BLOCKS))
     # Without GPUs, as many decode processes as actors (each one imports torch: seconds of CPU).
     decoders = actors if "num_gpus" not in resources else None
-    decode = functools.partial(_decode_unit, runner.decoder(model, options))
+    decode = functools.partial(_decode_unit, runner.decoder(model, options), env)
     data = data.map(decode, num_cpus=CPU_DECODE, concurrency=decoders)
     data = data.map_batches(
         ModelActor,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from sqlalchemy import func, select
@@ -22,11 +23,14 @@ from precompute.runner import RunOptions, run
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.catalog.schema import EntryRow
 from tests.conftest import write_gallery
-from tests.precompute.test_cli import checkpoint_args
+from tests.precompute.test_cli import checkpoint_args, store_arrays
 from tests.precompute.test_cli import options as vit_options
 from tests.precompute.test_vlm import vlm_options
+from tests.scale import conftest as scale
+from tests.scale.test_s3 import client_for
 
 ray = pytest.importorskip("ray")
+s3_endpoint, bucket = scale.s3_endpoint, scale.bucket  # the S3 server's fixtures (tests/scale), used here too
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +168,39 @@ def test_an_actor_killed_mid_run_is_retried_by_ray_and_every_row_is_done_once(
     monkeypatch.delenv(FAULT_ENV)
     again = run(on_ray)
     assert (again.models[0].done, again.models[0].already_done) == (0, 6)
+
+
+def test_a_sharded_store_on_s3_through_ray_equals_local_and_is_served(
+    cluster: None, tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str
+) -> None:
+    """Images and store on a real S3-compatible server (moto), a sharded group written by two actors
+    (whole shards each): the same maps as a local run, served by the API from S3. The cluster was
+    started before the server's AWS_* variables were set: the driver forwards them to its workers."""
+    write_gallery(tmp_path / "images")
+    scale.upload_folder(tmp_path / "images", f"s3://{bucket}/photos")
+    for name in ("local", "remote"):
+        (tmp_path / name).mkdir()
+    local = vit_options(
+        tmp_path / "local", tiny_checkpoints, ["dinov2"], images=tmp_path / "images", shard_size=4
+    )
+    remote = vit_options(
+        tmp_path / "remote", tiny_checkpoints, ["dinov2"], images=f"s3://{bucket}/photos",
+        store=f"s3://{bucket}/attention.zarr", shard_size=4, executor="ray", ray_actors=2,
+    )  # fmt: skip
+    run(local)
+    summary = run(remote).models[0]
+    assert (summary.done, len(summary.failed)) == (6, 2), summary.failed
+    expected, got = store_arrays(local.store), store_arrays(remote.store)
+    assert expected.keys() == got.keys() and len(expected) == 11
+    assert [path for path in expected if not np.array_equal(expected[path], got[path])] == []
+    params = {"model": "dinov2", "method": "cls", "layer": 1, "head": 0, "format": "f16"}
+    served = client_for(remote.images, remote.store, remote.db, tmp_path)
+    reference = client_for(local.images, local.store, local.db, tmp_path)
+    with served, reference:
+        for image in ("img_0", "img_3", "sub__nested_5"):
+            ours = served.get(f"/attention/{image}/raw", params=params)
+            assert ours.status_code == 200, ours.text
+            assert ours.content == reference.get(f"/attention/{image}/raw", params=params).content
 
 
 def _plan(rows: list[list[int]], shard: int | None) -> RunPlan:
