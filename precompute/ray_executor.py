@@ -36,7 +36,7 @@ from precompute.pipeline import Progress, execute_decoded
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
-from ssl_attention.store.shards import shard_of
+from ssl_attention.store.shards import shard_images_of, shard_of
 
 MAX_ROUNDS = 3  # pipelines per model: the first, then any rows Ray left undone
 CPU_ACTOR = 0.5  # the CPUs a model actor asks for on a cluster without GPUs (decode tasks share the rest)
@@ -60,7 +60,7 @@ def units(plan: RunPlan) -> list[tuple[Batch, ...]]:
     Sharded (`shard_images` in the group's attrs: a shard object holds that many rows): whole
     shards only — consecutive batches are joined while they share a shard, so no two writers
     ever touch one object."""
-    shard = getattr(plan.attrs, "shard_images", None)  # a ViT group's; VLM groups are unsharded
+    shard = shard_images_of(plan.attrs)  # a ViT group's; VLM groups are unsharded
     if not shard:
         return [(batch,) for batch in plan.batches]
     joined: list[list[Batch]] = []

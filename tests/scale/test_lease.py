@@ -15,12 +15,18 @@ from precompute.runner import FAULT_ENV, RunError, run
 from ssl_attention.store.catalog import CatalogWriter
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import ROOT, checkpoint_args, cli, options
+from tests.ssl_attention.store.test_catalog import catalog_url
 
 VIT = "dinov2"
 
 
-def test_leases_are_taken_renewed_expired_and_taken_over(tmp_path: Path) -> None:
-    catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_leases_are_taken_renewed_expired_and_taken_over(backend: str, tmp_path: Path) -> None:
+    for url in catalog_url(backend, tmp_path):
+        check_leases(CatalogWriter.open(url))
+
+
+def check_leases(catalog: CatalogWriter) -> None:
     try:
         assert catalog.acquire_lease(VIT, "a", "host-1", 11, 1.0) is None
         blocking = catalog.acquire_lease(VIT, "b", "host-2", 22, 1.0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -26,9 +27,12 @@ from app.backend.services.images import resolve_gallery_file
 from precompute.runner import run
 from ssl_attention.data.gallery import OutsideGallery, decode_in, discover
 from ssl_attention.data.remote import safe_relative
+from ssl_attention.store.catalog import CatalogWriter
+from ssl_attention.store.identity import read_store_id
 from tests.conftest import write_gallery
-from tests.precompute.test_cli import ROOT, options, store_arrays
+from tests.precompute.test_cli import ROOT, checkpoint_args, cli, options, store_arrays
 from tests.scale.conftest import upload_folder
+from tests.ssl_attention.store.test_catalog import POSTGRES, catalog_url
 
 VIT = "dinov2"
 
@@ -38,9 +42,16 @@ def client_for(images: str | Path, store: str, db: str, tmp: Path) -> TestClient
     return TestClient(create_app(settings))
 
 
+@pytest.fixture
+def remote_db(tmp_path: Path) -> Iterator[str]:
+    """The catalog of the S3 runs: PostgreSQL where SSL_ATTENTION_TEST_POSTGRES_URL is set (as a
+    deployment would), SQLite otherwise."""
+    yield from catalog_url("postgresql" if POSTGRES else "sqlite", tmp_path / "db")
+
+
 @pytest.mark.parametrize("shard_size", [None, 2])
 def test_precompute_and_serve_a_store_on_s3(
-    tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str, shard_size: int | None
+    tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str, shard_size: int | None, remote_db: str
 ) -> None:
     write_gallery(tmp_path / "images")
     upload_folder(tmp_path / "images", f"s3://{bucket}/photos")
@@ -54,6 +65,7 @@ def test_precompute_and_serve_a_store_on_s3(
         [VIT],
         images=f"s3://{bucket}/photos",
         store=f"s3://{bucket}/attention.zarr",
+        db=remote_db,
         shard_size=shard_size,
     )
     (tmp_path / "remote").mkdir()
@@ -107,8 +119,13 @@ def test_precompute_and_serve_a_store_on_s3(
         # A lost shard object on S3 is all of its rows: the next run recomputes them to the same bytes.
         key = f"attention.zarr/{VIT}/cls/heads/c/1/0/0/0/0"
         boto3.client("s3").delete_object(Bucket=bucket, Key=key)
-        repaired = run(remote).models[0]
+        repaired = run(dataclasses.replace(remote, verify=True)).models[0]  # --verify decodes over S3 too
         assert (repaired.repaired, repaired.done) == (2, 2)
+        catalog = CatalogWriter.open(remote.db)
+        try:  # the store's identity lives in its root attrs on S3, paired with the catalog
+            assert read_store_id(remote.store) == catalog.pairing().store_id is not None
+        finally:
+            catalog.close()
         got = store_arrays(remote.store)
         for path in expected:
             assert np.array_equal(expected[path], got[path]), path
@@ -174,3 +191,14 @@ def test_nothing_outside_the_gallery_prefix_is_read(bucket: str) -> None:
         with pytest.raises(OutsideGallery):
             decode_in(gallery, relative)
     assert [f.path for f in discover(gallery).files] == ["a.png"]  # not photos-other/
+
+
+def test_a_store_in_a_missing_bucket_is_one_line(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path], bucket: str
+) -> None:
+    write_gallery(tmp_path / "images", n_good=1)
+    args = checkpoint_args(tiny_checkpoints, VIT)
+    result = cli(tmp_path, *args, "--store", f"s3://{bucket}-missing/attention.zarr")
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "cannot be reached" in line and "bucket" in line, line

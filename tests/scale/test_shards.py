@@ -10,12 +10,12 @@ import pytest
 import zarr
 
 from precompute.kind import WorkItem, batched
-from precompute.runner import RunError, run
+from precompute.runner import FAULT_ENV, RunError, run
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import DiscoveredFile
 from ssl_attention.store.shards import shard_of, shard_rows
 from tests.conftest import write_gallery
-from tests.precompute.test_cli import options
+from tests.precompute.test_cli import checkpoint_args, cli, options, store_arrays
 
 VIT = "dinov2"
 
@@ -79,3 +79,27 @@ def test_another_shard_size_is_refused_without_force(
         run(options(tmp_path, tiny_checkpoints, [VIT], shard_size=4))
     with pytest.raises(RunError, match="--shard-size must be 1 to"):
         run(options(tmp_path, tiny_checkpoints, [VIT], shard_size=0))
+
+
+def test_a_killed_sharded_run_resumes_and_grows_to_the_arrays_of_one_run(
+    tmp_path: Path, tiny_checkpoints: dict[str, Path]
+) -> None:
+    args = [*checkpoint_args(tiny_checkpoints, VIT), "--shard-size", "3"]
+    for folder in ("reference", "killed"):
+        write_gallery(tmp_path / folder / "images")
+    assert cli(tmp_path / "reference", *args).returncode == 0  # the same run, never interrupted
+    first = cli(tmp_path / "killed", *args, env={FAULT_ENV: "kill-after-write:1"})
+    assert first.returncode == -9, first.stderr
+    second = cli(tmp_path / "killed", *args)
+    assert second.returncode == 0, second.stderr
+    for folder in ("reference", "killed"):  # the gallery grows by two images: the last shard is extended
+        write_gallery(tmp_path / folder / "images" / "more", n_good=2, seed=5)
+        grown = cli(tmp_path / folder, *args)
+        assert grown.returncode == 0, grown.stderr
+    expected = store_arrays(str(tmp_path / "reference" / "store.zarr"))
+    got = store_arrays(str(tmp_path / "killed" / "store.zarr"))
+    assert expected.keys() == got.keys()
+    for path in expected:
+        assert np.array_equal(expected[path], got[path]), path
+    array = zarr.open_array(store=str(tmp_path / "killed" / "store.zarr"), path=f"{VIT}/cls/fused", mode="r")
+    assert array.shape[0] == 12 and array.shards is not None and array.shards[0] == 3

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fsspec
-
 
 def is_remote(location: str | Path) -> bool:
     """Whether a gallery or store location is a URL of object storage (not a path, not `file://`)."""
@@ -26,7 +24,10 @@ def is_remote(location: str | Path) -> bool:
 
 
 def filesystem(url: str) -> tuple[Any, str]:
-    """The fsspec file system of `url` and the path (bucket/prefix) it names, without a trailing `/`."""
+    """The fsspec file system of `url` and the path (bucket/prefix) it names, without a trailing `/`.
+    fsspec (and its backend: s3fs for S3) comes with the `s3` extra; local galleries never need it."""
+    import fsspec
+
     fs, root = fsspec.core.url_to_fs(url)
     return fs, str(root).rstrip("/")
 
@@ -51,6 +52,11 @@ class RemoteFile:
     @property
     def version(self) -> str:
         return f"{self.size}-{self.mtime_ns}"
+
+
+class RemoteUnreachable(FileNotFoundError):
+    """A gallery URL whose objects cannot be listed (endpoint, credentials, permissions): said in
+    one line like a missing folder."""
 
 
 class RemoteMissing(OSError):
@@ -107,11 +113,17 @@ def read_object(url: str) -> bytes:
 
 def list_remote(url: str) -> list[tuple[str, int, int]]:
     """(relative path, size, mtime ns) of every object under the gallery `url`, hidden ones aside."""
-    fs, root = filesystem(url)
     try:
+        fs, root = filesystem(url)
         found = fs.find(root, detail=True)
-    except FileNotFoundError:
+    except FileNotFoundError:  # no such bucket: no images
         return []
+    except Exception as error:  # any backend's failure: the endpoint, the credentials, a bad URL
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise RemoteUnreachable(
+            f"the images at {url} cannot be listed ({type(error).__name__}: {reason}); check the URL "
+            "and the storage settings (for S3: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+        ) from None
     listed = []
     for key, info in found.items():
         relative = str(key)[len(root) + 1 :] if str(key).startswith(root + "/") else None

@@ -124,7 +124,23 @@ def inspect_store(url: str) -> StoreState:
     return StoreState(True, store_id if isinstance(store_id, str) else None, tuple(models), broken)
 
 
+def _probe_remote(url: str) -> None:
+    """Raise StoreError (one line) unless the bucket (or its equivalent) of a remote store answers."""
+    try:
+        import fsspec  # the `s3` extra: remote stores only
+
+        fs, root = fsspec.core.url_to_fs(url)
+        fs.ls(str(root).strip("/").split("/")[0])
+    except Exception as error:  # any backend's failure: no bucket, the endpoint, the credentials
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise StoreError(
+            f"--store {url} cannot be reached ({type(error).__name__}: {reason}); check the URL, the bucket "
+            "and the storage settings (for S3: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+        ) from None
+
+
 def _inspect_remote(url: str) -> StoreState:
+    _probe_remote(url)
     try:
         root = zarr.open_group(store=url, mode="r", zarr_format=3)
         found = root.attrs.get(STORE_ID)

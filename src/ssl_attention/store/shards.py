@@ -34,6 +34,12 @@ def shard_rows(shard: int, shard_images: int | None) -> range:
     return range(shard * size, (shard + 1) * size)
 
 
+def shard_images_of(attrs: object) -> int | None:
+    """A group's shard length from its attrs (any kind; None: unsharded, or a kind without shards)."""
+    value = getattr(attrs, "shard_images", None)
+    return value if isinstance(value, int) and value > 0 else None
+
+
 def check_shard_size(value: int | None) -> str | None:
     """Why `--shard-size value` is refused (None: it is fine)."""
     if value is None or 1 <= value <= MAX_SHARD_IMAGES:
