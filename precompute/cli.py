@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from precompute.executors import add_executor_arguments, executor_options
 from precompute.faithfulness_flags import add_faithfulness_arguments, faithfulness_options
 from precompute.gradients import add_gradient_arguments, gradient_options
 from precompute.hub import check_hub
@@ -168,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_arguments(parser)
+    add_executor_arguments(parser)
     return parser
 
 
@@ -232,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             **faithfulness_options(args),
             **gradient_options(args),
             shard_size=args.shard_size,
+            **executor_options(args),
         )
         check_hub(options)  # offline: said once, and no 30 s of hub retries
         with warnings_above_bars():

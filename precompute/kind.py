@@ -39,16 +39,30 @@ from ssl_attention.store.shards import shard_batches
 # While a group is set up (`AttentionStoreWriter.prepare*`): "kill-after-unmark:0" (an old group
 # marked incomplete, not yet deleted), "kill-in-create:N" (the group node and N of its arrays
 # exist), "kill-in-resize:N" (N arrays grown), "kill-in-sample:ROW" (a VLM sample group, no arrays).
+# With FAULT_ONCE_ENV naming a file, a fault fires only in the process that creates that file first
+# (a Ray actor restarted after the kill retries the same batch, and must then get through).
 FAULT_ENV = "SSL_ATTENTION_FAULT"
+FAULT_ONCE_ENV = "SSL_ATTENTION_FAULT_ONCE"
 
 
 def fault(point: str, batch_index: int) -> None:
     """SIGKILL at `point:N`; "interrupt:point:N" raises KeyboardInterrupt there instead (a Ctrl-C)."""
     spec = os.environ.get(FAULT_ENV)
-    if spec and spec == f"{point}:{batch_index}":
+    if spec and spec == f"{point}:{batch_index}" and _first_time():
         os.kill(os.getpid(), signal.SIGKILL)
     if spec and spec == f"interrupt:{point}:{batch_index}":
         raise KeyboardInterrupt
+
+
+def _first_time() -> bool:
+    marker = os.environ.get(FAULT_ONCE_ENV)
+    if not marker:
+        return True
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -90,12 +104,17 @@ class Decoded:
     error: str | None = None
 
 
-class Engine(Protocol):
-    """A model loaded on its device, ready to turn decoded items into arrays."""
+class Decoder(Protocol):
+    """Reads and prepares images on the CPU; needs no weights (a CPU task of a distributed run
+    holds one, the model actors never decode)."""
 
     def decode(self, item: WorkItem) -> Decoded:
         """Read and prepare one image on the CPU (thread-safe; errors are returned, not raised)."""
         ...
+
+
+class Engine(Decoder, Protocol):
+    """A model loaded on its device, ready to turn decoded items into arrays."""
 
     def compute(self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None) -> Any:
         """The maps of a batch of decoded images (all with `error is None`). `progress(k)`: k more
@@ -126,6 +145,10 @@ class KindRunner(Protocol):
         store: AttentionStoreWriter,
         catalog: CatalogWriter,
     ) -> RunPlan | None: ...
+
+    def decoder(self, model: ResolvedModel, options: RunOptions) -> Decoder:
+        """What `Engine.decode` does, without the weights (picklable: it travels to CPU tasks)."""
+        ...
 
     def load(
         self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype

@@ -69,6 +69,10 @@ class RunOptions:
     max_keys: int = 32  # ... and at most this many
     # CNNs only (precompute/gradients.py): the class Grad-CAM explains; None: each image's top class
     target_class: int | None = None
+    # How the batches run (precompute/executors.py): "local" (this process) or "ray" (a Ray Data pipeline)
+    executor: str = "local"
+    ray_address: str | None = None  # "auto", a cluster address, or None: a local cluster
+    ray_actors: int | None = None  # model actors; None: one per GPU of the cluster (CPU-only: half its CPUs)
 
 
 def pick_device(name: str) -> torch.device:

@@ -79,11 +79,27 @@ def execute(
     summary: ModelSummary,
 ) -> None:
     """One planned batch, start to end: decode, compute, write, mark done."""
-    good = settle_failures([engine.decode(item) for item in batch.items], catalog, summary)
+    decoded = [engine.decode(item) for item in batch.items]
+    execute_decoded(runner, engine, plan, batch.index, decoded, store, catalog, run_id, summary)
+
+
+def execute_decoded(
+    runner: KindRunner,
+    engine: Engine,
+    plan: RunPlan,
+    batch_index: int,
+    decoded: list[Decoded],
+    store: AttentionStoreWriter,
+    catalog: CatalogWriter,
+    run_id: int,
+    summary: ModelSummary,
+) -> None:
+    """A batch decoded elsewhere (a CPU task): its failures recorded, the rest computed, written, marked done."""
+    good = settle_failures(decoded, catalog, summary)
     if good:
         computed = engine.compute(good)
         summary.done += len(good)
-        summary.tokens += runner.write(store, catalog, plan, batch.index, good, computed, run_id)
+        summary.tokens += runner.write(store, catalog, plan, batch_index, good, computed, run_id)
 
 
 def compute_counted(engine: Engine, good: list[Decoded], bar: Any) -> Any:

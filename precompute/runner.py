@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from precompute.executors import execute_model, validate_executor
 from precompute.faithfulness import check_faithfulness, run_faithfulness
 from precompute.kind import FAULT_ENV as FAULT_ENV
 from precompute.kind import KindRunner
@@ -22,7 +23,7 @@ from precompute.options import pick_device as pick_device
 from precompute.options import pick_dtype as pick_dtype
 from precompute.options import resolve_models, validate_common, validate_images
 from precompute.outputs import open_outputs
-from precompute.pipeline import Progress, run_model
+from precompute.pipeline import Progress
 from precompute.report import RunReport as RunReport
 from precompute.report import squashed_images
 from precompute.texts import run_texts
@@ -45,6 +46,7 @@ def validate(options: RunOptions) -> list[ResolvedModel]:
     """Everything that can be checked before anything is written."""
     validate_common(options)
     check_faithfulness(options)
+    validate_executor(options)
     resolved = resolve_models(options)
     by_kind: dict[str, list[ResolvedModel]] = defaultdict(list)
     for model in resolved:
@@ -97,7 +99,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
         for model in resolved:
             with store.model_lock(model.name), model_lease(catalog, store, model.name):
                 runner = runner_of(model)
-                summary = run_model(runner, model, files, options, store, catalog, device, dtype, progress)
+                summary = execute_model(
+                    runner, model, files, options, store, catalog, device, dtype, progress
+                )
                 report.models.append(summary)
         if any(runner_of(model).square_input for model in resolved):
             report.squashed = squashed_images(catalog, [f.id for f in files])

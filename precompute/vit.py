@@ -77,23 +77,12 @@ def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions)
     )
 
 
-class VitEngine:
-    """A ViT on its device: decodes to normalised pixels, extracts a batch's maps as float16."""
+class VitDecoder:
+    """Decodes an image and resizes it to the model's normalised square input (no weights)."""
 
-    def __init__(
-        self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
-    ) -> None:
-        adapter = model.load()
-        adapter.model.to(device)
-        self.device, self.images, self.size = device, options.images, options.image_size
+    def __init__(self, model: ResolvedModel, options: RunOptions) -> None:
+        self.images, self.size = options.images, options.image_size
         self.normalization = model.normalization
-        self.extractor = MapExtractor(
-            adapter,
-            options.image_size,
-            per_head=options.per_head,
-            autocast_dtype=dtype,
-            query_chunk_bytes=options.query_chunk_mb * 2**20,
-        )
 
     def decode(self, item: WorkItem) -> Decoded:
         try:
@@ -101,6 +90,25 @@ class VitEngine:
         except ImageDecodeError as error:
             return Decoded(item, error=str(error))
         return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))
+
+
+class VitEngine(VitDecoder):
+    """A ViT on its device: decodes to normalised pixels, extracts a batch's maps as float16."""
+
+    def __init__(
+        self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
+    ) -> None:
+        super().__init__(model, options)
+        adapter = model.load()
+        adapter.model.to(device)
+        self.device = device
+        self.extractor = MapExtractor(
+            adapter,
+            options.image_size,
+            per_head=options.per_head,
+            autocast_dtype=dtype,
+            query_chunk_bytes=options.query_chunk_mb * 2**20,
+        )
 
     def compute(
         self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
@@ -195,6 +203,9 @@ class VitRunner:
             bytes_before,
             repaired=len(damaged),
         )
+
+    def decoder(self, model: ResolvedModel, options: RunOptions) -> VitDecoder:
+        return VitDecoder(model, options)
 
     def load(
         self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype

@@ -106,17 +106,30 @@ def _numpy(arrays: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
     return {path: values.float().cpu().numpy() for path, values in arrays.items()}
 
 
-class VlmEngine:
+class VlmDecoder:
+    """Decodes an image (the processor resizes it on the device side; no weights)."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.images = options.images
+
+    def decode(self, item: WorkItem) -> Decoded:
+        try:
+            return Decoded(item, decode_in(self.images, item.file.path))
+        except ImageDecodeError as error:
+            return Decoded(item, error=str(error))
+
+
+class VlmEngine(VlmDecoder):
     """A VLM on its device, in its compute dtype: decodes images, generates and records per prompt."""
 
     def __init__(
         self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
     ) -> None:
+        super().__init__(options)
         # VLMs run in the compute dtype itself (not under autocast): pretrained weights load in it
         # directly, so a 3B model never needs its float32 copy in memory.
         adapter = model.load_vlm(dtype=dtype)
         adapter.model.to(device=device, dtype=dtype)
-        self.images = options.images
         self.extractor = VlmMapExtractor(
             adapter,
             min_pixels=options.min_pixels,
@@ -125,12 +138,6 @@ class VlmEngine:
             per_head=options.per_head,
             query_chunk_bytes=options.query_chunk_mb * 2**20,
         )
-
-    def decode(self, item: WorkItem) -> Decoded:
-        try:
-            return Decoded(item, decode_in(self.images, item.file.path))
-        except ImageDecodeError as error:
-            return Decoded(item, error=str(error))
 
     def compute(
         self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
@@ -227,6 +234,9 @@ class VlmRunner:
         return RunPlan(
             attrs.key, attrs, batched(items, 1), len(files) - len(items), bytes_before, repaired=len(redo)
         )
+
+    def decoder(self, model: ResolvedModel, options: RunOptions) -> VlmDecoder:
+        return VlmDecoder(options)
 
     def load(
         self, model: ResolvedModel, options: RunOptions, device: torch.device, dtype: torch.dtype
