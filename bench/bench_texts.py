@@ -175,8 +175,9 @@ def budget(args: argparse.Namespace) -> None:
         group = directory_bytes(tmp / "store.zarr" / "b" / "texts" / "t")
         arrays: dict[str, int] = {}
         for layer in (tmp / "store.zarr" / "b" / "texts" / "t" / "layers").iterdir():
-            for array in layer.iterdir():
-                arrays[array.name] = arrays.get(array.name, 0) + directory_bytes(array)
+            for array in layer.iterdir() if layer.is_dir() else ():
+                if array.is_dir():
+                    arrays[array.name] = arrays.get(array.name, 0) + directory_bytes(array)
         kept = info.max_keys
         print(
             f"| {info.n_tokens} | {args.layers} × {args.heads} | {args.sharpen} | {kept} | {group / 2**20:.1f} MB | "

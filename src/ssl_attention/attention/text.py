@@ -34,6 +34,7 @@ from ssl_attention.values import TextLayer
 
 LayerSink = Callable[[int, TextLayer], None]
 _TINY = torch.finfo(torch.float32).tiny
+_LOWEST = torch.finfo(torch.float32).min  # a masked logit
 
 
 class TextRecorder:
@@ -119,20 +120,32 @@ class TextRecorder:
             width = min(n, -(-stop // block) * block)
             rows = key_pos[start:stop]
             scores = torch.matmul(q[:, start:stop], k_t[:, :, :width])  # (H, C, W)
+            # Masked scores are the lowest float, not −inf: softmax gives them 0 all the same, and
+            # p · score stays 0 there (the heads' entropy below).
             if mask is None:  # causal only: every key before the chunk is allowed
-                scores[:, :, start:width].masked_fill_(key_pos[None, start:width] > rows[:, None], -math.inf)
+                scores[:, :, start:width].masked_fill_(key_pos[None, start:width] > rows[:, None], _LOWEST)
             else:  # causal, and the layer's own mask
                 part = mask[start:stop, :width]
                 allowed = (part if part.dtype == torch.bool else part > -math.inf) & (
                     key_pos[None, :width] <= rows[:, None]
                 )
-                scores.masked_fill_(~allowed, -math.inf)
+                scores.masked_fill_(~allowed, _LOWEST)
             probs = torch.softmax(scores, dim=-1)
-            del scores
             fold.add(0, probs.mean(dim=0, keepdim=True), rows)  # slot 0: the fused row
-            fold.add(1, probs, rows)  # slots 1 + h: the heads (kept rows only with per_head)
-            del probs
+            fold.add(1, probs, rows, scores)  # slots 1 + h: the heads (kept rows only with per_head)
+            del probs, scores
         return fold.layer()
+
+
+def _entropy(p: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
+    """−Σ p log p of each row. From the logits s when given: log p = s − lse and, at the largest
+    logit m, lse = m − log max p, so the entropy is m − log max p − Σ p s: two maxima and one
+    product instead of a logarithm per element (both terms ≥ 0 up to rounding: no cancellation
+    beyond float32's relative precision of m). Else −Σ p log p, log 0 clamped (0 · log tiny = 0)."""
+    if scores is None:
+        return -(p * torch.log(p.clamp(min=_TINY))).sum(dim=-1)
+    top = scores.amax(dim=-1)
+    return top - torch.log(p.amax(dim=-1)) - (p * scores).sum(dim=-1)
 
 
 class _Fold:
@@ -169,14 +182,15 @@ class _Fold:
         self.values: list[list[torch.Tensor]] = [[] for _ in range(slots)]
         self._rows = self.positions[:0]
 
-    def add(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor) -> None:
+    def add(
+        self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, scores: torch.Tensor | None = None
+    ) -> None:
         """Fold probabilities p (S, C, W) of query rows `rows` (C consecutive positions, W ≥ the
-        last row + 1 key columns) into slots first_slot … first_slot + S − 1."""
+        last row + 1 key columns) into slots first_slot … first_slot + S − 1; `scores`: the
+        logits p is the softmax of, when there are any (not for the fused row)."""
         if rows is not self._rows:
             self._begin(rows, p.shape[-1])
-        # (S, C): −Σ p log p, shared by rows and statistics (log of 0 clamped: 0 · log tiny = 0;
-        # faster than xlogy or entr on a CPU)
-        entropy = -(p * torch.log(p.clamp(min=_TINY))).sum(dim=-1)
+        entropy = _entropy(p, scores)  # (S, C), shared by rows and statistics
         self._stats(first_slot, p, rows, entropy)
         if first_slot < self.slots:
             self._keep(first_slot, p, rows, entropy)
