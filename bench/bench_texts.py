@@ -2,7 +2,7 @@
 plain forward pass and eager `output_attentions`, and the bytes a stored text takes.
 
     python bench/bench_texts.py speed --tokens 2048 8192 --rounds 3
-    python bench/bench_texts.py budget --tokens 2000 --layers 28 --heads 16
+    python bench/bench_texts.py budget --tokens 2000 --layers 28 --heads 16 [--max-keys K]
 
 `speed`: a random Llama-style model (`--layers`, `--heads`, `--hidden`; two key heads per four
 query heads), one sequence of N random token ids. Each mode runs in its own child process (peak
@@ -16,7 +16,8 @@ forward. Modes: `plain` (sdpa, no capture), `capture` (the `ssl_capture` backend
 `budget`: a random Qwen3-style model of the given layers × heads (head_dim 8, hidden 64: the
 attention shape is what counts) with the q and k norms' weights scaled by `--sharpen` (logits ×
 sharpen²; a random init's softmax is near-uniform, the worst case for kept keys), one text of N tokens run through the real path
-(`precompute --texts`, `--per-head`, default keep mass and max keys), and the bytes of its group.
+(`precompute --texts`, `--per-head`, default keep mass, max keys 32 or `--max-keys`), and the bytes
+of its group, with the bytes of each kind of layer array summed over the layers.
 """
 
 from __future__ import annotations
@@ -163,6 +164,7 @@ def budget(args: argparse.Namespace) -> None:
                 *("--models", "b", "--variant", "b=causal_lm", "--checkpoint", f"b={tmp / 'model'}"),
                 *("--weights", "random", "--texts", str(tmp / "texts.jsonl"), "--per-head", "--quiet"),
                 *("--store", str(tmp / "store.zarr"), "--db", f"sqlite:///{tmp / 'c.db'}", "--device", "cpu"),
+                *(["--max-keys", str(args.max_keys)] if args.max_keys else []),
             ]
         )
         seconds = time.perf_counter() - started
@@ -171,9 +173,19 @@ def budget(args: argparse.Namespace) -> None:
 
         info = TextAttentionReader(str(tmp / "store.zarr")).info("b", "t")
         group = directory_bytes(tmp / "store.zarr" / "b" / "texts" / "t")
+        arrays: dict[str, int] = {}
+        for layer in (tmp / "store.zarr" / "b" / "texts" / "t" / "layers").iterdir():
+            for array in layer.iterdir() if layer.is_dir() else ():
+                if array.is_dir():
+                    arrays[array.name] = arrays.get(array.name, 0) + directory_bytes(array)
+        kept = info.max_keys
         print(
-            f"| {info.n_tokens} | {args.layers} × {args.heads} | {args.sharpen} | {group / 2**20:.1f} MB | "
+            f"| {info.n_tokens} | {args.layers} × {args.heads} | {args.sharpen} | {kept} | {group / 2**20:.1f} MB | "
             f"{group / info.n_tokens * 1000 / 2**20:.2f} MB | {seconds:.0f} s |"
+        )
+        print(
+            "per array, all layers (MB): "
+            + ", ".join(f"{k} {v / 2**20:.2f}" for k, v in sorted(arrays.items()))
         )
 
 
@@ -192,6 +204,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eager-max-gb", type=float, default=4.0)
     parser.add_argument("--sharpen", type=float, default=1.0)
+    parser.add_argument(
+        "--max-keys", type=int, default=0, help="budget: precompute's --max-keys (0: its default)"
+    )
     args = parser.parse_args()
     speed(args) if args.what == "speed" else budget(args)
 

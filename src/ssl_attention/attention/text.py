@@ -33,6 +33,8 @@ from ssl_attention.attention.capture import expand_kv_heads, observing
 from ssl_attention.values import TextLayer
 
 LayerSink = Callable[[int, TextLayer], None]
+_TINY = torch.finfo(torch.float32).tiny
+_LOWEST = torch.finfo(torch.float32).min  # a masked logit
 
 
 class TextRecorder:
@@ -100,127 +102,200 @@ class TextRecorder:
         every = 1 + heads  # statistics: the fused row and every head
         slots = every if self.per_head else 1
         block = self.block
-        m = -(-n // block)
-        ids = self.ids.to(device)
-        stat_sums = torch.zeros(5, every, device=device, dtype=torch.float64)
-        induction_rows = 0
-        received = torch.zeros(slots, n, device=device)
-        ov_sum = torch.zeros(slots, m, m, device=device)
-        ov_max = torch.zeros(slots, m, m, device=device)
-        counts: list[torch.Tensor] = []
-        keys: list[list[torch.Tensor]] = [[] for _ in range(slots)]
-        values: list[list[torch.Tensor]] = [[] for _ in range(slots)]
-        summary: list[torch.Tensor] = []
+        fold = _Fold(
+            ids=self.ids.to(device),
+            n=n,
+            slots=slots,
+            every=every,
+            block=block,
+            keep_mass=self.keep_mass,
+            max_keys=self.max_keys,
+        )
         key_pos = torch.arange(n, device=device)
         chunk = self._chunk(every, n)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
+            # A causal row q sees keys ≤ q: the chunk's columns end at `stop`, rounded up to a whole
+            # overview block (the columns past a row's own position are masked to 0 as before).
+            width = min(n, -(-stop // block) * block)
             rows = key_pos[start:stop]
-            scores = torch.matmul(q[:, start:stop], k_t)  # (H, C, N)
-            allowed = key_pos[None, :] <= rows[:, None]  # causal, and the layer's own mask
-            if mask is not None:
-                part = mask[start:stop]
-                allowed = allowed & (part if part.dtype == torch.bool else part > -math.inf)
-            scores = scores.masked_fill(~allowed, -math.inf)
+            scores = torch.matmul(q[:, start:stop], k_t[:, :, :width])  # (H, C, W)
+            # Masked scores are the lowest float, not −inf: softmax gives them 0 all the same, and
+            # p · score stays 0 there (the heads' entropy below).
+            if mask is None:  # causal only: every key before the chunk is allowed
+                scores[:, :, start:width].masked_fill_(key_pos[None, start:width] > rows[:, None], _LOWEST)
+            else:  # causal, and the layer's own mask
+                part = mask[start:stop, :width]
+                allowed = (part if part.dtype == torch.bool else part > -math.inf) & (
+                    key_pos[None, :width] <= rows[:, None]
+                )
+                scores.masked_fill_(~allowed, _LOWEST)
             probs = torch.softmax(scores, dim=-1)
-            del scores
-            every_p = torch.cat([probs.mean(dim=0, keepdim=True), probs], dim=0)  # (1 + H, C, N)
-            del probs
-            induction_rows += self._stats(every_p, rows, ids, stat_sums)
-            kept = every_p[:slots]
-            received += kept.sum(dim=1)
-            self._pool(kept, rows, block, m, ov_sum, ov_max)
-            c, k, v, s = self._keep(kept)
-            counts.append(c)
-            summary.append(s)
-            for slot in range(slots):
-                keys[slot].append(k[slot])
-                values[slot].append(v[slot])
-            del every_p, kept
-        sizes = torch.minimum(
-            torch.full((m,), block, device=device), n - torch.arange(m, device=device) * block
-        )
-        ov_mean = ov_sum / (sizes[:, None] * sizes[None, :]).float()
-        rows_ge1 = max(n - 1, 1)
-        stats = torch.stack(
-            [
-                stat_sums[0] / rows_ge1,
-                stat_sums[1] / rows_ge1,
-                stat_sums[2] / rows_ge1,
-                stat_sums[3] / max(induction_rows, 1),
-                stat_sums[4] / rows_ge1,
-            ],
-            dim=1,
-        )
-        return TextLayer(
-            counts=torch.cat(counts, dim=1).to(torch.int32).cpu().numpy().astype("uint16"),
-            keys=torch.cat([t for slot in keys for t in slot]).to(torch.int32).cpu().numpy(),
-            values=torch.cat([t for slot in values for t in slot]).cpu().numpy(),
-            summary=torch.cat(summary, dim=2).cpu().numpy(),
-            received=received.cpu().numpy(),
-            mean=ov_mean.cpu().numpy(),
-            max=ov_max.cpu().numpy(),
-            stats=stats.float().cpu().numpy(),
-        )
+            fold.add(0, probs.mean(dim=0, keepdim=True), rows)  # slot 0: the fused row
+            fold.add(1, probs, rows, scores)  # slots 1 + h: the heads (kept rows only with per_head)
+            del probs, scores
+        return fold.layer()
 
-    def _keep(
-        self, p: torch.Tensor
-    ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
-        """Per row of p (S, C, N): how many keys it keeps, the kept keys (ascending, row by row) and
-        their probabilities per slot, and (S, 3, C) residual, entropy, sink."""
-        n = p.shape[-1]
-        top, index = torch.topk(p, min(self.max_keys, n), dim=-1, sorted=True)  # descending
-        before = torch.cumsum(top, dim=-1) - top  # mass of the larger keys
-        keep = (before < self.keep_mass) & (top > 0)
-        count = keep.sum(dim=-1)  # (S, C)
-        ordered = torch.sort(torch.where(keep, index, n), dim=-1).values  # kept keys first, ascending
-        first = torch.arange(ordered.shape[-1], device=p.device) < count[..., None]
-        kept_p = torch.gather(p, -1, ordered.clamp(max=n - 1))
-        residual = 1.0 - torch.where(keep, top, 0.0).sum(dim=-1)
-        entropy = -torch.special.xlogy(p, p).sum(dim=-1)
-        summary = torch.stack([residual, entropy, p[..., 0]], dim=1)
-        kept_keys = [ordered[s][first[s]] for s in range(p.shape[0])]
-        kept_values = [kept_p[s][first[s]] for s in range(p.shape[0])]
-        return count, kept_keys, kept_values, summary
 
-    @staticmethod
-    def _pool(
-        p: torch.Tensor, rows: torch.Tensor, block: int, m: int, ov_sum: torch.Tensor, ov_max: torch.Tensor
+def _entropy(p: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
+    """−Σ p log p of each row. From the logits s when given: log p = s − lse and, at the largest
+    logit m, lse = m − log max p, so the entropy is m − log max p − Σ p s: two maxima and one
+    product instead of a logarithm per element (both terms ≥ 0 up to rounding: no cancellation
+    beyond float32's relative precision of m). Else −Σ p log p, log 0 clamped (0 · log tiny = 0)."""
+    if scores is None:
+        return -(p * torch.log(p.clamp(min=_TINY))).sum(dim=-1)
+    top = scores.amax(dim=-1)
+    return top - torch.log(p.amax(dim=-1)) - (p * scores).sum(dim=-1)
+
+
+class _Fold:
+    """One layer's rows folded chunk by chunk into what the store keeps. The fused row (slot 0)
+    and the heads (slots 1 + h) come as separate groups of the same chunk of rows, so the fused
+    probabilities are never concatenated with the heads'; the heads' rows are kept only with
+    per_head, their statistics always."""
+
+    def __init__(
+        self,
+        *,
+        ids: torch.Tensor,
+        n: int,
+        slots: int,
+        every: int,
+        block: int,
+        keep_mass: float,
+        max_keys: int,
     ) -> None:
-        """Add rows p (S, C, N) to the block sums and maxima (S, M, M)."""
-        slots, c, n = p.shape
-        padded = torch.nn.functional.pad(p, (0, m * block - n)).reshape(slots, c, m, block)
-        col_sum, col_max = padded.sum(dim=-1), padded.amax(dim=-1)  # (S, C, M)
-        row_block = (rows // block).to(torch.int64)
-        ov_sum.index_add_(1, row_block, col_sum)
-        index = row_block[None, :, None].expand(slots, c, m)
-        ov_max.scatter_reduce_(1, index, col_max, reduce="amax")
+        device = ids.device
+        m = -(-n // block)
+        self.ids, self.n, self.slots, self.block = ids, n, slots, block
+        self.keep_mass, self.max_keys = keep_mass, max_keys
+        self.positions = torch.arange(n, device=device)
+        self.previous_ids = torch.cat([ids.new_full((1,), -1), ids[:-1]])  # the token before each key
+        self.stat_sums = torch.zeros(5, every, device=device, dtype=torch.float64)
+        self.induction_rows = 0
+        self.counts = torch.zeros(slots, n, device=device, dtype=torch.int32)
+        self.summary = torch.zeros(slots, 3, n, device=device)
+        self.received = torch.zeros(slots, n, device=device)
+        self.ov_sum = torch.zeros(slots, m, m, device=device)
+        self.ov_max = torch.zeros(slots, m, m, device=device)
+        self.keys: list[list[torch.Tensor]] = [[] for _ in range(slots)]
+        self.values: list[list[torch.Tensor]] = [[] for _ in range(slots)]
+        self._rows = self.positions[:0]
 
-    @staticmethod
-    def _stats(p: torch.Tensor, rows: torch.Tensor, ids: torch.Tensor, sums: torch.Tensor) -> int:
-        """Add this chunk's row statistics to `sums` (5, 1 + H); returns its rows with an induction target."""
-        n = p.shape[-1]
-        valid = rows >= 1
-        if valid.any():
-            entropy = -torch.special.xlogy(p, p).sum(dim=-1)  # (1 + H, C)
-            norm = torch.log((rows + 1).double()).clamp(min=1e-12)
-            sums[0] += (entropy.double() / norm)[:, valid].sum(dim=1)
-            sums[1] += p[:, valid, 0].double().sum(dim=1)
-            previous = torch.gather(p, -1, (rows - 1).clamp(min=0)[None, :, None].expand(p.shape[0], -1, 1))[
-                ..., 0
-            ]
-            sums[2] += previous[:, valid].double().sum(dim=1)
-            distance = (rows[:, None] - torch.arange(n, device=p.device)[None, :]).clamp(min=0).float()
-            sums[4] += (p * distance).sum(dim=-1)[:, valid].double().sum(dim=1)
+    def add(
+        self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, scores: torch.Tensor | None = None
+    ) -> None:
+        """Fold probabilities p (S, C, W) of query rows `rows` (C consecutive positions, W ≥ the
+        last row + 1 key columns) into slots first_slot … first_slot + S − 1; `scores`: the
+        logits p is the softmax of, when there are any (not for the fused row)."""
+        if rows is not self._rows:
+            self._begin(rows, p.shape[-1])
+        entropy = _entropy(p, scores)  # (S, C), shared by rows and statistics
+        self._stats(first_slot, p, rows, entropy)
+        if first_slot < self.slots:
+            self._keep(first_slot, p, rows, entropy)
+            self.received[first_slot : first_slot + p.shape[0], : p.shape[-1]] += p.sum(dim=1)
+            self._pool(first_slot, p, rows)
+
+    def _begin(self, rows: torch.Tensor, width: int) -> None:
+        """What every group of this chunk shares: valid rows, entropy norms, induction targets."""
+        self._rows = rows
+        keys = self.positions[:width]
+        self._valid = rows >= 1
+        self._norm = torch.log((rows + 1).double()).clamp(min=1e-12)
+        stop = int(rows[-1]) + 1
+        # Σ_k p_k (q − k) = Σ_k p_k (stop − k) − (stop − q) Σ_k p_k: one matrix product, and the
+        # terms that cancel are at most a chunk long (not q), so float32 keeps its precision.
+        self._moments = torch.stack([torch.ones(width, device=keys.device), (stop - keys).float()])
+        self._to_stop = (stop - rows).float()
         # Induction: key j + 1 where token j equals this row's token and j < q − 1 (so j + 1 < q).
-        keys = torch.arange(n, device=p.device)
-        previous_ids = torch.cat([ids.new_full((1,), -1), ids[:-1]])  # token before each key
         target = (
-            (previous_ids[None, :] == ids[rows][:, None])
+            (self.previous_ids[None, :width] == self.ids[rows][:, None])
             & (keys[None, :] >= 1)
             & (keys[None, :] < rows[:, None])
         )
-        has = target.any(dim=-1)
-        if has.any():
-            sums[3] += (p * target).sum(dim=-1)[:, has].double().sum(dim=1)
-        return int(has.sum())
+        self._target = target.nonzero(as_tuple=True)
+        self.induction_rows += int(target.any(dim=-1).sum())
+
+    def _stats(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, entropy: torch.Tensor) -> None:
+        """Add this group's row statistics to the sums (5, 1 + H) of its slots, rows q ≥ 1."""
+        sums = self.stat_sums[:, first_slot : first_slot + p.shape[0]]
+        valid = self._valid
+        sums[0] += (entropy.double() / self._norm)[:, valid].sum(dim=1)
+        sums[1] += p[:, valid, 0].double().sum(dim=1)
+        previous = torch.gather(p, -1, (rows - 1).clamp(min=0)[None, :, None].expand(p.shape[0], -1, 1))
+        sums[2] += previous[:, valid, 0].double().sum(dim=1)
+        # (S, C, 2): Σ p, Σ p (stop − k); a (2, W) operand, transposed: BLAS's fast layout
+        moments = torch.mm(p.reshape(-1, p.shape[-1]), self._moments.t()).reshape(*p.shape[:2], 2)
+        distance = moments[..., 1] - self._to_stop * moments[..., 0]
+        sums[4] += distance[:, valid].double().sum(dim=1)
+        query, key = self._target
+        if query.numel():
+            sums[3] += p[:, query, key].double().sum(dim=1)
+
+    def _keep(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, entropy: torch.Tensor) -> None:
+        """Per row: how many keys it keeps, the kept keys (ascending) with their probabilities,
+        and its residual, entropy and sink."""
+        slots, width = p.shape[0], p.shape[-1]
+        k = min(self.max_keys, width)
+        # torch's CPU top-k takes its fast path (a partial sort) only for rows ≥ 64 k long: pad
+        # mid-length rows with zeros (never kept: a kept key has p > 0).
+        padded = p if not 16 * k <= width < 64 * k else torch.nn.functional.pad(p, (0, 64 * k - width))
+        top, index = torch.topk(padded, k, dim=-1, sorted=True)  # descending
+        del padded
+        before = torch.cumsum(top, dim=-1) - top  # mass of the larger keys
+        keep = (before < self.keep_mass) & (top > 0)
+        count = keep.sum(dim=-1)  # (S, C)
+        ordered, order = torch.sort(torch.where(keep, index, self.n), dim=-1)  # kept keys first, ascending
+        kept_p = torch.gather(top, -1, order)
+        first = torch.arange(ordered.shape[-1], device=p.device) < count[..., None]
+        span, into = slice(first_slot, first_slot + slots), slice(int(rows[0]), int(rows[-1]) + 1)
+        self.counts[span, into] = count.to(torch.int32)
+        self.summary[span, 0, into] = 1.0 - torch.where(keep, top, 0.0).sum(dim=-1)
+        self.summary[span, 1, into] = entropy
+        self.summary[span, 2, into] = p[..., 0]
+        sizes = count.sum(dim=1).tolist()  # kept keys of each slot in this chunk, slot by slot
+        pieces = zip(torch.split(ordered[first], sizes), torch.split(kept_p[first], sizes), strict=True)
+        for slot, (keys, values) in enumerate(pieces, start=first_slot):
+            self.keys[slot].append(keys)
+            self.values[slot].append(values)
+
+    def _pool(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor) -> None:
+        """Add rows p (S, C, W) to the block sums and maxima of their slots."""
+        slots, c, width = p.shape
+        block = self.block
+        full = width // block * block
+        parts = p[..., :full].reshape(slots, c, full // block, block)  # a view: no copy
+        col_sum, col_max = parts.sum(dim=-1), parts.amax(dim=-1)  # (S, C, W / b)
+        if full < width:  # the last block, cut by N
+            col_sum = torch.cat([col_sum, p[..., full:].sum(dim=-1, keepdim=True)], dim=-1)
+            col_max = torch.cat([col_max, p[..., full:].amax(dim=-1, keepdim=True)], dim=-1)
+        blocks = col_sum.shape[-1]
+        row_block = rows // block
+        span = slice(first_slot, first_slot + slots)
+        self.ov_sum[span, :, :blocks].index_add_(1, row_block, col_sum)
+        index = row_block[None, :, None].expand(slots, c, blocks)
+        self.ov_max[span, :, :blocks].scatter_reduce_(1, index, col_max, reduce="amax")
+
+    def layer(self) -> TextLayer:
+        n, block = self.n, self.block
+        m = self.ov_sum.shape[-1]
+        device = self.ov_sum.device
+        sizes = torch.minimum(
+            torch.full((m,), block, device=device), n - torch.arange(m, device=device) * block
+        )
+        ov_mean = self.ov_sum / (sizes[:, None] * sizes[None, :]).float()
+        sums, rows_ge1 = self.stat_sums, max(n - 1, 1)
+        induction = sums[3] / max(self.induction_rows, 1)
+        rest = sums[[0, 1, 2, 4]] / rows_ge1
+        stats = torch.stack([rest[0], rest[1], rest[2], induction, rest[3]], dim=1)
+        return TextLayer(
+            counts=self.counts.cpu().numpy().astype("uint16"),
+            keys=torch.cat([t for slot in self.keys for t in slot]).to(torch.int32).cpu().numpy(),
+            values=torch.cat([t for slot in self.values for t in slot]).cpu().numpy(),
+            summary=self.summary.cpu().numpy(),
+            received=self.received.cpu().numpy(),
+            mean=ov_mean.cpu().numpy(),
+            max=self.ov_max.cpu().numpy(),
+            stats=stats.float().cpu().numpy(),
+        )

@@ -12,7 +12,9 @@ one subgroup, written whole by one run and complete once its attrs hold `complet
         tokens/utf8_end   (N,)         int64    end of token t's bytes in tokens/utf8
         stats             (L, S, 5)    float32  per slot: STAT_NAMES (exact, over every key)
         layers/<l>/counts   (S, N)     uint16   kept keys of each query row
-        layers/<l>/keys     (K,)       int32    kept keys, slot by slot, row by row, ascending in a row
+        layers/<l>/keys     (K,)       uint16   kept keys, slot by slot, row by row, ascending in a row,
+                                        each row's first key, then the gaps to the key before
+                                        (key_encoding "delta"; int32 when N > 65,536)
         layers/<l>/values   (K,)       float16  their probabilities
         layers/<l>/summary  (S, 3, N)  float32  per row: residual (mass not kept), entropy (nats), sink
         layers/<l>/received (S, N)     float32  attention received by each token (sum over query rows)
@@ -39,6 +41,7 @@ TEXTS_GROUP = "texts"
 TEXT_ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool", "text")
 STAT_NAMES: tuple[str, ...] = ("entropy", "sink", "previous_token", "induction", "distance")
 SUMMARY_NAMES: tuple[str, ...] = ("residual", "entropy", "sink")
+KEY_ENCODINGS: tuple[str, ...] = ("absolute", "delta")  # "absolute": texts written before issue 12's t12-perf
 OVERVIEW_MAX = 128  # an overview has at most this many blocks a side
 ROW_CHUNK = 1 << 16  # kept keys (and their values) per chunk
 TEXT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -99,6 +102,11 @@ def text_specs(n_tokens: int, n_bytes: int, layers: int, heads: int) -> list[Tex
     ]
 
 
+def key_dtype(n_tokens: int) -> str:
+    """The dtype of `keys`: a row's first key and the gaps after it are below N."""
+    return "uint16" if n_tokens <= 1 << 16 else "int32"
+
+
 def layer_specs(layer: int, n_tokens: int, slots: int, n_kept: int, block: int) -> list[TextArraySpec]:
     """The arrays of `layers/<layer>`: `n_kept` kept keys over all its slots."""
     n = max(n_tokens, 1)
@@ -106,7 +114,7 @@ def layer_specs(layer: int, n_tokens: int, slots: int, n_kept: int, block: int) 
     base = f"layers/{layer}"
     return [
         TextArraySpec(f"{base}/counts", "uint16", (slots, n_tokens), (1, n), ("slot", "query")),
-        TextArraySpec(f"{base}/keys", "int32", (n_kept,), (ROW_CHUNK,), ("kept",)),
+        TextArraySpec(f"{base}/keys", key_dtype(n_tokens), (n_kept,), (ROW_CHUNK,), ("kept",)),
         TextArraySpec(f"{base}/values", "float16", (n_kept,), (ROW_CHUNK,), ("kept",)),
         TextArraySpec(
             f"{base}/summary", "float32", (slots, 3, n_tokens), (1, 3, n), ("slot", "summary", "query")
@@ -138,6 +146,7 @@ class TextAttrs:
     digest: str  # sha256 of the input line's text: the same id with new content is written again
     complete: bool = False
     written: str = ""  # a fresh id per writing: readers drop array handles of an earlier one
+    key_encoding: str = "absolute"  # how `keys` holds a row: KEY_ENCODINGS (the writer: "delta")
 
     def to_attrs(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,7 +31,7 @@ from ssl_attention.values import TextLayer
 
 def _codecs(dtype: str) -> tuple[BloscCodec, Crc32cCodec]:
     size = np.dtype(dtype).itemsize
-    return (BloscCodec(cname="zstd", clevel=5, shuffle=BloscShuffle.shuffle, typesize=size), Crc32cCodec())
+    return (BloscCodec(cname="zstd", clevel=9, shuffle=BloscShuffle.shuffle, typesize=size), Crc32cCodec())
 
 
 def write_spec(group: zarr.Group, spec: TextArraySpec, values: np.ndarray) -> None:
@@ -50,6 +50,17 @@ def write_spec(group: zarr.Group, spec: TextArraySpec, values: np.ndarray) -> No
     )
     if values.size:
         array[...] = values
+
+
+def delta_keys(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Ascending kept keys, row by row (counts: keys per row, in order) → each row's first key,
+    then the gap to the key before it: small numbers that compress (store/texts.py adds them up)."""
+    keys = keys.astype(np.int64)
+    gaps = np.diff(keys, prepend=0)
+    firsts = np.concatenate([[0], np.cumsum(counts.reshape(-1).astype(np.int64))[:-1]])
+    firsts = firsts[counts.reshape(-1) > 0]
+    gaps[firsts] = keys[firsts]
+    return gaps
 
 
 class TextStoreWriter(AttentionStoreWriter):
@@ -93,9 +104,8 @@ class TextStoreWriter(AttentionStoreWriter):
         path = text_path(text.text_id)
         if path in group:
             del group[path]
-        node = group.create_group(
-            path, attributes=TextAttrs(**{**text.to_attrs(), "complete": False}).to_attrs()
-        )
+        begun = {**text.to_attrs(), "complete": False, "key_encoding": "delta"}
+        node = group.create_group(path, attributes=TextAttrs(**begun).to_attrs())
         encoded = [t.encode("utf-8") for t in texts]
         utf8 = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         role_index = np.asarray([TEXT_ROLES.index(r) for r in roles], dtype=np.uint8)
@@ -118,7 +128,7 @@ class TextStoreWriter(AttentionStoreWriter):
             raise ValueError(f"layer {layer}: counts {counts.shape}, expected {(text.slots, text.n_tokens)}")
         data: dict[str, np.ndarray] = {
             "counts": counts,
-            "keys": np.asarray(rows.keys),
+            "keys": delta_keys(np.asarray(rows.keys), counts),
             "values": np.asarray(rows.values),
             "summary": np.asarray(rows.summary),
             "received": np.asarray(rows.received),

@@ -185,6 +185,15 @@ class TextAttentionReader:
         before = starts[slot]
         return counts[q0:q1], before + int(counts[:q0].sum())
 
+    def _keys(self, t: _Text, layer: int, start: int, stop: int, counts: np.ndarray) -> np.ndarray:
+        """Kept keys [start, stop) of whole rows with these counts, absolute (int64)."""
+        stored = self._read(t, f"layers/{layer}/keys", slice(start, stop)).astype(np.int64)
+        if t.attrs.key_encoding == "absolute":
+            return stored
+        total = np.cumsum(stored)  # a row's keys: the running sum from its first key
+        before = np.concatenate([[0], total])[np.cumsum(counts) - counts]
+        return total - np.repeat(before, counts)
+
     def row(self, model: str, text_id: str, layer: int, head: int | None, query: int) -> TextRow:
         t = self._text(model, text_id)
         slot = self._slot(t, layer, head)
@@ -193,7 +202,7 @@ class TextAttentionReader:
             raise ValueError(f"query {query} is outside 0..{n - 1}")
         counts, start = self._span(t, layer, slot, query, query + 1)
         stop = start + int(counts[0])
-        keys = self._read(t, f"layers/{layer}/keys", slice(start, stop)).astype(np.int32)
+        keys = self._keys(t, layer, start, stop, counts).astype(np.int32)
         values = self._read(t, f"layers/{layer}/values", slice(start, stop)).astype(np.float32)
         residual, entropy, sink = self._read(t, f"layers/{layer}/summary", (slot, slice(None), query))
         return TextRow(keys, values, float(residual), float(entropy), float(sink))
@@ -254,7 +263,7 @@ class TextAttentionReader:
     ) -> np.ndarray:
         counts, start = self._span(t, layer, slot, q0, q1)
         stop = start + int(counts.sum())
-        keys = self._read(t, f"layers/{layer}/keys", slice(start, stop)).astype(np.int64)
+        keys = self._keys(t, layer, start, stop, counts)
         values = self._read(t, f"layers/{layer}/values", slice(start, stop)).astype(np.float32)
         queries = np.repeat(np.arange(q0, q1), counts)
         inside = (keys >= k0) & (keys < k1)

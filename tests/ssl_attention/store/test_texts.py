@@ -248,3 +248,41 @@ def test_the_catalog_lists_texts_by_model_category_and_content(tmp_path: Path):
     assert catalog.list_texts(model="qwen3")[1] == 2
     catalog.drop_texts("qwen3")
     assert catalog.list_texts()[1] == 1
+
+
+def test_keys_are_stored_as_row_gaps_and_texts_with_absolute_keys_still_read(written, tmp_path: Path):
+    import shutil
+
+    import zarr
+
+    url, probs, ids = written
+    reference = reference_layer(
+        probs[1], ids, keep_mass=KEEP, max_keys=MAX_KEYS, block=overview_block(N), per_head=True
+    )
+    node = zarr.open_group(f"{url}/tiny_lm/texts/chat-1", mode="r")
+    stored = node["layers/1/keys"][...]
+    assert stored.dtype == np.uint16 and node.attrs["key_encoding"] == "delta"
+    starts = np.cumsum(reference.counts.reshape(-1).astype(np.int64)) - reference.counts.reshape(-1)
+    gaps = np.diff(reference.keys.astype(np.int64))  # inside a row: the gap to the key before
+    inside = np.ones(stored.size, dtype=bool)
+    inside[starts] = False
+    np.testing.assert_array_equal(stored[starts], reference.keys[starts])  # a row's first key
+    np.testing.assert_array_equal(stored[inside], gaps[inside[1:]])
+    # A text written before the gaps: absolute int32 keys, no key_encoding in its attrs.
+    old_url = str(tmp_path / "old.zarr")
+    shutil.copytree(url, old_url)
+    old = zarr.open_group(f"{old_url}/tiny_lm/texts/chat-1", mode="a")
+    del old.attrs["key_encoding"]
+    del old["layers/1/keys"]
+    old.create_array("layers/1/keys", data=reference.keys.astype(np.int32), chunks=(1 << 16,))
+    new_reader, old_reader = TextAttentionReader(url), TextAttentionReader(old_url)
+    for head in (None, 1):
+        for query in (0, 5, N - 1):
+            a = new_reader.row("tiny_lm", "chat-1", 1, head, query)
+            b = old_reader.row("tiny_lm", "chat-1", 1, head, query)
+            np.testing.assert_array_equal(a.keys, b.keys)
+            np.testing.assert_array_equal(a.values, b.values)
+        np.testing.assert_array_equal(
+            new_reader.matrix("tiny_lm", "chat-1", 1, head, 2, 10, 90, 0, 90, "max"),
+            old_reader.matrix("tiny_lm", "chat-1", 1, head, 2, 10, 90, 0, 90, "max"),
+        )
