@@ -12,6 +12,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import fsspec
 import pytest
 import zarr
 from fastapi.testclient import TestClient
@@ -250,6 +251,9 @@ def test_concurrent_runs_on_a_fresh_pair_agree_on_one_identity(backend: str, tmp
 
 def test_a_remote_store_is_read_for_its_identity_and_paired(tmp_path: Path) -> None:
     url = f"memory://pairing-{tmp_path.name}"
+    memory = fsspec.filesystem("memory")  # its top folders stand for buckets: they must exist
+    memory.mkdir(f"pairing-{tmp_path.name}")
+    memory.mkdir(f"other-{tmp_path.name}")
     catalog = CatalogWriter.open(f"sqlite:///{tmp_path / 'catalog.db'}")
     try:
         first = pair_store(catalog, url)

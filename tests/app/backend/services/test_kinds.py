@@ -23,6 +23,7 @@ from app.backend.services.targets import Target, TokenSpan
 from ssl_attention.kinds import KINDS, Kind
 from ssl_attention.store.cnn_layout import CnnAttrs
 from ssl_attention.store.layout import MAP_METHODS, GroupAttrs, VitAttrs, VlmAttrs
+from ssl_attention.store.text_layout import LmAttrs
 from tests.factories import model_attrs
 
 BACKEND = Path(app.backend.__file__).parent
@@ -54,7 +55,28 @@ def cnn_attrs() -> CnnAttrs:
     return CnnAttrs(**{f.name: getattr(vit, f.name) for f in fields(vit)}, target_class=3)
 
 
-SAMPLES: dict[str, GroupAttrs] = {"vit": model_attrs(), "vlm": vlm_attrs(), "cnn": cnn_attrs()}
+def lm_attrs() -> LmAttrs:
+    return LmAttrs(
+        key="sample-lm",
+        family="llama",
+        checkpoint="synthetic",
+        weights="random",
+        layers=4,
+        heads=8,
+        kv_heads=2,
+        context=4096,
+        per_head=True,
+        keep_mass=0.99,
+        max_keys=32,
+    )
+
+
+SAMPLES: dict[str, GroupAttrs] = {
+    "vit": model_attrs(),
+    "vlm": vlm_attrs(),
+    "cnn": cnn_attrs(),
+    "lm": lm_attrs(),
+}
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
