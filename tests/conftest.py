@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.s3_server import bucket, s3_endpoint  # noqa: F401  (fixtures: one S3 server per session)
 from tests.tiny_models import IMAGE_SIZE, save_tiny_checkpoints
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -22,15 +22,14 @@ from precompute.kind import FAULT_ENV, FAULT_ONCE_ENV, Batch, RunPlan, WorkItem
 from precompute.runner import RunOptions, run
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.catalog.schema import EntryRow
+from tests import s3_server as scale
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import checkpoint_args, store_arrays
 from tests.precompute.test_cli import options as vit_options
 from tests.precompute.test_vlm import vlm_options
-from tests.scale import conftest as scale
 from tests.scale.test_s3 import client_for
 
 ray = pytest.importorskip("ray")
-s3_endpoint, bucket = scale.s3_endpoint, scale.bucket  # the S3 server's fixtures (tests/scale), used here too
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.identity import read_store_id
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import ROOT, checkpoint_args, cli, options, store_arrays
-from tests.scale.conftest import upload_folder
+from tests.s3_server import upload_folder
 from tests.ssl_attention.store.test_catalog import POSTGRES, catalog_url
 
 VIT = "dinov2"

@@ -1,5 +1,8 @@
 """A real S3-compatible server for the scale-out tests: moto's standalone server, one per session.
 
+Its fixtures are registered once, in tests/conftest.py, so every module shares the one server (two
+definitions would start two servers, and fsspec's cached S3 filesystem would talk to the first).
+
 The AWS_* variables are set in this process's environment (so subprocesses see them too): s3fs,
 zarr's FsspecStore and boto3 all take the endpoint and credentials from there, as in production.
 """
@@ -31,6 +34,15 @@ def _free_port() -> int:
         return port
 
 
+def _forget_cached_filesystems() -> None:
+    """fsspec caches filesystems by their arguments, not by the environment they read."""
+    try:
+        import s3fs
+    except ImportError:
+        return
+    s3fs.S3FileSystem.clear_instance_cache()
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     server = shutil.which("moto_server")
@@ -43,6 +55,7 @@ def s3_endpoint() -> Iterator[str]:
     endpoint = f"http://127.0.0.1:{port}"
     saved = {k: os.environ.get(k) for k in (*AWS_ENV, "AWS_ENDPOINT_URL")}
     os.environ.update(AWS_ENV, AWS_ENDPOINT_URL=endpoint)
+    _forget_cached_filesystems()
     try:
         deadline = time.monotonic() + 30
         while True:
