@@ -4,6 +4,7 @@ import type { MetricStat } from '../../api/types';
 import { bandLayout, barGeometry, linearScale, metricAxis } from '../../lib/charts';
 import { barSublabel, type MethodNamer } from '../../lib/methods';
 import { BASELINE_HELP, BASELINES, baselinesByName, describeStat, formatScore, statLabel } from '../../lib/metrics';
+import { barGroupProps, barTitle } from './leaderboardBar';
 import { LeaderboardRows } from './LeaderboardRows';
 import { useElementWidth } from './useElementWidth';
 
@@ -116,32 +117,13 @@ export function LeaderboardChart({
             const g = barGeometry(row, y);
             const x = bands.x(i);
             const cx = bands.centre(i);
-            const dim = selected !== null && selected !== row.model;
             const sublabel = barSublabel(barMethodName ? barMethodName(row.model, row.method) : row.method, row.layer);
             return (
               <g
                 key={`${row.model}/${row.method}`}
-                className={`bar${dim ? ' bar-dim' : ''}${selected === row.model ? ' bar-selected' : ''}${hover === row ? ' bar-hover' : ''}`}
-                data-testid="leaderboard-bar"
-                data-model={row.model}
-                data-method={row.method}
-                data-layer={row.layer}
-                data-mean={row.mean}
-                data-count={row.count}
-                onMouseEnter={() => setHover(row)}
-                onMouseLeave={() => setHover(null)}
-                onClick={() => onSelect(row)}
-                role="button"
-                tabIndex={0}
-                aria-label={`${statLabel(row, methodName)}: ${describeStat(row)}`}
-                onKeyDown={(event) => {
-                  if (event.key === 'Enter' || event.key === ' ') {
-                    event.preventDefault();
-                    onSelect(row);
-                  }
-                }}
+                {...barGroupProps(row, { selected, hover, onHover: setHover, onSelect, methodName })}
               >
-                <title>{`${statLabel(row, methodName)}\nmean ${describeStat(row)}\nsd ${formatScore(row.std)}`}</title>
+                <title>{barTitle(row, methodName)}</title>
                 <rect className="bar-hit" x={x - (bands.step - bands.band) / 2} width={bands.step} y={MARGIN.top} height={bottom - MARGIN.top} />
                 <rect className="bar-fill" x={x} width={bands.band} y={g.y} height={Math.max(g.height, 1)} rx={2} style={{ fill: style.color }} />
                 <line className="ci" x1={cx} x2={cx} y1={g.ciTop} y2={g.ciBottom} />

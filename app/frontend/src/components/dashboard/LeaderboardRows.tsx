@@ -1,8 +1,9 @@
 import type { MetricStat } from '../../api/types';
 import { linearScale, metricAxis } from '../../lib/charts';
 import type { MethodNamer } from '../../lib/methods';
-import { BASELINE_HELP, describeStat, formatScore, statLabel, type BaselineName } from '../../lib/metrics';
+import { BASELINE_HELP, describeStat, formatScore, type BaselineName } from '../../lib/metrics';
 import type { ModelStyle } from './LeaderboardChart';
+import { barGroupProps, barTitle } from './leaderboardBar';
 
 const TOP = 50; // the baselines' labels (one line each), then the axis
 const ROW = 36;
@@ -58,33 +59,14 @@ export function LeaderboardRows({
         const style = styles(row.model);
         const top = TOP + i * ROW;
         const cy = top + ROW / 2;
-        const dim = selected !== null && selected !== row.model;
         const sublabel = `${barMethodName ? barMethodName(row.model, row.method) : row.method} · L${row.layer}`;
         const end = x(row.mean);
         return (
           <g
             key={`${row.model}/${row.method}`}
-            className={`bar${dim ? ' bar-dim' : ''}${selected === row.model ? ' bar-selected' : ''}${hover === row ? ' bar-hover' : ''}`}
-            data-testid="leaderboard-bar"
-            data-model={row.model}
-            data-method={row.method}
-            data-layer={row.layer}
-            data-mean={row.mean}
-            data-count={row.count}
-            onMouseEnter={() => onHover(row)}
-            onMouseLeave={() => onHover(null)}
-            onClick={() => onSelect(row)}
-            role="button"
-            tabIndex={0}
-            aria-label={`${statLabel(row, methodName)}: ${describeStat(row)}`}
-            onKeyDown={(event) => {
-              if (event.key === 'Enter' || event.key === ' ') {
-                event.preventDefault();
-                onSelect(row);
-              }
-            }}
+            {...barGroupProps(row, { selected, hover, onHover, onSelect, methodName })}
           >
-            <title>{`${statLabel(row, methodName)}\nmean ${describeStat(row)}\nsd ${formatScore(row.std)}`}</title>
+            <title>{barTitle(row, methodName)}</title>
             <rect className="bar-hit" x={0} width={width} y={top} height={ROW} />
             <text className="bar-label" x={0} y={cy - 3}>
               {row.model}
