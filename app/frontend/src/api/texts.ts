@@ -67,10 +67,14 @@ export const textApi = {
   received: (s: TextSlice, signal?: AbortSignal) => getJson<TextReceived>(textUrls.received(s), signal),
   stats: (model: string, textId: string, signal?: AbortSignal) => getJson<TextStats>(textUrls.stats(model, textId), signal),
   async tile(t: TileQuery, signal?: AbortSignal): Promise<Tile> {
+    const { rows, cols, bytes } = await textApi.tileBytes(t, signal);
+    return { rows, cols, values: decodeFloat16(bytes, { count: rows * cols }) };
+  },
+  /** The tile's raw little-endian float16 body (the matrix view decodes it in a worker). */
+  async tileBytes(t: TileQuery, signal?: AbortSignal): Promise<{ rows: number; cols: number; bytes: ArrayBuffer }> {
     const response = await request(textUrls.matrix(t), signal);
     const [rows, cols] = (response.headers.get('X-Shape') ?? '0,0').split(',').map(Number) as [number, number];
-    const values = decodeFloat16(await response.arrayBuffer(), { count: rows * cols });
-    return { rows, cols, values };
+    return { rows, cols, bytes: await response.arrayBuffer() };
   },
 };
 

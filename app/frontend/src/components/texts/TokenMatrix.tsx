@@ -18,6 +18,7 @@ const FALLBACK_LEVELS = 6;
  * The token × token attention matrix (queries down, keys across) on a canvas: the wheel zooms about
  * the cursor, a drag pans, a click selects the query row. Each zoom level reads pooled tiles of its
  * own block size (max-pooled, log colour scale 1e-4 … 1); while they load, cached coarser tiles fill in.
+ * Tiles are decoded off the main thread (useMatrixTiles); a frame only draws ready images.
  */
 export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixProps) {
   const n = tokens.length;
@@ -32,7 +33,7 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
   const schedule = useCallback(() => {
     if (frame.current === null) frame.current = requestAnimationFrame(() => drawRef.current());
   }, []);
-  const getTile = useMatrixTiles(slice, schedule);
+  const tiles = useMatrixTiles(slice, schedule);
 
   const draw = useCallback(() => {
     frame.current = null;
@@ -49,16 +50,18 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
       const at = block * 2 ** level;
       if (level > 0 && at >= n * 2) continue;
       for (const t of visibleTiles(v, n, at)) {
-        const tile = getTile(t, level === 0);
+        const tile = tiles.get(t, level === 0);
         if (tile === null) continue;
         const x = (t.k0 - v.x0) * v.scale;
         const y = (t.q0 - v.y0) * v.scale;
         context.drawImage(tile, x, y, tile.width * at * v.scale, tile.height * at * v.scale);
       }
     }
+    tiles.endFrame();
     element.dataset.frameMs = (performance.now() - started).toFixed(3);
     element.dataset.block = String(block);
-  }, [n, getTile]);
+    element.dataset.decode = tiles.where() ?? '';
+  }, [n, tiles]);
   useEffect(() => {
     drawRef.current = draw;
     schedule();

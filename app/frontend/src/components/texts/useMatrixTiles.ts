@@ -1,60 +1,59 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useRef } from 'react';
-import { textApi, textKeys, type TextSlice, type TileQuery } from '../../api/texts';
-import { colormapLut } from '../../lib/colormaps';
-import { tilePixels, type TileSpec } from '../../lib/matrixTiles';
-
-const STALE_MS = 5 * 60_000;
-/** Drawn tiles kept as canvases (each at most 256 × 256 pixels: 256 KiB). */
-const MAX_DRAWN = 400;
-
-type Drawn = HTMLCanvasElement;
+import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { textApi, type TextSlice, type TileQuery } from '../../api/texts';
+import { MatrixTileCache } from '../../lib/matrixTileCache';
+import { createTileDecoder, type TileImage } from '../../lib/tileDecoder';
+import type { TileSpec } from '../../lib/matrixTiles';
 
 function tileKey(slice: TextSlice, t: TileSpec): string {
   return `${slice.model}|${slice.textId}|${slice.layer}|${slice.head}|${t.block}|${t.q0}|${t.k0}`;
 }
 
+export interface MatrixTiles {
+  /** The ready image of a tile, or null; `fetchMissing` marks a missing one as wanted this frame. */
+  get: (t: TileSpec, fetchMissing: boolean) => TileImage | null;
+  /** After a frame's `get`s: drop what left the view, decode a few arrivals, start fetches. */
+  endFrame: () => void;
+  /** Where tiles are decoded ('worker' or 'main'), null before the first effect. */
+  where: () => 'worker' | 'main' | null;
+}
+
 /**
- * Pooled tiles of one text's matrix: fetched through TanStack Query (deduplicated, cached), turned
- * into small canvases once, and handed to the draw loop synchronously — `get` answers only from
- * cache (so a frame never waits) and asks for a missing tile, calling `onReady` when it lands.
+ * Pooled tiles of one text's matrix (lib/matrixTileCache.ts): fetched as raw float16 bytes, decoded
+ * and coloured in a Web Worker (or, without one, a few a frame on the main thread), drawn from ready
+ * images only — a frame never waits — and `onReady` is called whenever something lands.
  */
-export function useMatrixTiles(slice: TextSlice, onReady: () => void) {
-  const client = useQueryClient();
-  const drawn = useRef(new Map<string, Drawn>());
-  const pending = useRef(new Set<string>());
+export function useMatrixTiles(slice: TextSlice, onReady: () => void): MatrixTiles {
+  const cache = useRef<MatrixTileCache<TileQuery> | null>(null);
   const ready = useRef(onReady);
   useEffect(() => {
     ready.current = onReady;
   }, [onReady]);
+  useEffect(() => {
+    const created = new MatrixTileCache<TileQuery>({
+      fetchTile: (q, signal) => textApi.tileBytes(q, signal),
+      decoder: createTileDecoder('magma'),
+      onReady: () => ready.current(),
+    });
+    cache.current = created;
+    ready.current();
+    return () => {
+      created.dispose();
+      if (cache.current === created) cache.current = null;
+    };
+  }, []);
 
   const get = useCallback(
-    (t: TileSpec, fetchMissing: boolean): Drawn | null => {
+    (t: TileSpec, fetchMissing: boolean): TileImage | null => {
+      const tiles = cache.current;
+      if (tiles === null) return null;
       const key = tileKey(slice, t);
-      const hit = drawn.current.get(key);
-      if (hit !== undefined || !fetchMissing || pending.current.has(key)) return hit ?? null;
-      pending.current.add(key);
-      const q: TileQuery = { ...slice, ...t };
-      void client
-        .fetchQuery({ queryKey: textKeys.tile(q), queryFn: ({ signal }) => textApi.tile(q, signal), staleTime: STALE_MS })
-        .then((tile) => {
-          const canvas = document.createElement('canvas');
-          canvas.width = Math.max(1, tile.cols);
-          canvas.height = Math.max(1, tile.rows);
-          const context = canvas.getContext('2d');
-          if (context !== null && tile.rows > 0 && tile.cols > 0) {
-            const pixels = tilePixels(tile.values, tile.rows, tile.cols, colormapLut('magma'));
-            context.putImageData(new ImageData(pixels, tile.cols, tile.rows), 0, 0);
-          }
-          if (drawn.current.size >= MAX_DRAWN) drawn.current.delete(drawn.current.keys().next().value!);
-          drawn.current.set(key, canvas);
-          ready.current();
-        })
-        .catch(() => undefined)
-        .finally(() => pending.current.delete(key));
-      return null;
+      const image = tiles.get(key);
+      if (image === null && fetchMissing) tiles.want(key, { ...slice, ...t });
+      return image;
     },
-    [client, slice],
+    [slice],
   );
-  return get;
+  const endFrame = useCallback(() => cache.current?.endFrame(), []);
+  const where = useCallback(() => cache.current?.decoder.where ?? null, []);
+  return useMemo(() => ({ get, endFrame, where }), [get, endFrame, where]);
 }
