@@ -6,7 +6,7 @@ import { decodeTileRequest, replyTransfer, tileRgba, type TileDecodeReply, type 
 import { createTileDecoder, FORCE_MAIN_THREAD, mainThreadDecoder, TileWorkerLost, workerDecoder, type TileWorker } from './tileDecoder';
 
 const MAGMA = colormapLut('magma');
-const rgba = (index: number) => [MAGMA[index * 3], MAGMA[index * 3 + 1], MAGMA[index * 3 + 2], 255];
+const rgba = (index: number): number[] => [MAGMA[index * 3]!, MAGMA[index * 3 + 1]!, MAGMA[index * 3 + 2]!, 255];
 const CLEAR = [0, 0, 0, 0];
 
 /** Little-endian float16 bytes of raw bit patterns. */

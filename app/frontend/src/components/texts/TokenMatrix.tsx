@@ -60,7 +60,8 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
     tiles.endFrame();
     element.dataset.frameMs = (performance.now() - started).toFixed(3);
     element.dataset.block = String(block);
-    element.dataset.decode = tiles.where() ?? '';
+    const where = tiles.where() ?? '';
+    if (element.dataset.decode !== where) element.dataset.decode = where;
   }, [n, tiles]);
   useEffect(() => {
     drawRef.current = draw;
