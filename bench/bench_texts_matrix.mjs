@@ -2,7 +2,7 @@
 /**
  * The Texts matrix view's frame time while panning a long text in Chromium (issue 12: goal ≤ 16 ms).
  *
- *   cd app/frontend && npm run build && cd ../.. && node bench/bench_texts_matrix.mjs [TOKENS] [MOVES]
+ *   cd app/frontend && npm run build && cd ../.. && node bench/bench_texts_matrix.mjs [TOKENS] [MOVES] [BEFORE_DIST]
  *
  * Builds the Texts fixture with one TOKENS-token text (default 32,768; make_text_fixture.py --long),
  * serves the built app with the real API, opens the matrix in headless Chromium (Debian's, as the
@@ -18,6 +18,9 @@
  * pipeline decoding on the main thread, as before issue 12's worker). Each round opens a fresh
  * browser context (its own HTTP cache) and the rounds go main, worker, worker, main (ABBA), so
  * neither gains from the server's warm caches; a mode's samples of its two rounds are pooled.
+ * With BEFORE_DIST (another build of the app, e.g. of the commit before the worker) a second server
+ * serves it from the same store and its rounds `before` go first and last: before, main, worker,
+ * worker, main, before.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -26,14 +29,16 @@ import { FRONTEND, cleanup, launchBrowser, python, startServer, tempDir } from '
 
 const TOKENS = Number(process.argv[2] ?? 32768);
 const MOVES = Number(process.argv[3] ?? 300);
+const BEFORE_DIST = process.argv[4];
 
 const dir = tempDir('bench-texts-matrix-');
 const built = spawnSync(python(), [join(FRONTEND, 'e2e', 'make_text_fixture.py'), dir, '--long', String(TOKENS), '--no-precompute'], { encoding: 'utf8' });
 if (built.status !== 0) throw new Error(built.stderr);
 const paths = JSON.parse(built.stdout.trim().split('\n').at(-1) ?? '{}');
 const server = await startServer(paths);
+const before = BEFORE_DIST === undefined ? null : await startServer(paths, { dist: BEFORE_DIST });
 const browser = await launchBrowser();
-const ORDER = ['main', 'worker', 'worker', 'main'];
+const ORDER = before === null ? ['main', 'worker', 'worker', 'main'] : ['before', 'main', 'worker', 'worker', 'main', 'before'];
 /** @type {Map<string, {block: string | null, times: number[], intervals: number[]}>} */
 const samples = new Map();
 const loadBefore = loadavg();
@@ -42,6 +47,7 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  await before?.stop();
   cleanup(dir);
 }
 const loadAfter = loadavg();
@@ -50,10 +56,10 @@ const loadAfter = loadavg();
 async function round(/** @type {string} */ mode) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   if (mode === 'main') await page.addInitScript(() => (/** @type {any} */ (window).SSL_ATTENTION_MATRIX_DECODE = 'main'));
-  await page.goto(`${server.url}/text?model=long_lm&open=long-${TOKENS}&view=matrix`);
+  await page.goto(`${(mode === 'before' ? before ?? server : server).url}/text?model=long_lm&open=long-${TOKENS}&view=matrix`);
   await page.waitForSelector('[data-testid="token-matrix"][data-frame-ms]');
   const where = await page.getAttribute('[data-testid="token-matrix"]', 'data-decode');
-  if (where !== mode) throw new Error(`asked for ${mode} decoding, the page decodes in ${where}`);
+  if (where !== (mode === 'before' ? null : mode)) throw new Error(`asked for ${mode} decoding, the page decodes in ${where}`);
   await page.evaluate(() => {
     const canvas = /** @type {HTMLElement} */ (document.querySelector('[data-testid="token-matrix"]'));
     /** @type {any} */ (window).__draws = [];

@@ -68,11 +68,11 @@ export function freePort() {
  * Start `uvicorn app.backend.main:app` over a store; resolves once it answers.
  * `ready` is the status /health must return (200, or 503 for a server without data).
  * @param {{ images: string, store: string, db: string }} paths
- * @param {{ ready?: number }} [options]
+ * @param {{ ready?: number, dist?: string }} [options] `dist`: another built app (a benchmark's baseline)
  */
-export async function startServer(paths, { ready = 200 } = {}) {
-  if (!existsSync(join(DIST, 'index.html'))) {
-    throw new Error(`no built app in ${DIST}: run \`npm run build\` first (./dev.sh test does)`);
+export async function startServer(paths, { ready = 200, dist = DIST } = {}) {
+  if (!existsSync(join(dist, 'index.html'))) {
+    throw new Error(`no built app in ${dist}: run \`npm run build\` first (./dev.sh test does)`);
   }
   const port = await freePort();
   const child = spawn(python(), ['-m', 'uvicorn', 'app.backend.main:app', '--host', '127.0.0.1', '--port', String(port)], {
@@ -84,7 +84,7 @@ export async function startServer(paths, { ready = 200 } = {}) {
       SSL_ATTENTION_IMAGES: paths.images,
       SSL_ATTENTION_STORE: paths.store,
       SSL_ATTENTION_DB: paths.db,
-      SSL_ATTENTION_FRONTEND_DIST: DIST,
+      SSL_ATTENTION_FRONTEND_DIST: dist,
       HF_HUB_OFFLINE: '1',
     },
   });

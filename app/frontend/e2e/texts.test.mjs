@@ -151,6 +151,8 @@ describe('Texts section', () => {
     const before = await drawnPixels(page);
     // causal: about half the square is drawn, the part above the diagonal stays background
     assert.ok(before > 0.3 * 560 * 560 && before < 0.7 * 560 * 560, `drawn pixels ${before}`);
+    // the built app colours its tiles in the Web Worker (the bundled worker chunk loaded and answered)
+    assert.equal(await page.getAttribute('[data-testid="token-matrix"]', 'data-decode'), 'worker');
     await screenshot(page, 'texts-matrix');
     const box = /** @type {NonNullable<Awaited<ReturnType<import('playwright-core').ElementHandle['boundingBox']>>>} */ (
       await (await page.$('[data-testid="token-matrix"]'))?.boundingBox()
