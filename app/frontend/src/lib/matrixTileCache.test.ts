@@ -95,7 +95,7 @@ describe('MatrixTileCache', () => {
     expect(closed.sort()).toEqual(['w1', 'w2', 'w3']);
   });
 
-  it('does not refetch a tile that failed, but asks again for one lost with the worker', async () => {
+  it('refetches a failed tile only after retryMs, and at once one lost with the worker', async () => {
     const { calls, fetchTile } = fakeFetches();
     let lose = true;
     const decoder: TileDecoder = {
@@ -103,7 +103,8 @@ describe('MatrixTileCache', () => {
       decode: () => (lose ? Promise.reject(new TileWorkerLost('gone')) : Promise.resolve({ width: 1 } as unknown as ImageBitmap)),
       dispose: () => undefined,
     };
-    const cache = new MatrixTileCache<string>({ fetchTile, decoder, onReady: () => undefined });
+    let clock = 0;
+    const cache = new MatrixTileCache<string>({ fetchTile, decoder, onReady: () => undefined, retryMs: 5000, now: () => clock });
     frame(cache, ['bad', 'lost']);
     calls.get('bad')!.reject(new Error('404'));
     calls.get('lost')!.resolve(raw([1]));
@@ -119,5 +120,11 @@ describe('MatrixTileCache', () => {
     frame(cache, ['bad', 'lost']);
     await settle();
     expect(frame(cache, ['lost'])[0]).not.toBeNull();
+    clock = 4999;
+    frame(cache, ['bad']);
+    expect(calls.has('bad')).toBe(false);
+    clock = 5000;
+    frame(cache, ['bad']);
+    expect(calls.has('bad')).toBe(true);
   });
 });

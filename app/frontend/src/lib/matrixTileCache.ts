@@ -5,7 +5,7 @@
  *  - aborts fetches and drops fetched-but-undecoded tiles that left the view,
  *  - hands at most `decodesPerFrame` fetched tiles to the decoder (a worker, or the main thread),
  *  - starts fetches for wanted tiles, at most `maxFetches` at a time.
- * Each arrival (fetch or decode) calls `onReady`, which schedules the next frame. Ready images are
+ * A failed tile is asked for again after `retryMs`, not every frame. Each arrival (fetch or decode) calls `onReady`, which schedules the next frame. Ready images are
  * kept least-recently-drawn first out, at most `maxDrawn` (each ≤ 256 × 256 pixels: 256 KiB).
  */
 import { TileWorkerLost, type TileDecoder, type TileImage } from './tileDecoder';
@@ -25,6 +25,9 @@ export interface TileCacheOptions<Spec> {
   maxFetches?: number;
   /** Default: 8 for a worker (posting is cheap), 2 on the main thread (about 1 ms each). */
   decodesPerFrame?: number;
+  /** A tile whose fetch or decode failed is asked for again after this long (default 5 s), not every frame. */
+  retryMs?: number;
+  now?: () => number;
 }
 
 export class MatrixTileCache<Spec> {
@@ -34,7 +37,7 @@ export class MatrixTileCache<Spec> {
   private readonly fetching = new Map<string, AbortController>();
   private readonly arrived = new Map<string, RawTile>();
   private readonly decoding = new Set<string>();
-  private readonly failed = new Set<string>();
+  private readonly failed = new Map<string, number>();
   private readonly wanted = new Map<string, Spec>();
   private disposed = false;
 
@@ -77,9 +80,13 @@ export class MatrixTileCache<Spec> {
       this.decode(key, raw);
     }
     const maxFetches = this.options.maxFetches ?? 6;
+    const now = this.now();
     for (const [key, spec] of wanted) {
       if (this.fetching.size >= maxFetches) break;
-      if (this.fetching.has(key) || this.arrived.has(key) || this.decoding.has(key) || this.failed.has(key)) continue;
+      if (this.fetching.has(key) || this.arrived.has(key) || this.decoding.has(key)) continue;
+      const failedAt = this.failed.get(key);
+      if (failedAt !== undefined && now - failedAt < (this.options.retryMs ?? 5000)) continue;
+      this.failed.delete(key);
       this.fetch(key, spec);
     }
     wanted.clear();
@@ -96,6 +103,10 @@ export class MatrixTileCache<Spec> {
     this.decoder.dispose();
   }
 
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   private fetch(key: string, spec: Spec): void {
     const controller = new AbortController();
     this.fetching.set(key, controller);
@@ -109,7 +120,7 @@ export class MatrixTileCache<Spec> {
       () => {
         if (this.fetching.get(key) !== controller) return; // aborted: it left the view
         this.fetching.delete(key);
-        this.failed.add(key);
+        this.failed.set(key, this.now());
       },
     );
   }
@@ -125,7 +136,7 @@ export class MatrixTileCache<Spec> {
       },
       (error: unknown) => {
         this.decoding.delete(key);
-        if (!(error instanceof TileWorkerLost)) this.failed.add(key);
+        if (!(error instanceof TileWorkerLost)) this.failed.set(key, this.now());
         if (!this.disposed) this.options.onReady();
       },
     );

@@ -77,9 +77,21 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
   }, [n, size, textKey, schedule]);
   useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
+  // The canvas's place on screen, read once per pointer entry or press (not on every move, so a
+  // move after a re-render does not force a layout); a scroll or resize forgets it.
+  const rect = useRef<DOMRect | null>(null);
+  useEffect(() => {
+    const forget = () => void (rect.current = null);
+    window.addEventListener('scroll', forget, { capture: true, passive: true });
+    window.addEventListener('resize', forget);
+    return () => {
+      window.removeEventListener('scroll', forget, { capture: true });
+      window.removeEventListener('resize', forget);
+    };
+  }, []);
   const point = (event: { clientX: number; clientY: number }) => {
-    const rect = canvas.current!.getBoundingClientRect();
-    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    rect.current ??= canvas.current!.getBoundingClientRect();
+    return { x: event.clientX - rect.current.left, y: event.clientY - rect.current.top };
   };
   const moveTo = (next: MatrixView) => {
     view.current = next;
@@ -92,6 +104,7 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
     moveTo(zoomAt(view.current, Math.exp(-event.deltaY * 0.0015), x, y, n));
   }
   function onPointerDown(event: PointerEvent<HTMLCanvasElement>) {
+    rect.current = null;
     drag.current = { x: event.clientX, y: event.clientY, moved: false };
     canvas.current?.setPointerCapture?.(event.pointerId);
   }
@@ -131,6 +144,7 @@ export function TokenMatrix({ slice, tokens, onToken, size = 560 }: TokenMatrixP
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
+        onPointerEnter={() => void (rect.current = null)}
         onPointerLeave={() => setHover(null)}
       />
       <div className="token-matrix-bar">
