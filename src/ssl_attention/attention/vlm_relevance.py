@@ -139,19 +139,24 @@ def answer_relevance(
         adapter.language_attention_modules(), ids.shape[1] - 1, query_chunk_bytes=query_chunk_bytes
     )
     embedding = model.get_input_embeddings()
-    with torch.inference_mode(False), _frozen(model), _embedding_leaf(embedding) as leaves:
-        with recorder.recording(), torch.enable_grad():
-            logits = model(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                mm_token_type_ids=inputs.token_types(index).to(device),
-                pixel_values=inputs.pixel_values.clone().to(device, model.dtype),
-                image_grid_thw=inputs.image_grid_thw.to(device),
-                logits_to_keep=1,
-                use_cache=False,
-            ).logits
-            target = torch.log_softmax(logits[0, -1].float(), dim=-1)[token.token_id]
-            target.backward(inputs=leaves)
-            row = recorder.relevance()[0]
+    with (
+        torch.inference_mode(False),
+        _frozen(model),
+        _embedding_leaf(embedding) as leaves,
+        recorder.recording(),
+        torch.enable_grad(),
+    ):
+        logits = model(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            mm_token_type_ids=inputs.token_types(index).to(device),
+            pixel_values=inputs.pixel_values.clone().to(device, model.dtype),
+            image_grid_thw=inputs.image_grid_thw.to(device),
+            logits_to_keep=1,
+            use_cache=False,
+        ).logits
+        target = torch.log_softmax(logits[0, -1].float(), dim=-1)[token.token_id]
+        target.backward(inputs=leaves)
+        row = recorder.relevance()[0]
     start, stop = inputs.image_tokens
     return row[start:stop].detach().unflatten(0, inputs.grid)

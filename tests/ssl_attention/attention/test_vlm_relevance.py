@@ -51,7 +51,9 @@ def eager_relevance(key: str, folder: Path, inputs: VlmInputs, answer: list[int]
 
 
 @pytest.mark.parametrize("answer_token", [0, -1])
-def test_gradrollout_equals_the_eager_reference(key: str, tiny_vlms: dict[str, Path], answer_token: int) -> None:
+def test_gradrollout_equals_the_eager_reference(
+    key: str, tiny_vlms: dict[str, Path], answer_token: int
+) -> None:
     adapter: QwenVLAdapter = resolve_model(key, str(tiny_vlms[key]), "pretrained").load_vlm()
     image = Image.fromarray(np.random.default_rng(3).integers(0, 255, (90, 150, 3), np.uint8))
     inputs = adapter.prepare(image, "Where is the cat?", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
@@ -69,7 +71,9 @@ def test_gradrollout_equals_the_eager_reference(key: str, tiny_vlms: dict[str, P
 
 
 def test_an_answer_token_out_of_range_is_a_note(tiny_vlms: dict[str, Path]) -> None:
-    adapter: QwenVLAdapter = resolve_model("qwen2_5_vl", str(tiny_vlms["qwen2_5_vl"]), "pretrained").load_vlm()
+    adapter: QwenVLAdapter = resolve_model(
+        "qwen2_5_vl", str(tiny_vlms["qwen2_5_vl"]), "pretrained"
+    ).load_vlm()
     image = Image.new("RGB", (60, 60), "white")
     inputs = adapter.prepare(image, "Hi", min_pixels=MIN_PIXELS, max_pixels=MAX_PIXELS)
     answer = [65, 66, adapter.stop_ids()[0]]
