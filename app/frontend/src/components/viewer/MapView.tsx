@@ -24,7 +24,7 @@ export function textLabel(prompt: number | null, token: TokenRange | null): stri
 export function mapLabel(view: Pick<ResolvedView, 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'prompt' | 'token'>): string {
   const heads = view.head !== null ? `head ${view.head}` : `fused (${view.fusion})`;
   const text =
-    view.method === 'text' ? ` · ${textLabel(view.prompt, view.token)}` : view.method === 'gradrollout' ? ` · prompt ${view.prompt ?? 0}` : '';
+    view.method === 'text' ? ` · ${textLabel(view.prompt, view.token)}` : view.method === 'gradrollout' && view.prompt !== null ? ` · prompt ${view.prompt}` : '';
   return `${view.model.key} · ${view.method}${text} · layer ${view.layer} · ${heads}`;
 }
 
