@@ -123,11 +123,12 @@ async def resolve_request(
         return MapRequest(target, spec, span)
     given = "prompt" if prompt is not None else "token" if token is not None else None
     if given is not None:
+        takes = [m for m in span_methods if m in target.model.attrs.methods]
         raise InvalidParameter(
             given,
-            f"{given} selects text tokens of a VLM: it goes with method={' or '.join(span_methods) or 'text'} only "
+            f"{given} selects text tokens of a VLM: it goes with method={' or '.join(takes) or 'text'} only "
             f"(this request is method={spec.method} of {target.model.attrs.key}); omit it",
-            list(span_methods),
+            takes,
         )
     return MapRequest(target, spec)
 
