@@ -161,6 +161,7 @@ def main() -> dict[str, Any]:
                 torch.cuda.synchronize()
                 peaks[mode] = max(peaks.get(mode, 0), torch.cuda.max_memory_allocated())
             times.setdefault(mode, []).append(time.perf_counter() - start)
+            print(f"round {turn}: {mode} {times[mode][-1]:.2f} s", file=sys.stderr, flush=True)
     medians = {mode: statistics.median(values) for mode, values in times.items()}
     result = {
         "device": str(device),

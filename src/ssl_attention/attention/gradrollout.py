@@ -16,6 +16,10 @@ q and k one query chunk at a time, forms ∂y/∂A_l = ∂y/∂O · vᵀ, folds 
 into the relevance row and returns the gradients of q, k and v by hand (dS = A ⊙ (dA − Σ dA ⊙ A)).
 Backward visits the layers from the last to the first, so the row is carried the same way:
 r ← r + r · Ā_l (B × N), never R itself.
+
+Causal layers (a VLM's language model, `attention/vlm_relevance.py`) come without a mask when
+sdpa would apply causality itself: the forward then passes `is_causal` and the backward masks the
+future keys of each query chunk.
 """
 
 from __future__ import annotations
