@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_vlm import SAMPLES, SIZES, build  # noqa: E402
+from bench_vlm import SAMPLES, SIZES, build
 
 ANSWER = "A small photo of a cat on a mat."
 
