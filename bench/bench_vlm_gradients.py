@@ -44,7 +44,9 @@ ANSWER = "A small photo of a cat on a mat."
 
 
 def main() -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", choices=list(SIZES), default="small")
     parser.add_argument("--pixels", type=int, default=448 * 448, help="image pixels (min = max pixels)")
     parser.add_argument("--rounds", type=int, default=3, help="timed runs per mode")
@@ -131,7 +133,9 @@ def main() -> dict[str, Any]:
     }
     model.requires_grad_(False)
     eager.requires_grad_(False)
-    weights = {p.untyped_storage().data_ptr() for m in (model, eager) for p in [*m.parameters(), *m.buffers()]}
+    weights = {
+        p.untyped_storage().data_ptr() for m in (model, eager) for p in [*m.parameters(), *m.buffers()]
+    }
 
     def saved_bytes(mode: str) -> int:
         seen: dict[int, int] = {}
@@ -178,7 +182,11 @@ def main() -> dict[str, Any]:
         "modes": {
             mode: {
                 "median_s": round(medians[mode], 4),
-                **({"time_vs_forward": round(medians[mode] / medians["forward"], 2)} if "forward" in medians else {}),
+                **(
+                    {"time_vs_forward": round(medians[mode] / medians["forward"], 2)}
+                    if "forward" in medians
+                    else {}
+                ),
                 **(
                     {"time_vs_forward_backward": round(medians[mode] / medians["forward+backward"], 2)}
                     if "forward+backward" in medians
