@@ -23,6 +23,7 @@ from precompute.report import print_summary, progress_bars, warnings_above_bars
 from precompute.runner import run
 from precompute.scale_options import add_store_arguments
 from precompute.texts import add_text_arguments, text_options
+from precompute.vlm_gradients import add_vlm_gradient_arguments, vlm_gradient_options
 from ssl_attention.data.annotations import AnnotationError
 from ssl_attention.data.limits import LimitError
 from ssl_attention.data.remote import is_remote
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_text_arguments(parser)
     add_gradient_arguments(parser)
+    add_vlm_gradient_arguments(parser)
     parser.add_argument("--workers", type=int, default=4, help="image decoding threads (default 4)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_store_arguments(parser)
@@ -233,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             **text_options(args),
             **faithfulness_options(args),
             **gradient_options(args),
+            **vlm_gradient_options(args),
             shard_size=args.shard_size,
             **executor_options(args),
         )

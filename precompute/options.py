@@ -62,6 +62,9 @@ class RunOptions:
     min_pixels: int = DEFAULT_MIN_PIXELS
     max_pixels: int = DEFAULT_MAX_PIXELS
     answer_from: str | None = None  # the VLM whose answers the other VLMs are teacher-forced through
+    answer_token: int | None = (
+        None  # gradrollout of this answer token (precompute/vlm_gradients.py); None: off
+    )
     # Text language models only (precompute/texts.py)
     texts: Path | None = None  # a JSONL file of texts: runs the text models instead of the gallery
     generate: int = 0  # tokens each text's model generates after it (greedy)

@@ -18,6 +18,7 @@ import torch
 from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
 from precompute.teacher import check_vocabularies, forced_by, teacher_answers
+from precompute.vlm_gradients import check_answer_token, explain_answers, write_explained
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
 from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
@@ -51,6 +52,7 @@ def vlm_attrs(model: ResolvedModel, options: RunOptions) -> VlmAttrs:
         revision=getattr(config, "_commit_hash", None),
         adapter=model.adapter.record() if model.adapter is not None else None,
         answer_from=forced_by(model, options),
+        answer_token=options.answer_token,
         extra={
             "model_type": config.model_type,
             "resize": "the processor's dynamic resolution: aspect kept, pixels in [min_pixels, max_pixels]",
@@ -138,6 +140,7 @@ class VlmEngine(VlmDecoder):
             per_head=options.per_head,
             query_chunk_bytes=options.query_chunk_mb * 2**20,
         )
+        self.answer_token = options.answer_token
 
     def compute(
         self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
@@ -152,6 +155,8 @@ class VlmEngine(VlmDecoder):
                     decoded.image.image, prompts, with_vision=decoded.item.with_vision, answers=answers
                 )
             )
+            if self.answer_token is not None:  # gradrollout: one more pass, with its backward
+                explain_answers(self.extractor, decoded.image.image, maps[-1], self.answer_token)
         return maps
 
 
@@ -188,6 +193,7 @@ class VlmRunner:
                 f"--min-pixels must be between 1 and --max-pixels ({options.max_pixels}), got {options.min_pixels}"
             )
         check_vocabularies(options, models)
+        check_answer_token(options)
 
     def plan(
         self,
@@ -294,8 +300,9 @@ def _write_image(
                 own_answer=prompt.own_answer,
             ),
             inputs.grid,
-            _numpy(prompt.arrays),
+            arrays := _numpy(prompt.arrays),
         )
+        write_explained(store, attrs, item.row, prompt_index, prompt.explains, arrays)
         samples.append(
             VlmSample(image_id, attrs.key, prompt_index, prompt.prompt, prompt.answer, len(prompt.tokens))
         )

@@ -82,6 +82,7 @@ def worker_options(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         max_new_tokens=args.max_new_tokens,
         min_pixels=args.min_pixels,
         max_pixels=args.max_pixels,
+        answer_token=args.answer_token,  # as the groups were built: another value would rebuild them
     )
     return WorkerOptions(run, idle_exit=args.idle_exit, lease_s=args.lease, poll_s=args.poll, name=args.name)
 

@@ -41,7 +41,9 @@ from app.backend.services.slices import (
 )
 from app.backend.services.targets import Target, TokenSpan
 from app.backend.services.vlm import prompt_attrs, resolve_prompt, resolve_tokens
+from app.backend.services.vlm_relevance import explained_span
 from ssl_attention.store.catalog import VlmSample
+from ssl_attention.store.layout import VLM_GRADIENT_METHODS
 
 Format = Literal["json", "f16"]
 
@@ -59,7 +61,7 @@ PromptQuery = Annotated[
     Query(
         ge=0,
         description="VLM prompt: an index into the model's `prompts` (see /tokens for those done "
-        "for the image); default: the first done for the image (0). Only with method=text",
+        "for the image); default: the first done for the image (0). Only with method=text or gradrollout",
     ),
 ]
 TokenQuery = Annotated[
@@ -67,7 +69,8 @@ TokenQuery = Annotated[
     Query(
         max_length=40,
         description="method=text: a token index `t` or an inclusive range `a-b` (indices as in "
-        "/tokens); a range gives the mean of those tokens' maps. Default: the answer tokens",
+        "/tokens); a range gives the mean of those tokens' maps. Default: the answer tokens. "
+        "method=gradrollout: only the token its map explains (the default)",
     ),
 ]
 FormatQuery = Annotated[
@@ -96,9 +99,14 @@ def done_prompts(services: Services, target: Target) -> list[VlmSample]:
     return services.catalog.vlm_samples(target.image_id, target.model.attrs.key)
 
 
-def read_span(services: Services, target: Target, prompt: int | None, token: str | None) -> TokenSpan:
-    """The prompt and tokens of a text request (reads the catalog and the prompt's attrs)."""
+def read_span(
+    services: Services, target: Target, prompt: int | None, token: str | None, method: str = "text"
+) -> TokenSpan:
+    """The prompt and tokens of a text request (reads the catalog and the prompt's attrs); of a
+    gradrollout request, the prompt and the one answer token its map explains."""
     index = resolve_prompt(done_prompts(services, target), target.image_id, target.model.attrs.key, prompt)
+    if method in VLM_GRADIENT_METHODS:
+        return explained_span(services.store, target, index, token)
     tokens = prompt_attrs(services.store, target, index).tokens
     first, last = resolve_tokens(token, tokens)
     return TokenSpan(index, first, last)
@@ -111,14 +119,16 @@ async def resolve_request(
     take neither `prompt` nor `token` and cost no thread hop."""
     span_methods = api_of(target.model.attrs).span_methods
     if spec.method in span_methods:
-        return MapRequest(target, spec, await run_in_threadpool(read_span, services, target, prompt, token))
+        span = await run_in_threadpool(read_span, services, target, prompt, token, spec.method)
+        return MapRequest(target, spec, span)
     given = "prompt" if prompt is not None else "token" if token is not None else None
     if given is not None:
+        takes = [m for m in span_methods if m in target.model.attrs.methods]
         raise InvalidParameter(
             given,
-            f"{given} selects text tokens of a VLM: it goes with method=text only "
+            f"{given} selects text tokens of a VLM: it goes with method={' or '.join(takes) or 'text'} only "
             f"(this request is method={spec.method} of {target.model.attrs.key}); omit it",
-            list(span_methods),
+            takes,
         )
     return MapRequest(target, spec)
 

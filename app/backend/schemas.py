@@ -162,9 +162,10 @@ class MapSlice(BaseModel):
     data: list[float] = Field(description="gh*gw values, row-major, float16 precision")
     min: float = Field(description="smallest stored value of this map (before normalize)")
     max: float = Field(description="largest stored value of this map (before normalize)")
-    prompt: int | None = Field(None, description="method=text: the VLM prompt index; else null")
+    prompt: int | None = Field(None, description="text, gradrollout: the VLM prompt index; else null")
     token: str | None = Field(
-        None, description="method=text: the token `t` or inclusive range `a-b` averaged; else null"
+        None,
+        description="text: the token `t` or range `a-b` averaged; gradrollout: the token explained; else null",
     )
 
 
@@ -183,9 +184,10 @@ class HeadMaps(BaseModel):
     max: float = Field(description="largest stored value over all heads (before normalize)")
     head_min: list[float] = Field(description="smallest stored value of each head")
     head_max: list[float] = Field(description="largest stored value of each head")
-    prompt: int | None = Field(None, description="method=text: the VLM prompt index; else null")
+    prompt: int | None = Field(None, description="text, gradrollout: the VLM prompt index; else null")
     token: str | None = Field(
-        None, description="method=text: the token `t` or inclusive range `a-b` averaged; else null"
+        None,
+        description="text: the token `t` or range `a-b` averaged; gradrollout: the token explained; else null",
     )
 
 

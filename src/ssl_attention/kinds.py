@@ -23,7 +23,14 @@ from functools import cache
 from typing import Any
 
 from ssl_attention.store.cnn_layout import CNN_METHODS, CnnAttrs
-from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs, VitAttrs, VlmAttrs
+from ssl_attention.store.layout import (
+    MAP_METHODS,
+    VLM_GRADIENT_METHODS,
+    VLM_METHODS,
+    GroupAttrs,
+    VitAttrs,
+    VlmAttrs,
+)
 from ssl_attention.store.text_layout import LmAttrs
 
 
@@ -75,7 +82,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="vlm",
             attrs=VlmAttrs,
-            methods=VLM_METHODS,
+            methods=VLM_METHODS + VLM_GRADIENT_METHODS,
             description="vision-language model: each text token's attention to the image, and the vision tower's maps",
             precompute="precompute.vlm:RUNNER",
             api="app.backend.services.kinds:VLM",

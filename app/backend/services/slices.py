@@ -15,13 +15,15 @@ import numpy as np
 
 from app.backend.services.errors import InvalidParameter
 from app.backend.services.kinds import api_of
-from ssl_attention.store.layout import MAP_METHODS, VLM_METHODS, GroupAttrs
+from ssl_attention.store.layout import MAP_METHODS, VLM_GRADIENT_METHODS, VLM_METHODS, GroupAttrs
 
-MapMethod = Literal["cls", "mean", "rollout", "pool", "text"]
+MapMethod = Literal["cls", "mean", "rollout", "pool", "text", "gradrollout"]
 Fusion = Literal["mean", "max", "min"]
 Normalize = Literal["none", "minmax"]
 
-assert set(get_args(MapMethod)) == {*MAP_METHODS, *VLM_METHODS}, "MapMethod must list the store's map methods"
+assert set(get_args(MapMethod)) == {*MAP_METHODS, *VLM_METHODS, *VLM_GRADIENT_METHODS}, (
+    "MapMethod must list the store's map methods"
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from app.backend.services.targets import Target, TokenSpan
 from ssl_attention.store.catalog import VlmSample
 from ssl_attention.store.layout import (
     IMAGE_MASS,
+    VLM_GRADIENT_METHODS,
     GroupAttrs,
     VlmAttrs,
     VlmPromptAttrs,
@@ -147,7 +148,8 @@ class VlmApi:
 
     name = "vlm"
     noun = "a VLM"
-    span_methods: tuple[str, ...] = ("text",)  # per text token: `prompt` and `token`, and /tokens
+    # per text token: `prompt` and `token`, and /tokens (gradrollout: the one token it explains)
+    span_methods: tuple[str, ...] = ("text", *VLM_GRADIENT_METHODS)
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         """Grids differ from image to image: every map response and /tokens carry theirs."""
@@ -184,8 +186,10 @@ class VlmApi:
         if method not in self.span_methods:
             return store.read_array(model, f"{VlmAttrs.sample_path(row)}/{array_path}", row, sha256)[layer]
         if span is None:
-            raise ValueError("method=text needs a TokenSpan")
+            raise ValueError(f"method={method} needs a TokenSpan")
         path = f"{VlmAttrs.prompt_path(row, span.prompt)}/{array_path}"
+        if method in VLM_GRADIENT_METHODS:  # one map per prompt: (1, gh, gw)
+            return store.read_array(model, path, row, sha256)[layer]
         layers = [store.read_array(model, path, row, sha256, token)[layer] for token in span.tokens]
         if len(layers) == 1:
             return layers[0]

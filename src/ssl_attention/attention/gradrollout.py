@@ -16,6 +16,10 @@ q and k one query chunk at a time, forms ∂y/∂A_l = ∂y/∂O · vᵀ, folds 
 into the relevance row and returns the gradients of q, k and v by hand (dS = A ⊙ (dA − Σ dA ⊙ A)).
 Backward visits the layers from the last to the first, so the row is carried the same way:
 r ← r + r · Ā_l (B × N), never R itself.
+
+Causal layers (a VLM's language model, `attention/vlm_relevance.py`) come without a mask when
+sdpa would apply causality itself: the forward then passes `is_causal` and the backward masks the
+future keys of each query chunk.
 """
 
 from __future__ import annotations
@@ -69,16 +73,17 @@ class RelevanceRecorder:
         layer = self.layer_of.get(id(module))
         if layer is None:
             return None
-        if attention_mask is None and getattr(module, "is_causal", False):
-            raise ValueError(
-                "gradient-weighted rollout is defined here for bidirectional (vision) attention only"
-            )
+        # A causal layer (a VLM's language model) may come without a mask: sdpa would then apply
+        # causality itself, so the recomputation in backward masks the future positions too.
+        causal = attention_mask is None and bool(getattr(module, "is_causal", False)) and query.shape[2] > 1
+        if causal and query.shape[2] != key.shape[2]:
+            raise ValueError("gradient-weighted rollout needs one pass over the whole sequence (no cache)")
         heads = query.shape[1]
         scale = scaling if scaling is not None else query.shape[-1] ** -0.5
         mask = additive_mask(attention_mask, torch.float32)
         sink = _Sink(self, layer)
         output: torch.Tensor = _RelevantAttention.apply(
-            query, expand_kv_heads(key, heads), expand_kv_heads(value, heads), mask, scale, sink
+            query, expand_kv_heads(key, heads), expand_kv_heads(value, heads), mask, scale, sink, causal
         )
         return output
 
@@ -146,11 +151,14 @@ class _RelevantAttention(torch.autograd.Function):
         mask: torch.Tensor | None,
         scale: float,
         sink: _Sink,
+        causal: bool = False,
     ) -> torch.Tensor:
         ctx.save_for_backward(query, key, value)
-        ctx.mask, ctx.scale, ctx.sink = mask, scale, sink
+        ctx.mask, ctx.scale, ctx.sink, ctx.causal = mask, scale, sink, causal
         attn_mask = None if mask is None else mask.to(query.dtype)
-        return nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask, scale=scale)
+        return nn.functional.scaled_dot_product_attention(
+            query, key, value, attn_mask=attn_mask, scale=scale, is_causal=causal
+        )
 
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
@@ -170,6 +178,9 @@ class _RelevantAttention(torch.autograd.Function):
             scores = torch.matmul(q[:, :, rows], k.transpose(-1, -2))
             if mask is not None:
                 scores = scores + mask[:, :, rows]
+            elif ctx.causal:  # query i sees keys 0..i (one pass: as many queries as keys)
+                future = torch.ones(rows.stop - rows.start, tokens, dtype=torch.bool, device=q.device)
+                scores = scores.masked_fill(future.triu_(rows.start + 1), float("-inf"))
             probs = torch.softmax(scores, dim=-1)
             del scores
             d_probs = torch.matmul(d_out[:, :, rows], v.transpose(-1, -2))  # ∂y/∂A (B, H, chunk, N)
@@ -180,7 +191,7 @@ class _RelevantAttention(torch.autograd.Function):
             d_q[:, :, rows] = torch.matmul(d_scores, k) * ctx.scale
             d_k += torch.matmul(d_scores.transpose(-1, -2), q[:, :, rows])  # q is already scaled
         sink.end()
-        return d_q.to(query.dtype), d_k.to(key.dtype), d_v.to(value.dtype), None, None, None
+        return d_q.to(query.dtype), d_k.to(key.dtype), d_v.to(value.dtype), None, None, None, None
 
 
 def gradient_rollout(

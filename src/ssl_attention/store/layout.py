@@ -202,6 +202,7 @@ def adapter_identity(adapter: dict[str, Any] | None) -> str | None:
 # vision arrays are one chunk each. A writer owns a whole `samples/<row>` group.
 
 VLM_METHODS: tuple[str, ...] = ("text", "mean", "rollout")
+VLM_GRADIENT_METHODS: tuple[str, ...] = ("gradrollout",)  # with --answer-token (store/vlm_relevance.py)
 TOKEN_ROLES: tuple[str, ...] = ("template", "prompt", "answer")
 
 
@@ -233,6 +234,7 @@ class VlmAttrs:
     base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
     adapter: dict[str, Any] | None = None  # a PEFT adapter on `checkpoint`'s weights (see adapter_identity)
     answer_from: str | None = None  # the model whose answers this one is teacher-forced through
+    answer_token: int | None = None  # gradrollout explains this answer token (None: no gradrollout)
 
     def __post_init__(self) -> None:
         if not self.base_key:  # a model stored under its own registry key (and stores before variants)
@@ -240,17 +242,19 @@ class VlmAttrs:
 
     @property
     def methods(self) -> tuple[str, ...]:
-        return VLM_METHODS
+        return VLM_METHODS if self.answer_token is None else VLM_METHODS + VLM_GRADIENT_METHODS
 
     @property
     def per_head_methods(self) -> tuple[str, ...]:
         return ("text", "mean") if self.per_head else ()
 
     def method_layers(self, method: str) -> int:
-        return self.layers if method == "text" else self.vision_layers
+        return (
+            self.layers if method == "text" else 1 if method in VLM_GRADIENT_METHODS else self.vision_layers
+        )
 
     def method_heads(self, method: str) -> int:
-        return self.heads if method == "text" else self.vision_heads
+        return self.heads if method == "text" else 0 if method in VLM_GRADIENT_METHODS else self.vision_heads
 
     def with_prompts(self, prompts: tuple[str, ...]) -> VlmAttrs:
         """These attrs with `prompts` appended to the known ones (order kept, no duplicates)."""
@@ -292,6 +296,7 @@ class VlmAttrs:
             "schema_version": self.schema_version,
             "adapter": adapter_identity(self.adapter),
             "answer_from": self.answer_from,
+            "answer_token": self.answer_token,
         }
 
     # --- where things are -------------------------------------------------------------------

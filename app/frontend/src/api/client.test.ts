@@ -32,6 +32,12 @@ describe('VLM urls', () => {
     );
   });
 
+  it('sends only the prompt with method gradrollout (its token is the one precompute explained)', () => {
+    const g = { ...q, method: 'gradrollout', layer: 0, head: null, prompt: 1, token: '7' };
+    expect(urls.raw(g, 'f16')).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=gradrollout&prompt=1&layer=0&format=f16');
+    expect(urls.raw({ ...g, prompt: null })).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=gradrollout&layer=0');
+  });
+
   it('never sends them with other methods (the API refuses them there)', () => {
     expect(urls.raw({ ...q, method: 'mean' })).toBe('/attention/astronaut/raw?model=qwen2_5_vl&method=mean&layer=20&head=3');
     expect(urls.heads({ ...q, method: 'mean' })).toBe('/attention/astronaut/heads?model=qwen2_5_vl&method=mean&layer=20');
@@ -109,6 +115,12 @@ describe('api.map', () => {
     const map = await api.map({ ...q, model: 'qwen2_5_vl', method: 'text', prompt: 0, token: '3-5' });
     expect(map).toMatchObject({ gh: 12, gw: 16, weights: 'pretrained' });
     expect(map.values[16]).toBeCloseTo(16 / 256, 3); // row 1, column 0
+  });
+
+  it('reads the prompt and the explained token of a gradrollout map (X-Prompt, X-Token)', async () => {
+    respond(encodeFloat16([0.5, 1]) as BodyInit, { headers: { 'X-Shape': '1,2', 'X-Prompt': '1', 'X-Token': '9' } });
+    const map = await api.map({ ...q, model: 'qwen2_5_vl', method: 'gradrollout', prompt: 1 });
+    expect(map).toMatchObject({ gh: 1, gw: 2, prompt: '1', token: '9' });
   });
 
   it('refuses a body that does not match the shape', async () => {

@@ -87,8 +87,12 @@ export function query(params: Record<string, string | number | null | undefined>
 
 const id = (imageId: string) => encodeURIComponent(imageId);
 
-/** `prompt` and `token` for method `text` (a VLM's text→image maps); other methods take neither. */
+/**
+ * `prompt` and `token` for method `text` (a VLM's text→image maps); `gradrollout` takes the prompt
+ * only (its map explains one answer token, chosen by precompute); other methods take neither.
+ */
 export function textParams(method: string, q: TextSelection): { prompt: number | null; token: string | null } {
+  if (method === 'gradrollout') return { prompt: q.prompt ?? null, token: null };
   if (method !== 'text') return { prompt: null, token: null };
   return { prompt: q.prompt ?? null, token: q.token ?? null };
 }
@@ -182,6 +186,8 @@ async function f16Map(url: string, signal?: AbortSignal): Promise<{ map: GridMap
     min: headerNumber(response, 'X-Min', range.lo),
     max: headerNumber(response, 'X-Max', range.hi),
     weights: response.headers.get('X-Weights') ?? 'unknown',
+    token: response.headers.get('X-Token'),
+    prompt: response.headers.get('X-Prompt'),
   };
   return { map, response };
 }

@@ -109,6 +109,10 @@ export interface GridMap {
   min: number;
   max: number;
   weights: Weights;
+  /** a VLM map's text token (`X-Token`): of method gradrollout, the answer token it explains */
+  token?: string | null;
+  /** a VLM map's prompt index (`X-Prompt`) */
+  prompt?: string | null;
 }
 
 /** Every head of one layer: values are (heads, gh, gw) row-major. */

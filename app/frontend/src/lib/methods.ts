@@ -21,12 +21,15 @@ const VLM_METHOD_LABELS: Record<string, string> = {
   text: 'Text → image',
   mean: 'Vision mean',
   rollout: 'Vision rollout',
+  gradrollout: 'Gradient relevancy',
 };
 
 const VLM_METHOD_HELP: Record<string, string> = {
   text: "the chosen text tokens' attention to the image tokens (language model), on the merged grid: pick tokens under the image",
   mean: "the vision tower's mean over all queries: the attention each patch receives, on the finer pre-merge patch grid",
   rollout: "attention rollout through the vision tower up to this layer, on the pre-merge patch grid; fused only",
+  gradrollout:
+    'gradient-weighted relevancy (Chefer et al. 2021) of the image tokens to one answer token (precompute --answer-token), over the whole language model; one map per prompt',
 };
 
 /** The method's name in the viewer's method selector (a VLM's are spelled out). */

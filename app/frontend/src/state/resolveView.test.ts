@@ -131,6 +131,14 @@ describe('resolveView for a VLM', () => {
     expect(vlm('model=clip&token=3').token).toBeNull();
   });
 
+  it('keeps the prompt for gradrollout (one map per prompt, no token choice, one layer, no heads)', () => {
+    const explained = { ...QWEN, methods: [...QWEN.methods, 'gradrollout'], method_layers: { ...QWEN.method_layers, gradrollout: 1 }, method_heads: { ...QWEN.method_heads, gradrollout: 0 } };
+    const resolve = (search: string) => resolveView(parseViewParams(search), [...ALL, explained], image, null) as ResolvedView;
+    expect(resolve('model=qwen2_5_vl&method=gradrollout&prompt=1')).toMatchObject({ method: 'gradrollout', prompt: 1, token: null, layers: 1, layer: 0, perHead: false, notes: [] });
+    expect(resolve('model=qwen2_5_vl&method=gradrollout').prompt).toBeNull(); // the server's default: the first done
+    expect(resolve('model=qwen2_5_vl&method=gradrollout&token=3').notes[0]).toMatch(/explains one answer token per prompt/);
+  });
+
   it("falls back to the first prompt for one the model never ran", () => {
     const view = vlm('model=qwen2_5_vl&prompt=5');
     expect(view.prompt).toBe(0);

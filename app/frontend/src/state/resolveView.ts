@@ -172,6 +172,9 @@ export function resolveView(
       }
       token = clamped;
     }
+  } else if (method === 'gradrollout') {
+    prompt = params.prompt; // null: the server's default, the image's first prompt done
+    if (params.token !== null) notes.push(`${model.key}/gradrollout explains one answer token per prompt; the token choice is ignored`);
   } else if (params.prompt !== null || params.token !== null) {
     notes.push(`prompt and token choose text tokens of a VLM's text → image maps; ${model.key}/${method} has none`);
   }

@@ -94,7 +94,7 @@ def test_every_kind_row_names_a_complete_api_object(name: str) -> None:
 
 def test_what_differs_by_kind() -> None:
     vit, vlm = SAMPLES["vit"], SAMPLES["vlm"]
-    assert api_of(vit).span_methods == () and api_of(vlm).span_methods == ("text",)
+    assert api_of(vit).span_methods == () and api_of(vlm).span_methods == ("text", "gradrollout")
     assert api_of(vit).prefix(vit) == PrefixTokens("cls", ("cls", "reg0"))
     with pytest.raises(InvalidParameter, match="no CLS token, no registers"):
         api_of(vit).prefix(model_attrs(prefix_tokens=(), has_cls=False))

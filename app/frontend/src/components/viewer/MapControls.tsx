@@ -98,8 +98,8 @@ export function MapControls({ view, params, update, playing, onTogglePlay }: Map
       {showHead && <HeadSelect head={view.head} heads={view.heads} onChange={(head) => update({ head })} />}
       {!view.perHead && !flat && (
         <p className="hint" data-testid="no-heads-hint">
-          {view.method === 'rollout'
-            ? 'Rollout is defined on the mean over heads: no per-head maps.'
+          {view.method === 'rollout' || view.method === 'gradrollout'
+            ? `${view.method === 'rollout' ? 'Rollout' : 'Gradient relevancy'} is defined on the mean over heads: no per-head maps.`
             : model.per_head
               ? `${model.key}/${view.method} has no per-head maps.`
               : `Per-head maps of ${model.key} were not precomputed (precompute --per-head).`}

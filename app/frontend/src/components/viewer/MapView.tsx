@@ -8,6 +8,7 @@ import type { ResolvedView } from '../../state/resolveView';
 import type { ViewParams } from '../../state/viewParams';
 import { AnnotationBoxes } from './AnnotationBoxes';
 import { ColorBar } from './ColorBar';
+import { ExplainedToken } from './ExplainedToken';
 import { HeatmapCanvas } from './HeatmapCanvas';
 import { ImageFrame, type FramePoint } from './ImageFrame';
 import { ErrorState, Loading } from '../StatusViews';
@@ -22,7 +23,8 @@ export function textLabel(prompt: number | null, token: TokenRange | null): stri
 
 export function mapLabel(view: Pick<ResolvedView, 'model' | 'method' | 'layer' | 'head' | 'fusion' | 'prompt' | 'token'>): string {
   const heads = view.head !== null ? `head ${view.head}` : `fused (${view.fusion})`;
-  const text = view.method === 'text' ? ` · ${textLabel(view.prompt, view.token)}` : '';
+  const text =
+    view.method === 'text' ? ` · ${textLabel(view.prompt, view.token)}` : view.method === 'gradrollout' && view.prompt !== null ? ` · prompt ${view.prompt}` : '';
   return `${view.model.key} · ${view.method}${text} · layer ${view.layer} · ${heads}`;
 }
 
@@ -78,6 +80,9 @@ export function MapView({
               {map.gh}×{map.gw} cells · min {map.min.toPrecision(3)} · max {map.max.toPrecision(3)}
               {display.stale && ' · loading…'}
             </div>
+          )}
+          {map !== undefined && view.method === 'gradrollout' && (
+            <ExplainedToken imageId={image.id} model={view.model.key} prompt={map.prompt} token={map.token} />
           )}
         </div>
       </div>
