@@ -21,6 +21,7 @@ from precompute.options import RunError as RunError
 from precompute.options import RunOptions as RunOptions
 from precompute.options import pick_device as pick_device
 from precompute.options import pick_dtype as pick_dtype
+from precompute.gradrollout import target_notes
 from precompute.options import resolve_models, validate_common, validate_images
 from precompute.outputs import open_outputs
 from precompute.pipeline import Progress
@@ -88,6 +89,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     looked_for = f"{str(options.images).rstrip('/')}/{ANNOTATIONS_FILE}"
     catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
+    report.notes += target_notes(options, resolved)
     if resting:
         report.notes.append(
             f"{', '.join(resting)}: text language models, not run over images (pass --texts FILE.jsonl)"

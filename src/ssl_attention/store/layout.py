@@ -121,7 +121,7 @@ class VitAttrs:
     def array_specs(self) -> list[ArraySpec]:
         gh, gw = self.grid
         specs: list[ArraySpec] = []
-        for method in self.methods:
+        for method in (m for m in self.methods if m != GRADROLLOUT):  # its arrays are per target
             n_layers = self.method_layers(method)
             specs.append(ArraySpec(method, "fused", (n_layers, gh, gw), ("image", "layer", "y", "x")))
             if method in self.per_head_methods:
