@@ -8,7 +8,9 @@ from typing import Any
 
 
 def add_gradient_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("gradient methods (resnet50's gradcam; gradrollout of clip, siglip, vit_in1k)")
+    group = parser.add_argument_group(
+        "gradient methods (resnet50's gradcam; gradrollout of clip, siglip, vit_in1k)"
+    )
     group.add_argument(
         "--target-class",
         type=int,

@@ -38,7 +38,7 @@ SUPPORTED = "clip, siglip, siglip2 (with --target-text) and vit_in1k (its class 
 
 
 def gradient_target(model: ResolvedModel) -> str | None:
-    """"text", "class" or None: what the model's gradrollout explains."""
+    """ "text", "class" or None: what the model's gradrollout explains."""
     adapter = model.spec.adapter
     return adapter.gradient_target if issubclass(adapter, VisionAdapter) else None
 
@@ -75,12 +75,12 @@ def validate_targets(options: RunOptions, models: Sequence[ResolvedModel]) -> No
             raise RunError(f"{model.name}: {error}") from None
     for model in models:
         classes = len(model.config.id2label or {})
-        if gradient_target(model) == "class" and options.target_class is not None:
-            if not 0 <= options.target_class < classes:
-                raise RunError(
-                    f"--target-class {options.target_class} is outside {model.name}'s classes; "
-                    f"use 0 to {classes - 1}"
-                )
+        chosen = options.target_class
+        if gradient_target(model) == "class" and chosen is not None and not 0 <= chosen < classes:
+            raise RunError(
+                f"--target-class {options.target_class} is outside {model.name}'s classes; "
+                f"use 0 to {classes - 1}"
+            )
 
 
 def target_notes(options: RunOptions, models: Sequence[ResolvedModel]) -> list[str]:
@@ -220,14 +220,14 @@ class TargetMaps:
 def stored_paths(attrs: VitAttrs, computed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """An engine's result with each "target:<name>" key turned into its array path."""
     return {
-        target_path(attrs.targets.index(path.removeprefix(TARGET_KEY))) if path.startswith(TARGET_KEY) else path: values
+        target_path(attrs.targets.index(path.removeprefix(TARGET_KEY)))
+        if path.startswith(TARGET_KEY)
+        else path: values
         for path, values in computed.items()
     }
 
 
-def mark_targets_done(
-    catalog: CatalogWriter, attrs: VitAttrs, items: Sequence[Decoded], run_id: int
-) -> None:
+def mark_targets_done(catalog: CatalogWriter, attrs: VitAttrs, items: Sequence[Decoded], run_id: int) -> None:
     """After the arrays are written: each image's targets (and its entry) done, one transaction each."""
     for decoded in items:
         image_id = decoded.item.file.id

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from precompute.executors import execute_model, validate_executor
 from precompute.faithfulness import check_faithfulness, run_faithfulness
+from precompute.gradrollout import target_notes
 from precompute.kind import FAULT_ENV as FAULT_ENV
 from precompute.kind import KindRunner
 from precompute.kind import ModelSummary as ModelSummary
@@ -21,7 +22,6 @@ from precompute.options import RunError as RunError
 from precompute.options import RunOptions as RunOptions
 from precompute.options import pick_device as pick_device
 from precompute.options import pick_dtype as pick_dtype
-from precompute.gradrollout import target_notes
 from precompute.options import resolve_models, validate_common, validate_images
 from precompute.outputs import open_outputs
 from precompute.pipeline import Progress

@@ -203,7 +203,9 @@ class VitRunner:
         wanted = model_targets(model, options)
         damaged: set[int] = set()
         bad_targets: set[tuple[str, int]] = set()
-        extending = not options.force and isinstance(existing, VitAttrs) and existing.identity() == attrs.identity()
+        extending = (
+            not options.force and isinstance(existing, VitAttrs) and existing.identity() == attrs.identity()
+        )
         if extending:
             assert isinstance(existing, VitAttrs)
             attrs = replace(attrs, targets=with_targets(existing.targets, wanted))
@@ -212,7 +214,9 @@ class VitRunner:
             store.sync_ids(existing, done)
             damaged = store.damaged_rows(existing, done, verify=options.verify)
             finished = done_targets(attrs.key, catalog)
-            bad_targets = damaged_targets(store, existing, {i: r for r, i in done.items()}, finished, verify=options.verify)
+            bad_targets = damaged_targets(
+                store, existing, {i: r for r, i in done.items()}, finished, verify=options.verify
+            )
             settled = catalog.done_ids(attrs.key) | catalog.failed_ids()  # unreadable files stay unreadable
             targets_done = all((i, attrs.targets.index(t)) in finished for i in done.values() for t in wanted)
             if not damaged and not bad_targets and targets_done and settled >= {f.id for f in files}:

@@ -148,6 +148,7 @@ class VlmApi:
     name = "vlm"
     noun = "a VLM"
     span_methods: tuple[str, ...] = ("text",)  # per text token: `prompt` and `token`, and /tokens
+    target_methods: tuple[str, ...] = ()
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         """Grids differ from image to image: every map response and /tokens carry theirs."""

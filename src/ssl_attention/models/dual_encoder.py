@@ -41,7 +41,7 @@ class DualEncoderError(ValueError):
 
 # Vision-only configs (the shipped ones for offline `--weights random`) get a text tower with the
 # transformers defaults of the family's text config (CLIP ViT-B's and SigLIP base's text towers).
-FULL_CONFIGS: dict[str, type[PretrainedConfig]] = {
+FULL_CONFIGS: dict[str, type[CLIPConfig] | type[SiglipConfig]] = {
     "clip_vision_model": CLIPConfig,
     "siglip_vision_model": SiglipConfig,
 }
@@ -97,7 +97,9 @@ def text_targets(
         full = model_class.from_pretrained(checkpoint, config=config, **kwargs)
     full.vision_model = adapter.model  # the adapter's tower (and its device): one set of vision weights
     full.to(next(adapter.model.parameters()).device)
-    return TextTargets(full, tokenizer_for(config, checkpoint, local_only=weights == "random"), config.model_type)
+    return TextTargets(
+        full, tokenizer_for(config, checkpoint, local_only=weights == "random"), config.model_type
+    )
 
 
 def tokenizer_for(config: PretrainedConfig, checkpoint: str, *, local_only: bool) -> Any:

@@ -66,9 +66,7 @@ def _plain(attrs: VitAttrs) -> list[ArraySpec]:
     return [spec for spec in attrs.array_specs() if not is_target_method(spec.method)]
 
 
-def target_damaged(
-    group: zarr.Group, done: Mapping[int, set[int]], *, verify: bool
-) -> set[tuple[int, int]]:
+def target_damaged(group: zarr.Group, done: Mapping[int, set[int]], *, verify: bool) -> set[tuple[int, int]]:
     """(row, target index) pairs of `done` (row -> finished target indices) whose gradrollout
     chunk is missing or (verify) does not decode."""
     damaged: set[tuple[int, int]] = set()

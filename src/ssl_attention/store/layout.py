@@ -84,7 +84,9 @@ class VitAttrs:
     base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
     adapter: dict[str, Any] | None = None  # a PEFT adapter on `checkpoint`'s weights (see adapter_identity)
     shard_images: int | None = None  # images per shard (`store/shards.py`); None: one object per image
-    targets: tuple[str, ...] = ()  # gradrollout's targets, index k = `gradrollout/<k>` (store/target_layout.py)
+    targets: tuple[
+        str, ...
+    ] = ()  # gradrollout's targets, index k = `gradrollout/<k>` (store/target_layout.py)
 
     def __post_init__(self) -> None:
         if not self.base_key:  # a model stored under its own registry key (and stores before variants)
@@ -130,7 +132,10 @@ class VitAttrs:
                         method, "heads", (n_layers, self.heads, gh, gw), ("image", "layer", "head", "y", "x")
                     )
                 )
-        specs += [ArraySpec(m, "fused", (1, gh, gw), ("image", "layer", "y", "x")) for m in target_methods(self.targets)]
+        specs += [
+            ArraySpec(m, "fused", (1, gh, gw), ("image", "layer", "y", "x"))
+            for m in target_methods(self.targets)
+        ]
         if self.prefix_tokens:
             specs.append(
                 ArraySpec(

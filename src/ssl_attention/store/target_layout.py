@@ -15,6 +15,7 @@ one map per image per target, resumed like a VLM's prompts. Nothing here imports
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 GRADROLLOUT = "gradrollout"
 TOP_CLASS = "class:top"
 
