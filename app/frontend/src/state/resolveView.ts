@@ -7,6 +7,7 @@ import { ApiError } from '../api/client';
 import type { Fusion, ModelInfo, TokensBody, TokensQuery } from '../api/types';
 import { clampRange, formatTokenParam, sameRange, type TokenRange } from '../lib/tokens';
 import { isVariant, storedBase } from '../lib/variants';
+import { resolveTarget } from './targets';
 import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from './viewParams';
 
 export interface ResolvedView {
@@ -172,6 +173,9 @@ export function resolveView(
       }
       token = clamped;
     }
+  } else if (method === 'gradrollout') {
+    ({ prompt, promptChecked } = resolveTarget(model, params.prompt, notes));
+    if (params.token !== null) notes.push(`token chooses text tokens of a VLM; ${model.key}/gradrollout has one map per target`);
   } else if (params.prompt !== null || params.token !== null) {
     notes.push(`prompt and token choose text tokens of a VLM's text → image maps; ${model.key}/${method} has none`);
   }
