@@ -86,6 +86,7 @@ def test_every_kind_row_names_a_complete_api_object(name: str) -> None:
     assert isinstance(api, KindApi), f"{row.api} lacks part of KindApi"
     assert api.name == name and api is getattr(api_kinds, name.upper())
     assert set(api.span_methods) <= set(row.methods)
+    assert set(api.target_methods) <= set(row.methods) and not set(api.target_methods) & set(api.span_methods)
     attrs = SAMPLES[name]
     assert api_of(attrs) is api
     info = model_info(StoredModel(attrs, "fingerprint"))  # the kind's fields complete a /models entry
