@@ -156,6 +156,7 @@ class ToyApi:
     name: str = "toy"
     noun: str = "a toy"
     span_methods: tuple[str, ...] = ()
+    target_methods: tuple[str, ...] = ()  # no per-target maps (gradrollout is a ViT's)
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         return {**VIT.info(attrs), "kind": "vit", "grid": [9, 9], "prefix_tokens": ["toy"]}
