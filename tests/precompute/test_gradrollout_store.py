@@ -207,6 +207,28 @@ def test_a_target_added_later_adds_only_its_maps(grad_run: GradRun) -> None:
     assert stored(grad_run, "clip", "gradrollout/1/fused", "img_0").std() > 0
     assert [m.done for m in run(extended).models] == [0, 0, 0]  # nothing left: a rerun is a no-op
 
+    # A lost chunk of one finished (image, target) pair: only that pair is recomputed, byte for byte.
+    kept = stored(grad_run, "clip", "gradrollout/1/fused", "img_0").tobytes()
+    catalog = CatalogWriter.open(grad_run.options.db)
+    row = catalog.row_of("img_0", "clip")
+    catalog.close()
+    chunk = (
+        Path(grad_run.options.store)
+        / "clip"
+        / "gradrollout"
+        / "1"
+        / "fused"
+        / "c"
+        / str(row)
+        / "0"
+        / "0"
+        / "0"
+    )
+    assert chunk.is_file()
+    chunk.unlink()
+    assert [m.done for m in run(extended).models] == [0, 1, 0]
+    assert stored(grad_run, "clip", "gradrollout/1/fused", "img_0").tobytes() == kept
+
 
 def test_a_model_without_a_target_is_refused(
     tmp_path: Path, tiny_checkpoints: dict[str, Path], capsys
