@@ -17,6 +17,9 @@ mode. Modes, each run in turn on every batch (the order rotates), after one warm
   the pixels (sdpa's own backward: what any gradient method must at least pay);
 - `gradrollout`: `gradient_rollout` through the capture backend (the relevance row folded in
   during backward);
+- `head forward`, `head forward+backward`, `head gradrollout`: the same three for the ViT with a
+  classification head (`vit_in1k`: google/vit-base-patch16-224's architecture, 1000 classes),
+  whose target is each image's top-class logit — what `precompute --models vit_in1k` stores;
 - `eager reference`: eager attention with `output_attentions=True` and `retain_grad` on every
   layer, then the rule on whole N × N matrices (how the tests' reference, and most published
   code, computes it).
@@ -61,10 +64,17 @@ def main() -> dict[str, Any]:
     from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
     from ssl_attention.attention.gradcam import GradCam
     from ssl_attention.attention.gradrollout import RelevanceRecorder, gradient_rollout
-    from ssl_attention.attention.targets import image_embedding, text_embedding, text_similarity
+    from ssl_attention.attention.targets import (
+        class_score,
+        image_embedding,
+        text_embedding,
+        text_similarity,
+        top_classes,
+    )
     from ssl_attention.models.registry import SHIPPED_CONFIGS, resolve_model
     from ssl_attention.models.resnet import ResNetAdapter
     from ssl_attention.models.token_layout import TokenLayout
+    from ssl_attention.models.vit_classifier import VitClassifierAdapter
 
     device = pick_device(args.device)
     dtype = pick_dtype(args.dtype, device)
@@ -90,6 +100,29 @@ def main() -> dict[str, Any]:
         text = text_embedding(clip, ids)[0]
     layout = TokenLayout.vit(has_cls=True, registers=0, image_size=size, patch=int(vision.patch_size))
     recorder = RelevanceRecorder([layer.self_attn for layer in clip.vision_model.encoder.layers], layout)
+
+    head = resolve_model("vit_in1k", None, "random").load()
+    assert isinstance(head, VitClassifierAdapter)
+    head.model.eval().requires_grad_(False).to(device)
+    head_recorder = RelevanceRecorder(head.attention_modules(), head.layout(size))
+
+    def top_class_logit(x: torch.Tensor) -> torch.Tensor:
+        logits = head.logits(x)
+        return class_score(logits, top_classes(logits, None))
+
+    def head_forward(x: torch.Tensor) -> None:
+        with torch.inference_mode(), autocast():
+            head.logits(x)
+
+    def head_backward(x: torch.Tensor) -> None:
+        leaf = x.requires_grad_(True)
+        with autocast():
+            score = top_class_logit(leaf).sum()
+        score.backward()
+
+    def head_gradrollout(x: torch.Tensor) -> None:
+        with autocast():
+            gradient_rollout(head_recorder, top_class_logit, x)
 
     def autocast() -> Any:
         return torch.autocast(device.type, dtype=dtype, enabled=dtype != torch.float32)
@@ -135,11 +168,14 @@ def main() -> dict[str, Any]:
         "vit forward+backward": vit_backward,
         "gradrollout": run_gradrollout,
         "eager reference": eager_reference,
+        "head forward": head_forward,
+        "head forward+backward": head_backward,
+        "head gradrollout": head_gradrollout,
     }
 
     weights = {
         p.untyped_storage().data_ptr()
-        for model in (resnet.model, clip, eager)
+        for model in (resnet.model, clip, eager, head.model)
         for p in [*model.parameters(), *model.buffers()]
     }
 
@@ -179,6 +215,7 @@ def main() -> dict[str, Any]:
             times.setdefault(mode, []).append(step(mode, pixels))
     medians = {mode: statistics.median(values) for mode, values in times.items()}
     base = {"resnet forward": "resnet forward", "gradcam": "resnet forward"}
+    base |= {mode: "head forward" for mode in ("head forward", "head forward+backward", "head gradrollout")}
     result = {
         "device": str(device),
         "dtype": str(dtype).removeprefix("torch."),

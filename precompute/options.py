@@ -72,6 +72,8 @@ class RunOptions:
     max_keys: int = 32  # ... and at most this many
     # CNNs only (precompute/gradients.py): the class Grad-CAM explains; None: each image's top class
     target_class: int | None = None
+    # ViTs with a target (precompute/gradrollout.py): CLIP/SigLIP prompts whose gradrollout maps are stored
+    target_texts: tuple[str, ...] = ()
     # How the batches run (precompute/executors.py): "local" (this process) or "ray" (a Ray Data pipeline)
     executor: str = "local"
     ray_address: str | None = None  # "auto", a cluster address, or None: a local cluster
@@ -172,5 +174,6 @@ def run_params(options: RunOptions, device: torch.device, dtype: torch.dtype) ->
         "merge_adapters": options.merge_adapters,
         "answer_from": options.answer_from,
         "target_class": options.target_class,
+        "target_texts": list(options.target_texts),
         "shard_size": options.shard_size,
     }

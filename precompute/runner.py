@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from precompute.executors import execute_model, validate_executor
 from precompute.faithfulness import check_faithfulness, run_faithfulness
+from precompute.gradrollout import target_notes
 from precompute.kind import FAULT_ENV as FAULT_ENV
 from precompute.kind import KindRunner
 from precompute.kind import ModelSummary as ModelSummary
@@ -88,6 +89,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunReport:
     looked_for = f"{str(options.images).rstrip('/')}/{ANNOTATIONS_FILE}"
     catalog, store = open_outputs(options, [model.name for model in resolved])
     report = RunReport([], discovery.skipped, annotations_looked_for=str(options.annotations or looked_for))
+    report.notes += target_notes(options, resolved)
     if resting:
         report.notes.append(
             f"{', '.join(resting)}: text language models, not run over images (pass --texts FILE.jsonl)"

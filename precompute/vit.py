@@ -8,12 +8,24 @@ plan builds it on PyTorch's meta device (no weights, no memory), the engine load
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished_rows, open_group
+from precompute.gradrollout import (
+    TargetMaps,
+    damaged_targets,
+    done_targets,
+    mark_targets_done,
+    model_targets,
+    pending_items,
+    stored_paths,
+    target_batches,
+    validate_targets,
+)
+from precompute.kind import Decoded, RunPlan, WorkItem, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.attention.extract import MapExtractor
@@ -24,6 +36,7 @@ from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.layout import VitAttrs
+from ssl_attention.store.target_layout import with_targets
 
 # The last skeleton of each model name, with the model it was built for: a worker plans every job
 # of a model with the same ResolvedModel, and building it again costs 0.1-0.3 s on a CPU.
@@ -109,6 +122,7 @@ class VitEngine(VitDecoder):
             autocast_dtype=dtype,
             query_chunk_bytes=options.query_chunk_mb * 2**20,
         )
+        self.targets = TargetMaps(adapter, model, options, dtype)
 
     def compute(
         self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
@@ -116,13 +130,19 @@ class VitEngine(VitDecoder):
         pixels = torch.from_numpy(np.stack([item.pixels for item in items if item.pixels is not None]))
         if self.device.type == "cuda":
             pixels = pixels.pin_memory()
-        hooks = [] if progress is None else _layer_progress(self.extractor, len(items), progress)
-        try:
-            maps = self.extractor(pixels.to(self.device, non_blocking=True))
-        finally:
-            for hook in hooks:
-                hook.remove()
-        return {path: values.to(torch.float16).cpu().numpy() for path, values in maps.items()}
+        pixels = pixels.to(self.device, non_blocking=True)
+        found: dict[str, np.ndarray] = {}
+        if items[0].item.with_vision:  # a batch's items need the same work (`target_batches`)
+            hooks = [] if progress is None else _layer_progress(self.extractor, len(items), progress)
+            try:
+                maps = self.extractor(pixels)
+            finally:
+                for hook in hooks:
+                    hook.remove()
+            found = {path: values.to(torch.float16).cpu().numpy() for path, values in maps.items()}
+        if items[0].item.prompts:
+            found.update(self.targets(pixels, items[0].item.prompts))
+        return found
 
 
 def _layer_progress(extractor: MapExtractor, n_images: int, progress: Callable[[int], None]) -> list[Any]:
@@ -156,6 +176,7 @@ class VitRunner:
         return options.workers
 
     def validate(self, options: RunOptions, models: Sequence[ResolvedModel]) -> None:
+        validate_targets(options, models)
         if options.answer_from in {model.name for model in models}:
             raise RunError(
                 f"--answer-from takes a VLM of the run; '{options.answer_from}' is a vision transformer"
@@ -179,26 +200,39 @@ class VitRunner:
     ) -> RunPlan | None:
         attrs = self.group_attrs(model, options)
         existing = store.existing_attrs(attrs.key)
+        wanted = model_targets(model, options)
         damaged: set[int] = set()
-        if not options.force and isinstance(existing, VitAttrs) and existing.identity() == attrs.identity():
+        bad_targets: set[tuple[str, int]] = set()
+        extending = (
+            not options.force and isinstance(existing, VitAttrs) and existing.identity() == attrs.identity()
+        )
+        if extending:
+            assert isinstance(existing, VitAttrs)
+            attrs = replace(attrs, targets=with_targets(existing.targets, wanted))
             done = finished_rows(attrs.key, files, catalog)
             store.ensure_coords(existing)
             store.sync_ids(existing, done)
             damaged = store.damaged_rows(existing, done, verify=options.verify)
+            finished = done_targets(attrs.key, catalog)
+            bad_targets = damaged_targets(
+                store, existing, {i: r for r, i in done.items()}, finished, verify=options.verify
+            )
             settled = catalog.done_ids(attrs.key) | catalog.failed_ids()  # unreadable files stay unreadable
-            if not damaged and settled >= {f.id for f in files}:
+            targets_done = all((i, attrs.targets.index(t)) in finished for i in done.values() for t in wanted)
+            if not damaged and not bad_targets and targets_done and settled >= {f.id for f in files}:
                 return None
+        else:
+            attrs = replace(attrs, targets=tuple(wanted))
         rebuild, rows, bytes_before = open_group(attrs, files, options.force, store, catalog)
         store.prepare(attrs, max(rows.values()) + 1, rebuild=rebuild, step=fault)
         done_ids = catalog.done_ids(attrs.key)
-        pending = sorted(
-            (rows[f.id], f.id, f) for f in files if f.id not in done_ids or rows[f.id] in damaged
-        )
-        items = [WorkItem(row, file) for row, _id, file in pending]
+        redo = {f.id for f in files if f.id not in done_ids or rows[f.id] in damaged}
+        finished = set() if rebuild else done_targets(attrs.key, catalog)
+        items = pending_items(attrs, files, rows, redo, wanted, finished, bad_targets)
         return RunPlan(
             attrs.key,
             attrs,
-            batched(items, options.batch_size, attrs.shard_images),
+            target_batches(items, options.batch_size, attrs.shard_images),
             len(files) - len(items),
             bytes_before,
             repaired=len(damaged),
@@ -223,14 +257,19 @@ class VitRunner:
         run_id: int,
     ) -> int:
         rows, ids = [item.item.row for item in items], [item.item.file.id for item in items]
-        store.write_rows(plan.name, rows, computed, ids)
+        attrs = plan.attrs
+        assert isinstance(attrs, VitAttrs)
+        store.write_rows(plan.name, rows, stored_paths(attrs, computed), ids)
         fault("kill-after-write", batch_index)
         for item in items:
             assert item.image is not None
             catalog.record_image(
                 item.item.file.id, sha256=item.image.sha256, width=item.image.width, height=item.image.height
             )
-        catalog.mark_done(plan.name, [item.item.file.id for item in items], run_id)
+        if items[0].item.prompts:  # gradrollout targets (and the entry): per image
+            mark_targets_done(catalog, attrs, items, run_id)
+        else:
+            catalog.mark_done(plan.name, [item.item.file.id for item in items], run_id)
         fault("kill-after-commit", batch_index)
         return 0
 

@@ -60,8 +60,9 @@ PromptQuery = Annotated[
     int | None,
     Query(
         ge=0,
-        description="VLM prompt: an index into the model's `prompts` (see /tokens for those done "
-        "for the image); default: the first done for the image (0). Only with method=text or gradrollout",
+        description="an index into the model's `prompts`: a VLM's prompt (method=text or gradrollout; "
+        "/tokens lists those done for the image) or a ViT's gradrollout target (method=gradrollout); "
+        "default: the first done for the image",
     ),
 ]
 TokenQuery = Annotated[
@@ -112,21 +113,43 @@ def read_span(
     return TokenSpan(index, first, last)
 
 
+def target_request(
+    services: Services, target: Target, spec: SliceSpec, prompt: int | None, token: str | None
+) -> MapRequest:
+    """A per-target method (a ViT's gradrollout): `prompt` is the target's index, done for the
+    image (default: the first done); `token` has no meaning there."""
+    if token is not None:
+        raise InvalidParameter(
+            "token",
+            f"token selects text tokens of a VLM; method={spec.method} has one map per target "
+            "(pick it with prompt): omit token",
+            [],
+        )
+    attrs = target.model.attrs
+    index = resolve_prompt(done_prompts(services, target), target.image_id, attrs.key, prompt)
+    return MapRequest(target, spec, TokenSpan(index, 0, 0))
+
+
 async def resolve_request(
     services: Services, target: Target, spec: SliceSpec, prompt: int | None, token: str | None
 ) -> MapRequest:
     """The request of `spec`; a text method reads its span (in the threadpool), other methods
     take neither `prompt` nor `token` and cost no thread hop."""
-    span_methods = api_of(target.model.attrs).span_methods
+    api = api_of(target.model.attrs)
+    span_methods = api.span_methods
+    if spec.method in api.target_methods:
+        return await run_in_threadpool(target_request, services, target, spec, prompt, token)
     if spec.method in span_methods:
         span = await run_in_threadpool(read_span, services, target, prompt, token, spec.method)
         return MapRequest(target, spec, span)
     given = "prompt" if prompt is not None else "token" if token is not None else None
     if given is not None:
-        takes = [m for m in span_methods if m in target.model.attrs.methods]
+        named = (*span_methods, *(api.target_methods if given == "prompt" else ()))
+        takes = [m for m in named if m in target.model.attrs.methods]
         raise InvalidParameter(
             given,
-            f"{given} selects text tokens of a VLM: it goes with method={' or '.join(takes) or 'text'} only "
+            f"{given} selects a VLM's text tokens or a gradrollout target: it goes with "
+            f"method={' or '.join(takes) or 'text'} only "
             f"(this request is method={spec.method} of {target.model.attrs.key}); omit it",
             takes,
         )

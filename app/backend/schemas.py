@@ -93,7 +93,7 @@ class ModelInfo(BaseModel):
         description="heads per method (a VLM's text: the language model's; mean, rollout: the vision tower's)"
     )
     prompts: list[str] = Field(
-        description="VLM prompts ever run, index = the `prompt` parameter; [] for ViTs"
+        description="VLM prompts ever run, or a ViT's gradrollout targets; index = the `prompt` parameter"
     )
     merge: int | None = Field(
         description="VLM spatial merge (one image token = merge×merge patches); null for ViTs"

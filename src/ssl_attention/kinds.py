@@ -31,6 +31,7 @@ from ssl_attention.store.layout import (
     VitAttrs,
     VlmAttrs,
 )
+from ssl_attention.store.target_layout import GRADROLLOUT
 from ssl_attention.store.text_layout import LmAttrs
 
 
@@ -71,7 +72,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             name="vit",
             attrs=VitAttrs,
-            methods=MAP_METHODS,
+            methods=(*MAP_METHODS, GRADROLLOUT),  # gradrollout: models with a target (store/target_layout.py)
             description="vision transformer: where the CLS token, every query, the rollout and the pooling head look",
             precompute="precompute.vit:RUNNER",
             api="app.backend.services.kinds:VIT",

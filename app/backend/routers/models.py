@@ -24,6 +24,7 @@ REGISTRY_ORDER = (
     "clip",
     "siglip",
     "siglip2",
+    "vit_in1k",
     "qwen3",
     "smollm2",
     "causal_lm",

@@ -32,6 +32,7 @@ class CnnApi:
     name = "cnn"
     noun = "a CNN"
     span_methods: tuple[str, ...] = ()
+    target_methods: tuple[str, ...] = ()
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         cnn = cnn_attrs(attrs)

@@ -32,6 +32,8 @@ class KindApi(Protocol):
     noun: str  # how a message names a model of this kind ("a vision transformer")
     span_methods: tuple[str, ...]  # methods whose maps are per text token: they alone take
     # `prompt` and `token`, and a kind with any answers /tokens
+    target_methods: tuple[str, ...]  # methods with one map per target (a ViT's gradrollout):
+    # `prompt` picks the target (an index into the model's `prompts`), `token` is refused
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         """The `/models` fields that differ by kind (`kind`, `grid`, `prompts`, `prefix_tokens` …)."""

@@ -31,6 +31,7 @@ class LmApi:
     name = "lm"
     noun = "a text language model"
     span_methods: tuple[str, ...] = ()
+    target_methods: tuple[str, ...] = ()
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         return dict(

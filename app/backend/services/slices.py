@@ -15,15 +15,21 @@ import numpy as np
 
 from app.backend.services.errors import InvalidParameter
 from app.backend.services.kinds import api_of
+from ssl_attention.store.cnn_layout import CNN_METHODS
 from ssl_attention.store.layout import MAP_METHODS, VLM_GRADIENT_METHODS, VLM_METHODS, GroupAttrs
+from ssl_attention.store.target_layout import GRADROLLOUT
 
-MapMethod = Literal["cls", "mean", "rollout", "pool", "text", "gradrollout"]
+MapMethod = Literal["cls", "mean", "rollout", "pool", "text", "gradrollout", "gradcam"]
 Fusion = Literal["mean", "max", "min"]
 Normalize = Literal["none", "minmax"]
 
-assert set(get_args(MapMethod)) == {*MAP_METHODS, *VLM_METHODS, *VLM_GRADIENT_METHODS}, (
-    "MapMethod must list the store's map methods"
-)
+assert set(get_args(MapMethod)) == {
+    *MAP_METHODS,
+    *VLM_METHODS,
+    *VLM_GRADIENT_METHODS,
+    GRADROLLOUT,
+    *CNN_METHODS,
+}, "MapMethod must list the store's map methods"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ def check_method(attrs: GroupAttrs, method: str) -> None:
         "cls": f"{attrs.key} has no CLS token",
         "pool": f"{attrs.key} has no attention-pooling head",
         "text": f"{attrs.key} is a vision transformer (text-to-image maps exist for VLMs only)",
+        GRADROLLOUT: f"{attrs.key} has no gradrollout target (precompute --target-text for CLIP/SigLIP)",
     }.get(method, f"{attrs.key} has no '{method}' maps")
     raise InvalidParameter(
         "method",

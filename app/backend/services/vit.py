@@ -2,6 +2,7 @@
 
 A ViT group holds one array per method (`cls/fused`, `mean/heads`, …, and `prefix/heads`) with
 one chunk per image: row `r` of every array is image `r`'s maps, on the model's fixed patch grid.
+`gradrollout` has one array per target (`gradrollout/<k>/fused`); the `prompt` parameter picks k.
 Only this module (and `vlm.py` for its kind) knows which attrs class its groups have.
 """
 
@@ -16,6 +17,7 @@ from app.backend.services.errors import InvalidParameter
 from app.backend.services.store import AttentionStore
 from app.backend.services.targets import Target, TokenSpan
 from ssl_attention.store.layout import GroupAttrs, VitAttrs
+from ssl_attention.store.target_layout import GRADROLLOUT, target_path
 
 PREFIX_ARRAY = "prefix/heads"
 
@@ -41,7 +43,8 @@ class VitApi:
 
     name = "vit"
     noun = "a vision transformer"
-    span_methods: tuple[str, ...] = ()  # no text tokens: `prompt`, `token` and /tokens are refused
+    span_methods: tuple[str, ...] = ()  # no text tokens: `token` and /tokens are refused
+    target_methods: tuple[str, ...] = (GRADROLLOUT,)  # one map per target: `prompt` picks it
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         vit = vit_attrs(attrs)
@@ -49,7 +52,7 @@ class VitApi:
             kind=self.name,
             image_size=vit.image_size,
             grid=list(vit.grid),
-            prompts=[],
+            prompts=list(vit.targets),  # gradrollout's targets: `prompt` is an index into them
             merge=None,
             min_pixels=None,
             max_pixels=None,
@@ -72,6 +75,9 @@ class VitApi:
         array_path: str,
         span: TokenSpan | None,
     ) -> np.ndarray:
+        if method == GRADROLLOUT:  # one array per target: the span's prompt is the target index
+            assert span is not None, "a gradrollout request resolves its target first"
+            array_path = target_path(span.prompt)
         return store.read_chunk(target.model, array_path, target.row, target.sha256)[layer]
 
     def prefix(self, attrs: GroupAttrs) -> PrefixTokens:

@@ -150,6 +150,7 @@ class VlmApi:
     noun = "a VLM"
     # per text token: `prompt` and `token`, and /tokens (gradrollout: the one token it explains)
     span_methods: tuple[str, ...] = ("text", *VLM_GRADIENT_METHODS)
+    target_methods: tuple[str, ...] = ()
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         """Grids differ from image to image: every map response and /tokens carry theirs."""

@@ -16,6 +16,7 @@ from ssl_attention.metrics.aggregate import summarise
 from ssl_attention.metrics.baselines import centre_gaussian, uniform_random
 from ssl_attention.metrics.frame import DEFAULT_FRAME, Frame, Region, region_masks, upsample
 from ssl_attention.metrics.localisation import mass_mask_iou
+from ssl_attention.metrics.target_maps import method_path
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import CatalogReader, CatalogWriter, MetricValue
 from ssl_attention.store.layout import GroupAttrs, VitAttrs, VlmAttrs, VlmPromptAttrs
@@ -120,11 +121,15 @@ def score_vit_group(
     regions: Sequence[Region],
     settings: MetricSettings,
 ) -> list[MetricValue]:
-    """A ViT image: every stored map method, fused and per head, on the patch grid."""
+    """A ViT image: every stored map method, fused and per head, on the patch grid; gradrollout:
+    the map of the image's first done target (like a VLM's first done prompt), if any."""
     maps: list[np.ndarray] = []
     keys: list[tuple[str, int, int]] = []
     for method in attrs.methods:
-        fused = reader.read_row(attrs.key, f"{method}/fused", row)
+        path = method_path(catalog, attrs, method, image_id)
+        if path is None:
+            continue
+        fused = reader.read_row(attrs.key, path, row)
         for layer in range(fused.shape[0]):
             maps.append(fused[layer])
             keys.append((method, layer, FUSED))

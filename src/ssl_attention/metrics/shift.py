@@ -25,6 +25,7 @@ import numpy as np
 
 from ssl_attention.kinds import kind_of
 from ssl_attention.metrics.aggregate import bootstrap_ci
+from ssl_attention.metrics.target_maps import method_path
 from ssl_attention.store.arrays import AttentionStoreReader
 from ssl_attention.store.catalog import CatalogReader, CatalogWriter
 from ssl_attention.store.catalog.records import ShiftSummary, ShiftValue
@@ -71,10 +72,13 @@ def vit_maps(
     """A ViT image: every map method, fused and per head (the `vit` row's `shift` hook)."""
     found = []
     for method in attrs.methods:
+        path = method_path(catalog, attrs, method, image_id)  # gradrollout: the first done target's
+        if path is None:
+            continue
         heads = (
             reader.read_row(attrs.key, f"{method}/heads", row) if method in attrs.per_head_methods else None
         )
-        found.append(MethodMaps(method, reader.read_row(attrs.key, f"{method}/fused", row), heads))
+        found.append(MethodMaps(method, reader.read_row(attrs.key, path, row), heads))
     return found
 
 

@@ -31,6 +31,9 @@ class VisionAdapter(ABC):
     # config.model_type values this adapter loads, mapped to the transformers class to build.
     model_classes: ClassVar[dict[str, type[PreTrainedModel]]]
     default_normalization: ClassVar[Normalization] = Normalization(IMAGENET_MEAN, IMAGENET_STD)
+    # What gradient-weighted rollout (`gradrollout`) explains: "text" (a dual encoder's
+    # image-text similarity, `--target-text`), "class" (a head's class logit), None (no target).
+    gradient_target: ClassVar[str | None] = None
 
     def __init__(self, model: PreTrainedModel, normalization: Normalization) -> None:
         self.model = model.eval()

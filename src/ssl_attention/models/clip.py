@@ -25,6 +25,7 @@ class ClipAdapter(VisionAdapter):
         "clip": CLIPVisionModel,
         "clip_vision_model": CLIPVisionModel,
     }
+    gradient_target = "text"  # the full model's image-text similarity (models/dual_encoder.py)
     default_normalization = Normalization(CLIP_MEAN, CLIP_STD)
 
     @classmethod

@@ -39,6 +39,7 @@ from ssl_attention.models.qwen_vl import (
 )
 from ssl_attention.models.resnet import ResNetAdapter
 from ssl_attention.models.siglip import SiglipAdapter
+from ssl_attention.models.vit_classifier import VitClassifierAdapter
 
 SHIPPED_CONFIGS = Path(__file__).parent / "configs"
 WEIGHTS = ("pretrained", "random")
@@ -50,6 +51,7 @@ class ModelSpec:
     default_checkpoint: str
     adapter: type[VisionAdapter] | type[QwenVLAdapter] | type[CausalLm]
     kind: str  # a row of ssl_attention.kinds.KINDS
+    named_only: bool = False  # run only when named: `all` and its kind's word leave it out
 
 
 REGISTRY: dict[str, ModelSpec] = {
@@ -61,6 +63,7 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("clip", "openai/clip-vit-base-patch16", ClipAdapter, "vit"),
         ModelSpec("siglip", "google/siglip-base-patch16-224", SiglipAdapter, "vit"),
         ModelSpec("siglip2", "google/siglip2-base-patch16-224", SiglipAdapter, "vit"),
+        ModelSpec("vit_in1k", "google/vit-base-patch16-224", VitClassifierAdapter, "vit", named_only=True),
         ModelSpec("qwen3", "Qwen/Qwen3-0.6B", Qwen3Lm, "lm"),
         ModelSpec("smollm2", "HuggingFaceTB/SmolLM2-135M-Instruct", SmolLm2, "lm"),
         ModelSpec("causal_lm", "", CausalLm, "lm"),  # generic: only as --variant NAME=causal_lm --checkpoint
@@ -124,14 +127,15 @@ def resolve_keys(selection: str, variants: Mapping[str, str] | None = None) -> l
     variants = variants or {}
     known = [*(k for k, spec in REGISTRY.items() if spec.default_checkpoint), *variants]
     kinds = {name: REGISTRY[base_key(name, variants)].kind for name in known}
+    grouped = [name for name in known if not REGISTRY[base_key(name, variants)].named_only]
     chosen: set[str] = set()
     for word in (w.strip() for w in selection.split(",")):
         if not word:
             continue
         if word == "all":
-            chosen.update(known)
+            chosen.update(grouped)
         elif word in kinds.values():
-            chosen.update(name for name in known if kinds[name] == word)
+            chosen.update(name for name in grouped if kinds[name] == word)
         elif word in kinds:
             chosen.add(word)
         else:

@@ -41,6 +41,7 @@ class SiglipAdapter(VisionAdapter):
         "siglip2": Siglip2VisionModel,
         "siglip2_vision_model": Siglip2VisionModel,
     }
+    gradient_target = "text"  # the full model's image-text similarity (models/dual_encoder.py)
     default_normalization = Normalization(SIGLIP_MEAN, SIGLIP_STD)
 
     @classmethod

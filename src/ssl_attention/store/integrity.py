@@ -23,7 +23,8 @@ from ssl_attention.store.chunks import (
     rows_per_object,
     store_of,
 )
-from ssl_attention.store.layout import IMAGE_MASS, VitAttrs, VlmAttrs
+from ssl_attention.store.layout import IMAGE_MASS, ArraySpec, VitAttrs, VlmAttrs
+from ssl_attention.store.target_layout import is_target_method, target_path
 
 
 def _array(group: zarr.Group, path: str) -> zarr.Array | None:
@@ -37,11 +38,12 @@ def _array(group: zarr.Group, path: str) -> zarr.Array | None:
 def vit_damaged_rows(
     group: zarr.Group, attrs: VitAttrs, rows: Mapping[int, str], *, verify: bool
 ) -> set[int]:
-    """Rows of `rows` (row -> image id, the finished ones) with a missing or (verify) bad chunk."""
+    """Rows of `rows` (row -> image id, the finished ones) with a missing or (verify) bad chunk.
+    The per-target gradrollout arrays are checked by `target_damaged` (their own done marks)."""
     if not rows:
         return set()
     damaged: set[int] = set()
-    for spec in attrs.array_specs():
+    for spec in _plain(attrs):
         array = _array(group, spec.path)
         if array is None:
             return set(rows)
@@ -49,7 +51,7 @@ def vit_damaged_rows(
         per = rows_per_object(array)  # sharded: a missing shard object = all its rows missing
         damaged.update(row for row in rows if row // per not in present)
     if verify:
-        for spec in attrs.array_specs():
+        for spec in _plain(attrs):
             array = _array(group, spec.path)
             assert array is not None
             for row in sorted(set(rows) - damaged):
@@ -57,6 +59,29 @@ def vit_damaged_rows(
                     decode(array, row, f"{spec.path} row {row}")
                 except DamagedMap:
                     damaged.add(row)
+    return damaged
+
+
+def _plain(attrs: VitAttrs) -> list[ArraySpec]:
+    return [spec for spec in attrs.array_specs() if not is_target_method(spec.method)]
+
+
+def target_damaged(group: zarr.Group, done: Mapping[int, set[int]], *, verify: bool) -> set[tuple[int, int]]:
+    """(row, target index) pairs of `done` (row -> finished target indices) whose gradrollout
+    chunk is missing or (verify) does not decode."""
+    damaged: set[tuple[int, int]] = set()
+    for index in sorted({k for ks in done.values() for k in ks}):
+        array = _array(group, target_path(index))
+        present = set() if array is None else first_axis_chunks(array)
+        per = 1 if array is None else rows_per_object(array)
+        for row in (row for row, ks in done.items() if index in ks):
+            if array is None or row // per not in present:
+                damaged.add((row, index))
+            elif verify:
+                try:
+                    decode(array, row, f"{target_path(index)} row {row}")
+                except DamagedMap:
+                    damaged.add((row, index))
     return damaged
 
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
+from ssl_attention.store.adapter_record import adapter_identity as adapter_identity  # re-exported
+from ssl_attention.store.target_layout import GRADROLLOUT, target_methods
 from ssl_attention.store.text_layout import LmAttrs
 from ssl_attention.values import IMAGE_MASS as IMAGE_MASS  # re-exported: the layout names its arrays
 from ssl_attention.values import VlmToken
@@ -82,6 +84,9 @@ class VitAttrs:
     base_key: str = ""  # the registry key it is built like; `key` is the name it is stored under
     adapter: dict[str, Any] | None = None  # a PEFT adapter on `checkpoint`'s weights (see adapter_identity)
     shard_images: int | None = None  # images per shard (`store/shards.py`); None: one object per image
+    targets: tuple[
+        str, ...
+    ] = ()  # gradrollout's targets, index k = `gradrollout/<k>` (store/target_layout.py)
 
     def __post_init__(self) -> None:
         if not self.base_key:  # a model stored under its own registry key (and stores before variants)
@@ -99,18 +104,18 @@ class VitAttrs:
             available.add("cls")
         if self.has_pool:
             available.add("pool")
-        return tuple(m for m in MAP_METHODS if m in available)
+        return tuple(m for m in MAP_METHODS if m in available) + ((GRADROLLOUT,) if self.targets else ())
 
     @property
     def per_head_methods(self) -> tuple[str, ...]:
         """Map methods with per-head arrays (rollout is defined on the head mean only)."""
         if not self.per_head:
             return ()
-        return tuple(m for m in self.methods if m != "rollout")
+        return tuple(m for m in self.methods if m not in ("rollout", GRADROLLOUT))
 
     def method_layers(self, method: str) -> int:
         """Number of layers a method's arrays have (the pooling head is a single layer)."""
-        return 1 if method == "pool" else self.layers
+        return 1 if method in ("pool", GRADROLLOUT) else self.layers
 
     def method_heads(self, method: str) -> int:
         return self.heads
@@ -118,7 +123,7 @@ class VitAttrs:
     def array_specs(self) -> list[ArraySpec]:
         gh, gw = self.grid
         specs: list[ArraySpec] = []
-        for method in self.methods:
+        for method in (m for m in self.methods if m != GRADROLLOUT):  # its arrays are per target
             n_layers = self.method_layers(method)
             specs.append(ArraySpec(method, "fused", (n_layers, gh, gw), ("image", "layer", "y", "x")))
             if method in self.per_head_methods:
@@ -127,6 +132,10 @@ class VitAttrs:
                         method, "heads", (n_layers, self.heads, gh, gw), ("image", "layer", "head", "y", "x")
                     )
                 )
+        specs += [
+            ArraySpec(m, "fused", (1, gh, gw), ("image", "layer", "y", "x"))
+            for m in target_methods(self.targets)
+        ]
         if self.prefix_tokens:
             specs.append(
                 ArraySpec(
@@ -143,6 +152,7 @@ class VitAttrs:
         attrs["kind"] = self.kind
         attrs["grid"] = list(self.grid)
         attrs["prefix_tokens"] = list(self.prefix_tokens)
+        attrs["targets"] = list(self.targets)
         attrs["methods"] = list(self.methods)
         attrs["per_head_methods"] = list(self.per_head_methods)
         return attrs
@@ -153,6 +163,7 @@ class VitAttrs:
         values = {k: v for k, v in attrs.items() if k in known}
         values["grid"] = tuple(values["grid"])
         values["prefix_tokens"] = tuple(values["prefix_tokens"])
+        values["targets"] = tuple(values.get("targets", ()))
         return cls(**values)
 
     def identity(self) -> dict[str, Any]:
@@ -171,18 +182,6 @@ class VitAttrs:
             "adapter": adapter_identity(self.adapter),
             "shard_images": self.shard_images,
         }
-
-
-def adapter_identity(adapter: dict[str, Any] | None) -> str | None:
-    """What must match of an adapter record (`precompute --adapter`: source, peft_type, r, alpha,
-    target_modules, base_model, sha256, merged) for a group to be extended: all but the source."""
-    if adapter is None:
-        return None
-    return (
-        f"{adapter.get('peft_type')} r={adapter.get('r')} alpha={adapter.get('alpha')} "
-        f"targets={adapter.get('target_modules')} sha256={str(adapter.get('sha256'))[:16]} "
-        f"{'merged' if adapter.get('merged', True) else 'unmerged'}"
-    )
 
 
 # --- VLMs --------------------------------------------------------------------------------------

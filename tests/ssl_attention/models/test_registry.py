@@ -28,7 +28,8 @@ EXPECTED_LAYOUT = {
 }
 
 
-SELECTABLE = [key for key in REGISTRY if key != "causal_lm"]  # the generic key is only built through variants
+# The generic key is only built through variants; a named-only key (vit_in1k) runs only when named.
+SELECTABLE = [key for key in REGISTRY if key != "causal_lm" and not REGISTRY[key].named_only]
 
 
 def test_selection_words() -> None:
@@ -36,6 +37,8 @@ def test_selection_words() -> None:
     assert resolve_keys("lm") == ["qwen3", "smollm2"]
     assert resolve_keys("vit") == ["dinov2", "dinov3", "mae", "clip", "siglip", "siglip2"]
     assert resolve_keys("clip, dinov2") == ["dinov2", "clip"]  # registry order, spaces allowed
+    assert resolve_keys("vit_in1k,vit") == [*resolve_keys("vit")[:6], "vit_in1k"]  # named: it runs
+    assert "vit_in1k" not in resolve_keys("all")
     with pytest.raises(ModelLoadError, match="unknown model 'dino'; choose from dinov2"):
         resolve_keys("dino")
 

@@ -88,8 +88,9 @@ export function query(params: Record<string, string | number | null | undefined>
 const id = (imageId: string) => encodeURIComponent(imageId);
 
 /**
- * `prompt` and `token` for method `text` (a VLM's text→image maps); `gradrollout` takes the prompt
- * only (its map explains one answer token, chosen by precompute); other methods take neither.
+ * `prompt` and `token` for method `text` (a VLM's text→image maps); `prompt` alone for `gradrollout`
+ * (a VLM's prompt, whose map explains one answer token chosen by precompute; a ViT's target: an index
+ * into the model's `prompts`); other methods take neither.
  */
 export function textParams(method: string, q: TextSelection): { prompt: number | null; token: string | null } {
   if (method === 'gradrollout') return { prompt: q.prompt ?? null, token: null };

@@ -1408,7 +1408,7 @@ export interface components {
             };
             /**
              * Prompts
-             * @description VLM prompts ever run, index = the `prompt` parameter; [] for ViTs
+             * @description VLM prompts ever run, or a ViT's gradrollout targets; index = the `prompt` parameter
              */
             prompts: string[];
             /**
@@ -2372,14 +2372,14 @@ export interface operations {
                 normalize?: "none" | "minmax";
                 /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
                 format?: "json" | "f16";
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text or gradrollout */
+                /** @description an index into the model's `prompts`: a VLM's prompt (method=text or gradrollout; /tokens lists those done for the image) or a ViT's gradrollout target (method=gradrollout); default: the first done for the image */
                 prompt?: number | null;
                 /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens. method=gradrollout: only the token its map explains (the default) */
                 token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
-                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout") | null;
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout" | "gradcam") | null;
                 /** @description 0-based layer; default: the last */
                 layer?: number | null;
                 /** @description 0-based head; omitted: fused over heads */
@@ -2460,14 +2460,14 @@ export interface operations {
                 normalize?: "none" | "minmax";
                 /** @description json, or f16: row-major little-endian float16 bytes with X-Shape */
                 format?: "json" | "f16";
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text or gradrollout */
+                /** @description an index into the model's `prompts`: a VLM's prompt (method=text or gradrollout; /tokens lists those done for the image) or a ViT's gradrollout target (method=gradrollout); default: the first done for the image */
                 prompt?: number | null;
                 /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens. method=gradrollout: only the token its map explains (the default) */
                 token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
-                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout") | null;
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout" | "gradcam") | null;
                 /** @description 0-based layer; default: the last */
                 layer?: number | null;
             };
@@ -2686,14 +2686,14 @@ export interface operations {
     get_heatmap_attention__image_id__heatmap_png_get: {
         parameters: {
             query: {
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text or gradrollout */
+                /** @description an index into the model's `prompts`: a VLM's prompt (method=text or gradrollout; /tokens lists those done for the image) or a ViT's gradrollout target (method=gradrollout); default: the first done for the image */
                 prompt?: number | null;
                 /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens. method=gradrollout: only the token its map explains (the default) */
                 token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
-                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout") | null;
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout" | "gradcam") | null;
                 /** @description 0-based layer; default: the last */
                 layer?: number | null;
                 /** @description 0-based head; omitted: fused over heads */
@@ -2791,14 +2791,14 @@ export interface operations {
                 format?: "json" | "f16";
                 /** @description the model to subtract, as listed by /models; default: the model's base_key (for a named variant) */
                 base?: string | null;
-                /** @description VLM prompt: an index into the model's `prompts` (see /tokens for those done for the image); default: the first done for the image (0). Only with method=text or gradrollout */
+                /** @description an index into the model's `prompts`: a VLM's prompt (method=text or gradrollout; /tokens lists those done for the image) or a ViT's gradrollout target (method=gradrollout); default: the first done for the image */
                 prompt?: number | null;
                 /** @description method=text: a token index `t` or an inclusive range `a-b` (indices as in /tokens); a range gives the mean of those tokens' maps. Default: the answer tokens. method=gradrollout: only the token its map explains (the default) */
                 token?: string | null;
                 /** @description model key, as listed by /models */
                 model: string;
                 /** @description map method; default: the model's first (cls, or mean without CLS) */
-                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout") | null;
+                method?: ("cls" | "mean" | "rollout" | "pool" | "text" | "gradrollout" | "gradcam") | null;
                 /** @description 0-based layer; default: the last */
                 layer?: number | null;
                 /** @description 0-based head; omitted: fused over heads */

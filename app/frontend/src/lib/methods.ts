@@ -14,6 +14,7 @@ const METHOD_HELP: Record<string, string> = {
   mean: 'mean over all queries: the attention each patch receives',
   rollout: 'attention rollout (Abnar & Zuidema 2020) up to this layer; fused only',
   pool: "the pooling head's probe query (SigLIP): one layer",
+  gradrollout: 'gradient-weighted rollout (Chefer et al. 2021) of the chosen target (a text prompt, or the top class): one map through every layer',
   gradcam: "Grad-CAM (Selvaraju et al. 2017): the target class's gradient-weighted last-stage features of a CNN; one map",
 };
 

@@ -7,6 +7,7 @@ import { ApiError } from '../api/client';
 import type { Fusion, ModelInfo, TokensBody, TokensQuery } from '../api/types';
 import { clampRange, formatTokenParam, sameRange, type TokenRange } from '../lib/tokens';
 import { isVariant, storedBase } from '../lib/variants';
+import { resolveTarget } from './targets';
 import { MAX_COMPARE, MIN_COMPARE, type ViewParams } from './viewParams';
 
 export interface ResolvedView {
@@ -173,8 +174,8 @@ export function resolveView(
       token = clamped;
     }
   } else if (method === 'gradrollout') {
-    prompt = params.prompt; // null: the server's default, the image's first prompt done
-    if (params.token !== null) notes.push(`${model.key}/gradrollout explains one answer token per prompt; the token choice is ignored`);
+    ({ prompt, promptChecked } = resolveTarget(model, params.prompt, notes));
+    if (params.token !== null) notes.push(`${model.key}/gradrollout has one map per prompt or target; the token choice is ignored`);
   } else if (params.prompt !== null || params.token !== null) {
     notes.push(`prompt and token choose text tokens of a VLM's text → image maps; ${model.key}/${method} has none`);
   }

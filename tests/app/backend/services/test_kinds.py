@@ -86,6 +86,7 @@ def test_every_kind_row_names_a_complete_api_object(name: str) -> None:
     assert isinstance(api, KindApi), f"{row.api} lacks part of KindApi"
     assert api.name == name and api is getattr(api_kinds, name.upper())
     assert set(api.span_methods) <= set(row.methods)
+    assert set(api.target_methods) <= set(row.methods) and not set(api.target_methods) & set(api.span_methods)
     attrs = SAMPLES[name]
     assert api_of(attrs) is api
     info = model_info(StoredModel(attrs, "fingerprint"))  # the kind's fields complete a /models entry
@@ -155,6 +156,7 @@ class ToyApi:
     name: str = "toy"
     noun: str = "a toy"
     span_methods: tuple[str, ...] = ()
+    target_methods: tuple[str, ...] = ()  # no per-target maps (gradrollout is a ViT's)
 
     def info(self, attrs: GroupAttrs) -> dict[str, Any]:
         return {**VIT.info(attrs), "kind": "vit", "grid": [9, 9], "prefix_tokens": ["toy"]}

@@ -8,6 +8,7 @@ import { SegmentedControl } from '../controls/SegmentedControl';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
 import { HeadSelect } from './HeadSelect';
 import { LayerSlider } from './LayerSlider';
+import { TargetSelect } from './TargetSelect';
 import { modelSummary, switchMethod, switchModel } from './mapChoices';
 import { isVariant } from '../../lib/variants';
 
@@ -79,6 +80,10 @@ export function MapControls({ view, params, update, playing, onTogglePlay }: Map
         </select>
         {methodHelp(model, view.method) && <p className="hint">{methodHelp(model, view.method)}</p>}
       </div>
+
+      {view.method === 'gradrollout' && (model.prompts ?? []).length > 0 && (
+        <TargetSelect targets={model.prompts ?? []} target={view.prompt} onChange={(prompt) => update({ prompt })} />
+      )}
 
       {flat ? (
         <p className="hint control" data-testid="no-layers-hint">

@@ -23,7 +23,7 @@ export function switchModel(view: ResolvedView, next: ModelInfo): Partial<ViewPa
   const layer = layerAtFraction(layerFraction(view.layer, view.layers), layers);
   const head = view.head !== null && hasPerHead(next, method) && view.head < methodHeads(next, method) ? view.head : null;
   let prompt: number | null = null;
-  if (method === 'text' && view.prompt !== null) {
+  if ((method === 'text' || method === 'gradrollout') && view.prompt !== null) {
     const text = view.model.prompts?.[view.prompt];
     const index = text === undefined ? -1 : (next.prompts ?? []).indexOf(text);
     prompt = index >= 0 ? index : null;
