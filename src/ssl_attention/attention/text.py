@@ -29,7 +29,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ssl_attention.attention.capture import expand_kv_heads, observing
+from ssl_attention.attention.capture import observing
 from ssl_attention.values import TextLayer
 
 LayerSink = Callable[[int, TextLayer], None]
@@ -68,7 +68,24 @@ class TextRecorder:
         if self.layers_seen != self.n_layers:
             raise RuntimeError(f"recorded {self.layers_seen} of {self.n_layers} layers")
 
-    @torch.no_grad()
+    def attend(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> torch.Tensor | None:
+        """The layer's output (B, H, N, d) from the probabilities the recorder computes anyway
+        (P · V, chunk by chunk), so that attention is computed once; None for a layer it does not
+        watch (the backend then runs sdpa)."""
+        if id(module) not in self.layer_of:
+            return None
+        output = self._record(module, query, key, value, attention_mask, scaling)
+        assert output is not None
+        return output.to(query.dtype)[None]
+
     def observe(
         self,
         module: nn.Module,
@@ -77,27 +94,53 @@ class TextRecorder:
         attention_mask: torch.Tensor | None,
         scaling: float | None,
     ) -> None:
-        layer = self.layer_of.get(id(module))
-        if layer is None:
-            return
+        """Record a layer from q and k alone (its output computed elsewhere)."""
+        if id(module) in self.layer_of:
+            self._record(module, query, key, None, attention_mask, scaling)
+
+    @torch.no_grad()
+    def _record(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> torch.Tensor | None:
+        layer = self.layer_of[id(module)]
         if layer != self.layers_seen:
             raise RuntimeError(f"attention layers ran out of order: got {layer}, expected {self.layers_seen}")
         self.layers_seen += 1
-        batch, heads, _, head_dim = query.shape
+        batch, heads, n, head_dim = query.shape
         if batch != 1:
             raise RuntimeError(f"text capture runs one text at a time, got a batch of {batch}")
+        if key.shape[-2] != n:
+            raise RuntimeError(f"text capture needs the whole text at once: {n} queries, {key.shape[-2]} keys")
         scale = scaling if scaling is not None else head_dim**-0.5
-        q = query[0].float() * scale
-        k_t = expand_kv_heads(key, heads)[0].float().transpose(-1, -2)
         mask = None if attention_mask is None else attention_mask[0, 0]
-        self.on_layer(layer, self._layer(q, k_t, mask))
+        # The statistics are float32 whatever the model runs in: autocast would turn our matmuls into bf16.
+        with torch.autocast(device_type=query.device.type, enabled=False):
+            q = query[0].float() * scale
+            k = key[0].float()
+            v = None if value is None else value[0].float()
+            rows, output = self._layer(q, k, v, mask)
+        self.on_layer(layer, rows)
+        return output
 
     def _chunk(self, slots: int, tokens: int) -> int:
         per_query = slots * tokens * 4 * 6  # scores, probabilities, products and masks in float32
         return max(1, min(tokens, self.query_chunk_bytes // per_query))
 
-    def _layer(self, q: torch.Tensor, k_t: torch.Tensor, mask: torch.Tensor | None) -> TextLayer:
-        heads, n, _ = q.shape
+    def _layer(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor | None, mask: torch.Tensor | None
+    ) -> tuple[TextLayer, torch.Tensor | None]:
+        """q (H, N, d), scaled; k and v (H_kv, N, d): the folded layer and, with v, its output
+        (H, N, d). Grouped queries are matched to their key head by grouping the query heads
+        (H = H_kv × g, head h on key head h // g), never by copying k or v g times."""
+        heads, n, head_dim = q.shape
+        kv_heads = k.shape[0]
+        group = heads // kv_heads
         device = q.device
         every = 1 + heads  # statistics: the fused row and every head
         slots = every if self.per_head else 1
@@ -112,14 +155,19 @@ class TextRecorder:
             max_keys=self.max_keys,
         )
         key_pos = torch.arange(n, device=device)
+        k_t = k.transpose(-1, -2)  # (H_kv, d, N)
+        q_grouped = q.view(kv_heads, group, n, head_dim)
+        output = None if v is None else q.new_empty(heads, n, head_dim)
         chunk = self._chunk(every, n)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
+            c = stop - start
             # A causal row q sees keys ≤ q: the chunk's columns end at `stop`, rounded up to a whole
             # overview block (the columns past a row's own position are masked to 0 as before).
             width = min(n, -(-stop // block) * block)
             rows = key_pos[start:stop]
-            scores = torch.matmul(q[:, start:stop], k_t[:, :, :width])  # (H, C, W)
+            queries = q_grouped[:, :, start:stop].reshape(kv_heads, group * c, head_dim)
+            scores = torch.bmm(queries, k_t[:, :, :width]).view(heads, c, width)  # (H, C, W)
             # Masked scores are the lowest float, not −inf: softmax gives them 0 all the same, and
             # p · score stays 0 there (the heads' entropy below).
             if mask is None:  # causal only: every key before the chunk is allowed
@@ -131,10 +179,13 @@ class TextRecorder:
                 )
                 scores.masked_fill_(~allowed, _LOWEST)
             probs = torch.softmax(scores, dim=-1)
+            if output is not None and v is not None:  # the layer's output: P · V, exact
+                attended = torch.bmm(probs.view(kv_heads, group * c, width), v[:, :width])
+                output[:, start:stop] = attended.view(heads, c, head_dim)
             fold.add(0, probs.mean(dim=0, keepdim=True), rows)  # slot 0: the fused row
             fold.add(1, probs, rows, scores)  # slots 1 + h: the heads (kept rows only with per_head)
             del probs, scores
-        return fold.layer()
+        return fold.layer(), output
 
 
 def _entropy(p: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
