@@ -1,9 +1,12 @@
 """Token → token attention of a causal language model, captured through the `ssl_capture` backend.
 
-`TextRecorder` observes every decoder layer's q and k (after RoPE, key heads expanded for grouped
-queries, with the layer's own mask: causal, or a sliding window) and recomputes
-softmax(q·kᵀ·scale) one query chunk at a time. Each chunk is folded at once into what the store
-keeps (`store/text_layout.py`), so nothing bigger than (1 + H) × chunk × N is ever held:
+`TextRecorder` computes every decoder layer's attention itself (the `ssl_capture` backend hands
+it q, k and v after RoPE, with the layer's own mask: causal, or a sliding window): softmax(q·kᵀ·
+scale) one query chunk at a time, the chunk's output P · V from those same probabilities (so
+attention is computed once, not by sdpa and again for the record), grouped query heads matched
+to their key head without copying k or v. Each chunk is folded at once into what the store keeps
+(`store/text_layout.py`), so nothing bigger than (1 + H) × chunk × N is ever held, the chunk sized
+from the layer's own q, k and v (what the plain forward holds anyway):
 
     per slot (slot 0: the mean over heads; with per_head, 1 + h: head h) and query row q
       kept keys     the fewest top keys whose probabilities reach `keep_mass`, at most
@@ -35,6 +38,7 @@ from ssl_attention.values import TextLayer
 LayerSink = Callable[[int, TextLayer], None]
 _TINY = torch.finfo(torch.float32).tiny
 _LOWEST = torch.finfo(torch.float32).min  # a masked logit
+_MIN_CHUNK_BYTES = 4 * 2**20  # below this the per-chunk overhead of the fold outweighs its work
 
 
 class TextRecorder:
@@ -112,11 +116,13 @@ class TextRecorder:
         if layer != self.layers_seen:
             raise RuntimeError(f"attention layers ran out of order: got {layer}, expected {self.layers_seen}")
         self.layers_seen += 1
-        batch, heads, n, head_dim = query.shape
+        batch, _, n, head_dim = query.shape
         if batch != 1:
             raise RuntimeError(f"text capture runs one text at a time, got a batch of {batch}")
         if key.shape[-2] != n:
-            raise RuntimeError(f"text capture needs the whole text at once: {n} queries, {key.shape[-2]} keys")
+            raise RuntimeError(
+                f"text capture needs the whole text at once: {n} queries, {key.shape[-2]} keys"
+            )
         scale = scaling if scaling is not None else head_dim**-0.5
         mask = None if attention_mask is None else attention_mask[0, 0]
         # The statistics are float32 whatever the model runs in: autocast would turn our matmuls into bf16.
@@ -128,9 +134,12 @@ class TextRecorder:
         self.on_layer(layer, rows)
         return output
 
-    def _chunk(self, slots: int, tokens: int) -> int:
+    def _chunk(self, slots: int, tokens: int, activation_bytes: int) -> int:
+        """Query rows a chunk: its working set follows what the plain forward holds for this layer
+        anyway (its q, k and v in float32), at least _MIN_CHUNK_BYTES, at most query_chunk_bytes."""
+        budget = min(self.query_chunk_bytes, max(_MIN_CHUNK_BYTES, activation_bytes))
         per_query = slots * tokens * 4 * 6  # scores, probabilities, products and masks in float32
-        return max(1, min(tokens, self.query_chunk_bytes // per_query))
+        return max(1, min(tokens, budget // per_query))
 
     def _layer(
         self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor | None, mask: torch.Tensor | None
@@ -158,7 +167,8 @@ class TextRecorder:
         k_t = k.transpose(-1, -2)  # (H_kv, d, N)
         q_grouped = q.view(kv_heads, group, n, head_dim)
         output = None if v is None else q.new_empty(heads, n, head_dim)
-        chunk = self._chunk(every, n)
+        activation = 4 * (q.numel() + k.numel() + (0 if v is None else v.numel()))
+        chunk = self._chunk(every, n, activation)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             c = stop - start
@@ -308,7 +318,7 @@ class _Fold:
         sizes = count.sum(dim=1).tolist()  # kept keys of each slot in this chunk, slot by slot
         pieces = zip(torch.split(ordered[first], sizes), torch.split(kept_p[first], sizes), strict=True)
         for slot, (keys, values) in enumerate(pieces, start=first_slot):
-            self.keys[slot].append(keys)
+            self.keys[slot].append(keys.to(torch.int32))  # int32 as stored: 8 bytes a kept key held, not 12
             self.values[slot].append(values)
 
     def _pool(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor) -> None:
@@ -342,7 +352,7 @@ class _Fold:
         stats = torch.stack([rest[0], rest[1], rest[2], induction, rest[3]], dim=1)
         return TextLayer(
             counts=self.counts.cpu().numpy().astype("uint16"),
-            keys=torch.cat([t for slot in self.keys for t in slot]).to(torch.int32).cpu().numpy(),
+            keys=torch.cat([t for slot in self.keys for t in slot]).cpu().numpy(),
             values=torch.cat([t for slot in self.values for t in slot]).cpu().numpy(),
             summary=self.summary.cpu().numpy(),
             received=self.received.cpu().numpy(),
