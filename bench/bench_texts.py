@@ -2,16 +2,21 @@
 plain forward pass and eager `output_attentions`, and the bytes a stored text takes.
 
     python bench/bench_texts.py speed --tokens 2048 8192 --rounds 3
+    python bench/bench_texts.py speed --tokens 2048 8192 --rounds 2 --layers 4 --heads 16 \
+        --kv-heads 8 --hidden 1024 --head-dim 128 --intermediate 3072   # Qwen3-0.6B's layer shape
     python bench/bench_texts.py budget --tokens 2000 --layers 28 --heads 16 [--max-keys K]
 
-`speed`: a random Llama-style model (`--layers`, `--heads`, `--hidden`; two key heads per four
-query heads), one sequence of N random token ids. Each mode runs in its own child process (peak
+`speed`: a random Llama-style model (`--layers`, `--heads`, `--hidden`, `--kv-heads` (default
+half the heads), `--head-dim` (default hidden / heads), `--intermediate` (default 2 × hidden)),
+one sequence of N random token ids. Each mode runs in its own child process (peak
 memory = the child's peak RSS above its state after the model is built and one short warm-up),
 the modes in turn, `--rounds` times; reported are the median times and their ratio to the plain
 forward. Modes: `plain` (sdpa, no capture), `capture` (the `ssl_capture` backend with a
 `TextRecorder`, fused + per head, layers handed to a no-op sink: the store's write is measured by
 `budget`), `eager` (`output_attentions=True`; skipped where L × H × N × N float32 exceeds
-`--eager-max-gb`).
+`--eager-max-gb`). The load average is printed before and after (the machine is shared). Where
+the time goes: `python bench/bench_texts.py child capture N LAYERS HEADS KV_HEADS HIDDEN HEAD_DIM
+INTERMEDIATE profile` prints torch.profiler's table on stderr.
 
 `budget`: a random Qwen3-style model of the given layers × heads (head_dim 8, hidden 64: the
 attention shape is what counts) with the q and k norms' weights scaled by `--sharpen` (logits ×
@@ -73,11 +78,6 @@ def child(mode: str, tokens: int, shape: list[int], profile: bool = False) -> di
                     max_keys=32,
                     per_head=True,
                     block=max(1, 1 << max(0, (x.shape[1] - 1).bit_length() - 7)),
-                    **(
-                        {"query_chunk_bytes": int(os.environ["CHUNK_MB"]) * 2**20}
-                        if "CHUNK_MB" in os.environ
-                        else {}
-                    ),
                 )
                 with recorder.recording():
                     decoder(input_ids=x, use_cache=False)
