@@ -7,7 +7,11 @@ softmax(q·kᵀ·scale) from the same q and k (after RoPE, with the same mask) i
 folds it straight into the few statistics we store. Nothing bigger than one query chunk of one
 layer, plus the B×N×N rollout product, is ever held.
 
-The backend only records while an `AttentionRecorder` is active; otherwise it is plain sdpa.
+A recorder with an `attend` method computes the output of the layers it watches itself instead:
+the text recorder (`attention/text.py`, P · V from the probabilities it computes anyway, so
+attention runs once) and gradient-weighted rollout (`attention/gradrollout.py`).
+
+The backend only records while a recorder is active; otherwise it is plain sdpa.
 """
 
 from __future__ import annotations
