@@ -19,7 +19,7 @@ N = 40  # > WINDOW (8): the Qwen2-style sliding-window layers mask keys
 
 @pytest.mark.parametrize("family", ["llama", "qwen2", "qwen3"])
 @pytest.mark.parametrize("chunk_bytes", [64 * 2**20, 5 * 40 * 24 * 3])  # one chunk; 3 rows a chunk
-def test_recorded_logits_are_the_plain_forward(family, chunk_bytes):
+def test_recorded_logits_are_the_plain_forward(family, chunk_bytes, monkeypatch):
     config = tiny_lm_configs(320)[family]
     torch.manual_seed(3)
     plain = T.AutoModelForCausalLM.from_config(config, attn_implementation="sdpa").eval()
@@ -41,12 +41,22 @@ def test_recorded_logits_are_the_plain_forward(family, chunk_bytes):
         block=4,
         query_chunk_bytes=chunk_bytes,
     )
+    computed: list[bool] = []  # the recorder, not sdpa, computed each layer's output
+    attend = recorder.attend
+
+    def counting(*args: object) -> torch.Tensor | None:
+        out = attend(*args)  # type: ignore[arg-type]
+        computed.append(out is not None)
+        return out
+
+    monkeypatch.setattr(recorder, "attend", counting)
     with torch.no_grad():
         want = plain(ids).logits
         with recorder.recording():
             got = captured(ids).logits
         unrecorded = captured(ids).logits  # outside a recording the backend is plain sdpa
     assert len(layers) == config.num_hidden_layers
+    assert computed == [True] * config.num_hidden_layers
     assert want.abs().max() > 0.1  # logits of a scale where a wrong output would show
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(unrecorded, want, rtol=0, atol=0)
