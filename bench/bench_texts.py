@@ -2,16 +2,21 @@
 plain forward pass and eager `output_attentions`, and the bytes a stored text takes.
 
     python bench/bench_texts.py speed --tokens 2048 8192 --rounds 3
+    python bench/bench_texts.py speed --tokens 2048 8192 --rounds 2 --layers 4 --heads 16 \
+        --kv-heads 8 --hidden 1024 --head-dim 128 --intermediate 3072   # Qwen3-0.6B's layer shape
     python bench/bench_texts.py budget --tokens 2000 --layers 28 --heads 16 [--max-keys K]
 
-`speed`: a random Llama-style model (`--layers`, `--heads`, `--hidden`; two key heads per four
-query heads), one sequence of N random token ids. Each mode runs in its own child process (peak
+`speed`: a random Llama-style model (`--layers`, `--heads`, `--hidden`, `--kv-heads` (default
+half the heads), `--head-dim` (default hidden / heads), `--intermediate` (default 2 × hidden)),
+one sequence of N random token ids. Each mode runs in its own child process (peak
 memory = the child's peak RSS above its state after the model is built and one short warm-up),
 the modes in turn, `--rounds` times; reported are the median times and their ratio to the plain
 forward. Modes: `plain` (sdpa, no capture), `capture` (the `ssl_capture` backend with a
 `TextRecorder`, fused + per head, layers handed to a no-op sink: the store's write is measured by
 `budget`), `eager` (`output_attentions=True`; skipped where L × H × N × N float32 exceeds
-`--eager-max-gb`).
+`--eager-max-gb`). The load average is printed before and after (the machine is shared). Where
+the time goes: `python bench/bench_texts.py child capture N LAYERS HEADS KV_HEADS HIDDEN HEAD_DIM
+INTERMEDIATE profile` prints torch.profiler's table on stderr.
 
 `budget`: a random Qwen3-style model of the given layers × heads (head_dim 8, hidden 64: the
 attention shape is what counts) with the q and k norms' weights scaled by `--sharpen` (logits ×
@@ -36,21 +41,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(mode: str, tokens: int, layers: int, heads: int, hidden: int) -> dict[str, float]:
+def child(mode: str, tokens: int, shape: list[int], profile: bool = False) -> dict[str, float]:
     import torch
     import transformers as T
 
     from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
     from ssl_attention.attention.text import TextRecorder
 
+    layers, heads, kv_heads, hidden, head_dim, intermediate = shape
     torch.manual_seed(0)
     config = T.LlamaConfig(
         vocab_size=1000,
         hidden_size=hidden,
-        intermediate_size=hidden * 2,
+        intermediate_size=intermediate,
         num_hidden_layers=layers,
         num_attention_heads=heads,
-        num_key_value_heads=max(1, heads // 2),
+        num_key_value_heads=kv_heads,
+        head_dim=head_dim,
         max_position_embeddings=max(tokens, 128),
     )
     implementation = {"plain": "sdpa", "capture": CAPTURE_IMPLEMENTATION, "eager": "eager"}[mode]
@@ -78,6 +85,13 @@ def child(mode: str, tokens: int, layers: int, heads: int, hidden: int) -> dict[
                 decoder(input_ids=x, use_cache=False)
 
     forward(ids[:, :64])  # warm-up
+    if profile:  # where the time goes: torch.profiler's table on stderr
+        from torch.profiler import ProfilerActivity
+        from torch.profiler import profile as profiler
+
+        with profiler(activities=[ProfilerActivity.CPU]) as prof:
+            forward(ids)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25), file=sys.stderr)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     forward(ids)
@@ -93,9 +107,7 @@ def run_child(mode: str, args: argparse.Namespace, tokens: int) -> dict[str, flo
         "child",
         mode,
         str(tokens),
-        str(args.layers),
-        str(args.heads),
-        str(args.hidden),
+        *map(str, shape(args)),
     ]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "OMP_NUM_THREADS": str(args.threads)}
     out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
@@ -103,8 +115,20 @@ def run_child(mode: str, args: argparse.Namespace, tokens: int) -> dict[str, flo
     return result
 
 
+def shape(args: argparse.Namespace) -> list[int]:
+    """layers, heads, key heads, hidden, head_dim, intermediate (defaults from --hidden, --heads)."""
+    kv_heads = args.kv_heads or max(1, args.heads // 2)
+    head_dim = args.head_dim or args.hidden // args.heads
+    intermediate = args.intermediate or args.hidden * 2
+    return [args.layers, args.heads, kv_heads, args.hidden, head_dim, intermediate]
+
+
 def speed(args: argparse.Namespace) -> None:
-    print(f"model: {args.layers} layers × {args.heads} heads, hidden {args.hidden}; {args.threads} threads")
+    layers, heads, kv_heads, hidden, head_dim, intermediate = shape(args)
+    print(
+        f"model: {layers} layers × {heads} heads ({kv_heads} key heads, head_dim {head_dim}), hidden {hidden}, "
+        f"intermediate {intermediate}; {args.threads} threads; load average {os.getloadavg()[0]:.1f}"
+    )
     print("| tokens | mode | time (median) | × plain | peak memory above the model | × plain |")
     print("|---|---|---|---|---|---|")
     for tokens in args.tokens:
@@ -124,6 +148,7 @@ def speed(args: argparse.Namespace) -> None:
             )
         if "eager" not in modes:
             print(f"| {tokens} | eager | skipped: L×H×N×N float32 = {eager_gb:.1f} GB | | | |")
+    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def budget(args: argparse.Namespace) -> None:
@@ -190,9 +215,11 @@ def budget(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["child"]:
-        mode, tokens, layers, heads, hidden = sys.argv[2], *map(int, sys.argv[3:7])
-        print(json.dumps(child(mode, tokens, layers, heads, hidden)))
+    if sys.argv[1:2] == [
+        "child"
+    ]:  # child MODE TOKENS LAYERS HEADS KV_HEADS HIDDEN HEAD_DIM INTERMEDIATE [profile]
+        mode, tokens, numbers = sys.argv[2], int(sys.argv[3]), [int(x) for x in sys.argv[4:10]]
+        print(json.dumps(child(mode, tokens, numbers, profile=sys.argv[10:11] == ["profile"])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("speed", "budget"))
@@ -200,6 +227,9 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=8)
     parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--kv-heads", type=int, default=0, help="speed: key heads (0: heads / 2)")
+    parser.add_argument("--head-dim", type=int, default=0, help="speed: head_dim (0: hidden / heads)")
+    parser.add_argument("--intermediate", type=int, default=0, help="speed: MLP width (0: 2 × hidden)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eager-max-gb", type=float, default=4.0)

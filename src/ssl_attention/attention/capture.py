@@ -7,7 +7,11 @@ softmax(q·kᵀ·scale) from the same q and k (after RoPE, with the same mask) i
 folds it straight into the few statistics we store. Nothing bigger than one query chunk of one
 layer, plus the B×N×N rollout product, is ever held.
 
-The backend only records while an `AttentionRecorder` is active; otherwise it is plain sdpa.
+A recorder with an `attend` method computes the output of the layers it watches itself instead:
+the text recorder (`attention/text.py`, P · V from the probabilities it computes anyway, so
+attention runs once) and gradient-weighted rollout (`attention/gradrollout.py`).
+
+The backend only records while a recorder is active; otherwise it is plain sdpa.
 """
 
 from __future__ import annotations
@@ -65,12 +69,15 @@ def capture_attention_forward(
     **kwargs: Any,
 ) -> tuple[torch.Tensor, None]:
     """sdpa for the output; the active recorder (if any) sees the same q, k and mask. A recorder
-    with an `attend` method (gradient-weighted rollout, `attention/gradrollout.py`) computes the
-    output itself for the layers it watches, so that it sees each layer's gradient in backward."""
+    with an `attend` method computes the output itself for the layers it watches: gradient-weighted
+    rollout (`attention/gradrollout.py`), to see each layer's gradient in backward, and the text
+    recorder (`attention/text.py`), so that attention is computed once."""
     kwargs.pop("output_attentions", None)
     recorder = _active_recorder.get()
     attend = getattr(recorder, "attend", None)
-    if attend is not None:
+    # A layer with attention sinks (`s_aux`) or logit soft-capping is left to sdpa's output: the
+    # recorders' own attention does neither (they still observe its q and k).
+    if attend is not None and kwargs.get("s_aux") is None and not kwargs.get("softcap"):
         attended = attend(module, query, key, value, attention_mask, scaling)
         if attended is not None:
             return attended.transpose(1, 2).contiguous(), None

@@ -1,9 +1,12 @@
 """Token → token attention of a causal language model, captured through the `ssl_capture` backend.
 
-`TextRecorder` observes every decoder layer's q and k (after RoPE, key heads expanded for grouped
-queries, with the layer's own mask: causal, or a sliding window) and recomputes
-softmax(q·kᵀ·scale) one query chunk at a time. Each chunk is folded at once into what the store
-keeps (`store/text_layout.py`), so nothing bigger than (1 + H) × chunk × N is ever held:
+`TextRecorder` computes every decoder layer's attention itself (the `ssl_capture` backend hands
+it q, k and v after RoPE, with the layer's own mask: causal, or a sliding window): softmax(q·kᵀ·
+scale) one query chunk at a time, the chunk's output P · V from those same probabilities (so
+attention is computed once, not by sdpa and again for the record), grouped query heads matched
+to their key head without copying k or v. Each chunk is folded at once into what the store keeps
+(`store/text_layout.py`), so nothing bigger than (1 + H) × chunk × N is ever held, the chunk sized
+from the layer's own q, k and v (what the plain forward holds anyway):
 
     per slot (slot 0: the mean over heads; with per_head, 1 + h: head h) and query row q
       kept keys     the fewest top keys whose probabilities reach `keep_mass`, at most
@@ -29,12 +32,13 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ssl_attention.attention.capture import expand_kv_heads, observing
+from ssl_attention.attention.capture import observing
 from ssl_attention.values import TextLayer
 
 LayerSink = Callable[[int, TextLayer], None]
 _TINY = torch.finfo(torch.float32).tiny
 _LOWEST = torch.finfo(torch.float32).min  # a masked logit
+_MIN_CHUNK_BYTES = 4 * 2**20  # below this the per-chunk overhead of the fold outweighs its work
 
 
 class TextRecorder:
@@ -68,7 +72,24 @@ class TextRecorder:
         if self.layers_seen != self.n_layers:
             raise RuntimeError(f"recorded {self.layers_seen} of {self.n_layers} layers")
 
-    @torch.no_grad()
+    def attend(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> torch.Tensor | None:
+        """The layer's output (B, H, N, d) from the probabilities the recorder computes anyway
+        (P · V, chunk by chunk), so that attention is computed once; None for a layer it does not
+        watch (the backend then runs sdpa)."""
+        if id(module) not in self.layer_of:
+            return None
+        output = self._record(module, query, key, value, attention_mask, scaling)
+        assert output is not None
+        return output.to(query.dtype)[None]
+
     def observe(
         self,
         module: nn.Module,
@@ -77,27 +98,58 @@ class TextRecorder:
         attention_mask: torch.Tensor | None,
         scaling: float | None,
     ) -> None:
-        layer = self.layer_of.get(id(module))
-        if layer is None:
-            return
+        """Record a layer from q and k alone (its output computed elsewhere)."""
+        if id(module) in self.layer_of:
+            self._record(module, query, key, None, attention_mask, scaling)
+
+    @torch.no_grad()
+    def _record(
+        self,
+        module: nn.Module,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        scaling: float | None,
+    ) -> torch.Tensor | None:
+        layer = self.layer_of[id(module)]
         if layer != self.layers_seen:
             raise RuntimeError(f"attention layers ran out of order: got {layer}, expected {self.layers_seen}")
         self.layers_seen += 1
-        batch, heads, _, head_dim = query.shape
+        batch, _, n, head_dim = query.shape
         if batch != 1:
             raise RuntimeError(f"text capture runs one text at a time, got a batch of {batch}")
+        if key.shape[-2] != n:
+            raise RuntimeError(
+                f"text capture needs the whole text at once: {n} queries, {key.shape[-2]} keys"
+            )
         scale = scaling if scaling is not None else head_dim**-0.5
-        q = query[0].float() * scale
-        k_t = expand_kv_heads(key, heads)[0].float().transpose(-1, -2)
         mask = None if attention_mask is None else attention_mask[0, 0]
-        self.on_layer(layer, self._layer(q, k_t, mask))
+        # The statistics are float32 whatever the model runs in: autocast would turn our matmuls into bf16.
+        with torch.autocast(device_type=query.device.type, enabled=False):
+            q = query[0].float() * scale
+            k = key[0].float()
+            v = None if value is None else value[0].float()
+            rows, output = self._layer(q, k, v, mask)
+        self.on_layer(layer, rows)
+        return output
 
-    def _chunk(self, slots: int, tokens: int) -> int:
+    def _chunk(self, slots: int, tokens: int, activation_bytes: int) -> int:
+        """Query rows a chunk: its working set follows what the plain forward holds for this layer
+        anyway (its q, k and v in float32), at least _MIN_CHUNK_BYTES, at most query_chunk_bytes."""
+        budget = min(self.query_chunk_bytes, max(_MIN_CHUNK_BYTES, activation_bytes))
         per_query = slots * tokens * 4 * 6  # scores, probabilities, products and masks in float32
-        return max(1, min(tokens, self.query_chunk_bytes // per_query))
+        return max(1, min(tokens, budget // per_query))
 
-    def _layer(self, q: torch.Tensor, k_t: torch.Tensor, mask: torch.Tensor | None) -> TextLayer:
-        heads, n, _ = q.shape
+    def _layer(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor | None, mask: torch.Tensor | None
+    ) -> tuple[TextLayer, torch.Tensor | None]:
+        """q (H, N, d), scaled; k and v (H_kv, N, d): the folded layer and, with v, its output
+        (H, N, d). Grouped queries are matched to their key head by grouping the query heads
+        (H = H_kv × g, head h on key head h // g), never by copying k or v g times."""
+        heads, n, head_dim = q.shape
+        kv_heads = k.shape[0]
+        group = heads // kv_heads
         device = q.device
         every = 1 + heads  # statistics: the fused row and every head
         slots = every if self.per_head else 1
@@ -112,14 +164,20 @@ class TextRecorder:
             max_keys=self.max_keys,
         )
         key_pos = torch.arange(n, device=device)
-        chunk = self._chunk(every, n)
+        k_t = k.transpose(-1, -2)  # (H_kv, d, N)
+        q_grouped = q.view(kv_heads, group, n, head_dim)
+        output = None if v is None else q.new_empty(heads, n, head_dim)
+        activation = 4 * (q.numel() + k.numel() + (0 if v is None else v.numel()))
+        chunk = self._chunk(every, n, activation)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
+            c = stop - start
             # A causal row q sees keys ≤ q: the chunk's columns end at `stop`, rounded up to a whole
             # overview block (the columns past a row's own position are masked to 0 as before).
             width = min(n, -(-stop // block) * block)
             rows = key_pos[start:stop]
-            scores = torch.matmul(q[:, start:stop], k_t[:, :, :width])  # (H, C, W)
+            queries = q_grouped[:, :, start:stop].reshape(kv_heads, group * c, head_dim)
+            scores = torch.bmm(queries, k_t[:, :, :width]).view(heads, c, width)  # (H, C, W)
             # Masked scores are the lowest float, not −inf: softmax gives them 0 all the same, and
             # p · score stays 0 there (the heads' entropy below).
             if mask is None:  # causal only: every key before the chunk is allowed
@@ -131,10 +189,13 @@ class TextRecorder:
                 )
                 scores.masked_fill_(~allowed, _LOWEST)
             probs = torch.softmax(scores, dim=-1)
+            if output is not None and v is not None:  # the layer's output: P · V, exact
+                attended = torch.bmm(probs.view(kv_heads, group * c, width), v[:, :width])
+                output[:, start:stop] = attended.view(heads, c, head_dim)
             fold.add(0, probs.mean(dim=0, keepdim=True), rows)  # slot 0: the fused row
             fold.add(1, probs, rows, scores)  # slots 1 + h: the heads (kept rows only with per_head)
             del probs, scores
-        return fold.layer()
+        return fold.layer(), output
 
 
 def _entropy(p: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
@@ -257,7 +318,7 @@ class _Fold:
         sizes = count.sum(dim=1).tolist()  # kept keys of each slot in this chunk, slot by slot
         pieces = zip(torch.split(ordered[first], sizes), torch.split(kept_p[first], sizes), strict=True)
         for slot, (keys, values) in enumerate(pieces, start=first_slot):
-            self.keys[slot].append(keys)
+            self.keys[slot].append(keys.to(torch.int32))  # int32 as stored: 8 bytes a kept key held, not 12
             self.values[slot].append(values)
 
     def _pool(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor) -> None:
@@ -291,7 +352,7 @@ class _Fold:
         stats = torch.stack([rest[0], rest[1], rest[2], induction, rest[3]], dim=1)
         return TextLayer(
             counts=self.counts.cpu().numpy().astype("uint16"),
-            keys=torch.cat([t for slot in self.keys for t in slot]).to(torch.int32).cpu().numpy(),
+            keys=torch.cat([t for slot in self.keys for t in slot]).cpu().numpy(),
             values=torch.cat([t for slot in self.values for t in slot]).cpu().numpy(),
             summary=self.summary.cpu().numpy(),
             received=self.received.cpu().numpy(),
