@@ -4,6 +4,7 @@ softmax over every key, image included), folded by the independent numpy referen
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,7 @@ def test_text_rows_equal_eager_attention_on_text_keys(key: str, tiny_vlms: dict[
         text_mass = sub.sum(axis=-1)  # (H, N)
         residual = got.summary[1:, 0]  # (H, N)
         starts = np.concatenate([[0], np.cumsum(got.counts.astype(np.int64).reshape(-1))])
-        kept = np.array([got.values[a:b].sum() for a, b in zip(starts[:-1], starts[1:], strict=True)])
+        kept = np.array([got.values[a:b].sum() for a, b in itertools.pairwise(starts)])
         kept = kept.reshape(got.counts.shape)[1:]
         np.testing.assert_allclose(kept + residual, 1.0, atol=1e-5)
         not_kept = text_mass - kept
