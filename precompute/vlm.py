@@ -15,11 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from precompute import vlm_texts
 from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
 from precompute.teacher import check_vocabularies, forced_by, teacher_answers
 from precompute.vlm_gradients import check_answer_token, explain_answers, write_explained
 from ssl_attention.attention.vlm import ImageMaps, VlmMapExtractor
+from ssl_attention.attention.vlm_text import VlmTextCapture
 from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
 from ssl_attention.models.registry import ResolvedModel
@@ -132,6 +134,7 @@ class VlmEngine(VlmDecoder):
         # directly, so a 3B model never needs its float32 copy in memory.
         adapter = model.load_vlm(dtype=dtype)
         adapter.model.to(device=device, dtype=dtype)
+        self.options = options
         self.extractor = VlmMapExtractor(
             adapter,
             min_pixels=options.min_pixels,
@@ -144,19 +147,21 @@ class VlmEngine(VlmDecoder):
 
     def compute(
         self, items: Sequence[Decoded], progress: Callable[[int], None] | None = None
-    ) -> list[ImageMaps]:  # one image a batch: the pipeline counts it when it is computed
+    ) -> list[tuple[ImageMaps, list[VlmTextCapture]]]:  # one image a batch: counted when computed
         maps = []
         for decoded in items:
             assert decoded.image is not None
             prompts = list(decoded.item.prompts)
             answers = decoded.item.answers or None
+            found = self.extractor(
+                decoded.image.image, prompts, with_vision=decoded.item.with_vision, answers=answers
+            )
+            # The prompt and answer tokens' text → text attention (precompute/vlm_texts.py)
             maps.append(
-                self.extractor(
-                    decoded.image.image, prompts, with_vision=decoded.item.with_vision, answers=answers
-                )
+                (found, vlm_texts.capture(self.extractor.adapter, decoded.image.image, found, self.options))
             )
             if self.answer_token is not None:  # gradrollout: one more pass, with its backward
-                explain_answers(self.extractor, decoded.image.image, maps[-1], self.answer_token)
+                explain_answers(self.extractor, decoded.image.image, found, self.answer_token)
         return maps
 
 
@@ -213,8 +218,10 @@ class VlmRunner:
             readable = [f for f in files if f.id not in failed]
             if not redo and not _pending(existing, readable, catalog, options.prompts):
                 return None
+        vlm_texts.check_vlm_texts(store, model, options)
         rebuild, rows, bytes_before = open_group(wanted, files, options.force, store, catalog)
         attrs = store.prepare_vlm(wanted, rebuild=rebuild, step=fault)
+        vlm_texts.prepare_vlm_texts(store, catalog, model, options, rebuild)
         images_done = catalog.done_ids(attrs.key) - redo_vision
         pending = _pending(attrs, files, catalog, options.prompts, redo)
         teacher = forced_by(model, options)
@@ -263,8 +270,8 @@ class VlmRunner:
         attrs = plan.attrs
         assert isinstance(attrs, VlmAttrs)
         tokens = 0
-        for decoded, maps in zip(items, computed, strict=True):
-            tokens += _write_image(store, catalog, attrs, decoded, maps, run_id, batch_index)
+        for decoded, (maps, texts) in zip(items, computed, strict=True):
+            tokens += _write_image(store, catalog, attrs, decoded, maps, texts, run_id, batch_index)
         return tokens
 
 
@@ -274,6 +281,7 @@ def _write_image(
     attrs: VlmAttrs,
     decoded: Decoded,
     maps: ImageMaps,
+    texts: list[VlmTextCapture],
     run_id: int,
     index: int,
 ) -> int:
@@ -285,9 +293,11 @@ def _write_image(
             image_id, inputs.grid, inputs.vision_grid, inputs.resized, inputs.image_tokens
         )
         store.write_vlm_image(attrs, item.row, sample, _numpy(maps.vision), step=fault)
-    samples, tokens = [], 0
-    for prompt in maps.prompts:
+    samples, tokens, written = [], 0, []
+    for prompt, text in zip(maps.prompts, texts, strict=True):
         prompt_index = attrs.prompt_index(prompt.prompt)
+        text_id = vlm_texts.write_vlm_text(store, attrs.key, image_id, prompt_index, text)
+        written.append((text_id, prompt, text))
         store.write_vlm_prompt(
             attrs,
             item.row,
@@ -298,6 +308,7 @@ def _write_image(
                 tuple(prompt.tokens),
                 answer_from=attrs.answer_from if prompt.forced else None,
                 own_answer=prompt.own_answer,
+                text_id=text_id,
             ),
             inputs.grid,
             arrays := _numpy(prompt.arrays),
@@ -309,6 +320,7 @@ def _write_image(
         tokens += len(prompt.tokens)
     fault("kill-after-write", index)
     catalog.record_image(image_id, sha256=image.sha256, width=image.width, height=image.height)
+    vlm_texts.catalog_vlm_texts(catalog, attrs.key, image_id, written, run_id)
     catalog.mark_vlm_image_done(attrs.key, image_id, samples, run_id)
     fault("kill-after-commit", index)
     return tokens

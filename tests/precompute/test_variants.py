@@ -22,7 +22,7 @@ from ssl_attention.store.catalog import CatalogWriter
 from ssl_attention.store.layout import VitAttrs, VlmAttrs
 from tests.conftest import write_gallery
 from tests.precompute.test_cli import store_arrays
-from tests.precompute.test_vlm import vlm_args
+from tests.precompute.test_vlm import TEXT_ARRAYS, vlm_args
 from tests.tiny_models import IMAGE_SIZE
 
 GOOD = {"img_0", "img_1", "img_2", "img_3", "img_4", "sub__nested_5"}
@@ -234,7 +234,7 @@ def test_vlm_variant_is_built_like_its_key(tmp_path: Path, tiny_vlms: dict[str, 
     # The same checkpoint built like its key: the variant's maps are the base's, bit for bit.
     root = zarr.open_group(str(tmp_path / "store.zarr"), mode="r")
     base, variant = _arrays(root["qwen2_5_vl"]), _arrays(root["myqwen"])
-    assert base.keys() == variant.keys() and len(base) == 2 * (3 + 2 * 3)
+    assert base.keys() == variant.keys() and len(base) == 2 * (3 + 2 * 3 + 2 * TEXT_ARRAYS)
     for path, values in base.items():
         assert np.array_equal(values, variant[path]), path
 

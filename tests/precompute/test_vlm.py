@@ -24,6 +24,9 @@ from tests.tiny_vlms import MAX_PIXELS, MIN_PIXELS
 
 KEYS = ["qwen2_5_vl", "qwen3_vl"]
 GOOD = ["img_0", "img_1", "img_2", "img_3", "img_4", "sub__nested_5"]
+TEXT_ARRAYS = (
+    6 + 7 * 2
+)  # a prompt's text → text attention (`<vlm>/texts/<id>`): 5 token arrays, stats, 7 per layer
 
 
 def vlm_options(tmp: Path, tiny_vlms: dict[str, Path], models: list[str], **changes: object) -> RunOptions:
@@ -143,7 +146,7 @@ def test_killed_run_resumes_to_identical_arrays(
     assert [r.status for r in catalog.runs(key)] == ["killed", "done"]
     expected = _all_arrays(reference / "store.zarr")
     got = _all_arrays(killed / "store.zarr")
-    assert expected.keys() == got.keys() and len(expected) == 6 * (3 + 2 * 3)
+    assert expected.keys() == got.keys() and len(expected) == 6 * (3 + 2 * 3 + 2 * TEXT_ARRAYS)
     for path in expected:
         assert np.array_equal(expected[path], got[path]), path
 
@@ -185,7 +188,7 @@ def test_a_new_prompt_runs_alone_and_keeps_the_rest(tmp_path: Path, tiny_vlms: d
     for path, values in before.items():
         assert np.array_equal(after[path], values), path
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())  # vision and old prompts untouched
-    assert len(after) == len(before) + 3 * 3
+    assert len(after) == len(before) + 3 * (3 + TEXT_ARRAYS)
 
 
 def test_changed_image_is_redone_for_vlms(tmp_path: Path, tiny_vlms: dict[str, Path]) -> None:

@@ -387,6 +387,7 @@ class VlmPromptAttrs:
     tokens: tuple[VlmToken, ...]
     answer_from: str | None = None
     own_answer: str | None = None
+    text_id: str | None = None  # its prompt and answer tokens' text → text attention (`<vlm>/texts/<id>`)
 
     def __post_init__(self) -> None:
         if self.own_answer is None:
@@ -399,6 +400,7 @@ class VlmPromptAttrs:
             "tokens": [asdict(t) for t in self.tokens],
             "answer_from": self.answer_from,
             "own_answer": self.own_answer,
+            "text_id": self.text_id,
         }
 
     @classmethod
@@ -410,6 +412,7 @@ class VlmPromptAttrs:
             tokens=tuple(VlmToken(**t) for t in attrs["tokens"]),
             answer_from=attrs.get("answer_from"),
             own_answer=None if own is None else str(own),
+            text_id=attrs.get("text_id"),
         )
 
 

@@ -97,6 +97,10 @@ class TextAttentionReader:
         except (KeyError, ValueError):
             raise KeyError(f"no text model '{model}' in the store") from None
         attrs: dict[str, Any] = dict(node.attrs)
+        if isinstance(node, zarr.Group) and attrs.get("kind") == "vlm" and "checkpoint" in attrs:
+            # A VLM's prompt and answer tokens: its `texts` group's attrs (precompute/vlm_texts.py)
+            texts = node.get("texts")
+            attrs = dict(texts.attrs) if isinstance(texts, zarr.Group) else {}
         if not isinstance(node, zarr.Group) or attrs.get("kind") != LmAttrs.kind or "checkpoint" not in attrs:
             raise KeyError(f"no text model '{model}' in the store")
         return LmAttrs.from_attrs(attrs)

@@ -1973,6 +1973,11 @@ export interface components {
              */
             own_answer?: string | null;
             /**
+             * Text Id
+             * @description its tokens' text → text attention: GET /texts/{text_id}?model (null: none stored)
+             */
+            text_id?: string | null;
+            /**
              * Prompts
              * @description the prompts done for this image
              */

@@ -9,7 +9,8 @@ export function TextsPage() {
   const models = useModels();
   if (models.isPending) return <Loading label="Loading models…" />;
   if (models.isError) return <ErrorState error={models.error} onRetry={() => void models.refetch()} />;
-  const lms = models.data.models.filter((m) => m.kind === 'lm');
+  // text language models, then VLMs: their prompt and answer tokens are texts too (category vlm)
+  const lms = models.data.models.filter((m) => m.kind === 'lm' || m.kind === 'vlm');
   if (lms.length === 0) {
     return (
       <EmptyState title="No text language models precomputed yet" precompute="--models smollm2 --texts data/samples/texts.jsonl">

@@ -136,6 +136,7 @@ export function tokensBody(overrides: Partial<TokensBody> = {}): TokensBody {
     answer: 'An astronaut in space',
     answer_from: null,
     own_answer: 'An astronaut in space',
+    text_id: 'astronaut.p0',
     prompts: [{ index: 0, text: 'Describe this image.' }],
     grid: [3, 4],
     vision_grid: [6, 8],

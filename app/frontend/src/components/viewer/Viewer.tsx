@@ -21,6 +21,7 @@ import { MapView } from './MapView';
 import { RandomWeightsBadge } from '../RandomWeightsBadge';
 import { EmptyState, Notice } from '../StatusViews';
 import { TokenStrip } from './TokenStrip';
+import { VlmTokenFlow } from './VlmTokenFlow';
 import { useMapDisplay } from './useMapDisplay';
 import { usePlayback } from './usePlayback';
 import { useViewerKeys } from './useViewerKeys';
@@ -145,6 +146,7 @@ function ViewerBody({
               onPrompt={onPrompt}
             />
           )}
+          {text && !compare && tokens.data !== undefined && <VlmTokenFlow model={view.model.key} textId={tokens.data.text_id} layer={view.layer} />}
         </main>
         <ControlsPanel
           view={view}
