@@ -165,7 +165,7 @@ run_tests() {
   mypy
   say "pytest"
   start_test_postgres
-  python -m pytest -q -p no:cacheprovider
+  python -m pytest -q -p no:cacheprovider --durations=25
 }
 
 case "${1:-}" in
