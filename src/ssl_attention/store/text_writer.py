@@ -18,6 +18,8 @@ from zarr.codecs import BloscCodec, BloscShuffle, Crc32cCodec
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.chunks import WRITE_EMPTY
 from ssl_attention.store.text_layout import (
+    RECEIVED_BITS,
+    SUMMARY_BITS,
     TEXT_ROLES,
     LmAttrs,
     TextArraySpec,
@@ -50,6 +52,19 @@ def write_spec(group: zarr.Group, spec: TextArraySpec, values: np.ndarray) -> No
     )
     if values.size:
         array[...] = values
+
+
+def round_mantissa(values: np.ndarray, bits: int) -> np.ndarray:
+    """float32 values rounded to nearest with `bits` of float32's 23 mantissa bits kept (relative
+    error ≤ 2^-(bits + 1)); the zeroed low bits compress away under byte shuffle."""
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    drop = 23 - bits
+    if drop <= 0:
+        return values
+    raw = values.view(np.uint32).astype(np.uint64)
+    rounded = (raw + (1 << (drop - 1))) & ~np.uint64((1 << drop) - 1)
+    out = rounded.astype(np.uint32).view(np.float32)
+    return np.where(np.isfinite(values), out, values)  # inf and nan as they were
 
 
 def delta_keys(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -126,12 +141,17 @@ class TextStoreWriter(AttentionStoreWriter):
         counts = np.asarray(rows.counts)
         if counts.shape != (text.slots, text.n_tokens):
             raise ValueError(f"layer {layer}: counts {counts.shape}, expected {(text.slots, text.n_tokens)}")
+        summary = np.asarray(rows.summary, dtype=np.float32)
         data: dict[str, np.ndarray] = {
             "counts": counts,
             "keys": delta_keys(np.asarray(rows.keys), counts),
             "values": np.asarray(rows.values),
-            "summary": np.asarray(rows.summary),
-            "received": np.asarray(rows.received),
+            "summary": np.stack(
+                [round_mantissa(summary[:, i], bits) for i, bits in enumerate(SUMMARY_BITS)], axis=1
+            )
+            if summary.ndim == 3
+            else summary,
+            "received": round_mantissa(np.asarray(rows.received), RECEIVED_BITS),
             "mean": np.asarray(rows.mean),
             "max": np.asarray(rows.max),
         }
