@@ -49,6 +49,10 @@ SUMMARY_NAMES: tuple[str, ...] = ("residual", "entropy", "sink")
 SUMMARY_BITS: tuple[int, ...] = (12, 16, 19)
 RECEIVED_BITS = 17
 KEY_ENCODINGS: tuple[str, ...] = ("absolute", "delta")  # "absolute": texts written before issue 12's t12-perf
+# precompute's default --max-keys: the largest cap at which the worst case of the budget (a 2,000-token
+# text, 28 layers × 16 heads, --per-head, 98 % of rows at the cap: a random model) stays ≤ 50 MB
+# (26: 49.6 MB, 27: ~51 MB; docs/benchmarks.md). A row that hits the cap keeps its residual.
+DEFAULT_MAX_KEYS = 26
 OVERVIEW_MAX = 128  # an overview has at most this many blocks a side
 OVERVIEW_EXACT = 512  # texts up to this long: the finest overview of ≤ OVERVIEW_MAX blocks a side
 OVERVIEW_MIN_BLOCK = 64  # longer texts: blocks of at least this many tokens (finer: read from rows)
