@@ -9,6 +9,7 @@ sees as missing and writes again.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import numpy as np
@@ -119,7 +120,9 @@ class TextStoreWriter(AttentionStoreWriter):
         path = text_path(text.text_id)
         if path in group:
             del group[path]
-        begun = {**text.to_attrs(), "complete": False, "key_encoding": "delta"}
+        # A fresh `written` id: readers key their array handles and slot caches by it, so a text
+        # written again is read anew (its attrs are read per call, or after the API's TTL).
+        begun = {**text.to_attrs(), "complete": False, "key_encoding": "delta", "written": uuid.uuid4().hex}
         node = group.create_group(path, attributes=TextAttrs(**begun).to_attrs())
         encoded = [t.encode("utf-8") for t in texts]
         utf8 = np.frombuffer(b"".join(encoded), dtype=np.uint8)
