@@ -12,6 +12,7 @@ are reused that many seconds (the API's `SSL_ATTENTION_MODELS_TTL`) instead of r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -104,6 +105,7 @@ class TextAttentionReader:
         self._texts: dict[tuple[str, str], tuple[float, _Text]] = {}
         self._slots: OrderedDict[tuple[str, str, str, int, int], _Slot] = OrderedDict()
         self._slot_bytes = 0
+        self._slots_lock = threading.Lock()
         if is_local(url) and not (local_path(url) / "zarr.json").is_file():
             raise StoreError(f"no attention store at {url}; run `precompute` first")
         self.root = zarr.open_group(store=url, mode="r", zarr_format=3, use_consolidated=False)
@@ -216,19 +218,22 @@ class TextAttentionReader:
     def _slot_rows(self, t: _Text, layer: int, slot: int) -> _Slot:
         """The slot's row starts and summaries, decoded once and kept."""
         handle = (t.lm.key, t.attrs.text_id, t.attrs.written, layer, slot)
-        found = self._slots.get(handle)
-        if found is not None:
-            self._slots.move_to_end(handle)
-            return found
+        with self._slots_lock:  # the API reads from several threads
+            found = self._slots.get(handle)
+            if found is not None:
+                self._slots.move_to_end(handle)
+                return found
         counts = self._read(t, f"layers/{layer}/counts", (slot, slice(None))).astype(np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)]) + self._slot_start(t, layer, slot)
         summary = self._read(t, f"layers/{layer}/summary", (slot, slice(None), slice(None)))
         found = _Slot(starts, np.asarray(summary, dtype=np.float32))
-        self._slots[handle] = found
-        self._slot_bytes += found.starts.nbytes + found.summary.nbytes
-        while self._slot_bytes > SLOT_CACHE_BYTES and len(self._slots) > 1:
-            _, dropped = self._slots.popitem(last=False)
-            self._slot_bytes -= dropped.starts.nbytes + dropped.summary.nbytes
+        with self._slots_lock:
+            if handle not in self._slots:
+                self._slots[handle] = found
+                self._slot_bytes += found.starts.nbytes + found.summary.nbytes
+            while self._slot_bytes > SLOT_CACHE_BYTES and len(self._slots) > 1:
+                _, dropped = self._slots.popitem(last=False)
+                self._slot_bytes -= dropped.starts.nbytes + dropped.summary.nbytes
         return found
 
     def _slot_start(self, t: _Text, layer: int, slot: int) -> int:
