@@ -21,7 +21,7 @@ INTERMEDIATE profile` prints torch.profiler's table on stderr.
 `budget`: a random Qwen3-style model of the given layers × heads (head_dim 8, hidden 64: the
 attention shape is what counts) with the q and k norms' weights scaled by `--sharpen` (logits ×
 sharpen²; a random init's softmax is near-uniform, the worst case for kept keys), one text of N tokens run through the real path
-(`precompute --texts`, `--per-head`, default keep mass, max keys 32 or `--max-keys`), and the bytes
+(`precompute --texts`, `--per-head`, default keep mass, precompute's default max keys or `--max-keys`), and the bytes
 of its group, with the bytes of each kind of layer array summed over the layers.
 """
 

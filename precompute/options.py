@@ -14,6 +14,7 @@ from ssl_attention.models.peft_adapter import check_adapter, read_adapter
 from ssl_attention.models.qwen_vl import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, DEFAULT_PROMPT
 from ssl_attention.models.registry import ResolvedModel, base_key, check_variants, resolve_model
 from ssl_attention.store.shards import check_shard_size
+from ssl_attention.store.text_layout import DEFAULT_MAX_KEYS
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -69,7 +70,7 @@ class RunOptions:
     texts: Path | None = None  # a JSONL file of texts: runs the text models instead of the gallery
     generate: int = 0  # tokens each text's model generates after it (greedy)
     keep_mass: float = 0.99  # a stored row keeps its fewest top keys reaching this mass ...
-    max_keys: int = 32  # ... and at most this many
+    max_keys: int = DEFAULT_MAX_KEYS  # ... and at most this many (text_layout.py: the budget)
     # CNNs only (precompute/gradients.py): the class Grad-CAM explains; None: each image's top class
     target_class: int | None = None
     # ViTs with a target (precompute/gradrollout.py): CLIP/SigLIP prompts whose gradrollout maps are stored

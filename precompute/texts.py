@@ -31,7 +31,7 @@ from ssl_attention.models.causal_lm import CausalLm, load_tokenizer
 from ssl_attention.models.chat_tokens import TokenizedText, decoded, tokenize_chat, tokenize_plain
 from ssl_attention.models.registry import ModelLoadError, ResolvedModel
 from ssl_attention.store.catalog import CatalogWriter
-from ssl_attention.store.text_layout import LmAttrs, TextAttrs, overview_block
+from ssl_attention.store.text_layout import DEFAULT_MAX_KEYS, LmAttrs, TextAttrs, overview_block
 from ssl_attention.store.text_writer import TextStoreWriter
 from ssl_attention.values import TextLayer
 
@@ -45,7 +45,13 @@ def add_text_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--generate", type=int, default=0, metavar="N", help="greedy tokens after each text")
     group.add_argument("--keep-mass", type=float, default=0.99, help="keep a row's top keys up to this mass")
-    group.add_argument("--max-keys", type=int, default=32, help="... and at most this many keys (default 32)")
+    group.add_argument(
+        "--max-keys",
+        type=int,
+        default=DEFAULT_MAX_KEYS,
+        help=f"... and at most this many keys (default {DEFAULT_MAX_KEYS}: a 2,000-token text of a 28-layer × "
+        "16-head model with --per-head fits 50 MB)",
+    )
 
 
 def text_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -64,7 +64,7 @@ class TextStore:
         with self._lock:
             if self._reader is None:
                 try:
-                    self._reader = TextAttentionReader(self.url)
+                    self._reader = TextAttentionReader(self.url, text_ttl=self.info_ttl)
                 except READ_ERRORS as error:
                     raise Unavailable(
                         f"the attention store at {self.url} cannot be opened for texts ({type(error).__name__})"

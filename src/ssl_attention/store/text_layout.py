@@ -17,7 +17,9 @@ one subgroup, written whole by one run and complete once its attrs hold `complet
                                         (key_encoding "delta"; int32 when N > 65,536)
         layers/<l>/values   (K,)       float16  their probabilities
         layers/<l>/summary  (S, 3, N)  float32  per row: residual (mass not kept), entropy (nats), sink
-        layers/<l>/received (S, N)     float32  attention received by each token (sum over query rows)
+                                        (rounded to SUMMARY_BITS mantissa bits)
+        layers/<l>/received (S, N)     float32  attention received by each token (sum over query rows;
+                                        rounded to RECEIVED_BITS mantissa bits)
         layers/<l>/mean     (S, M, M)  float16  overview: mean over b × b blocks (b = overview_block)
         layers/<l>/max      (S, M, M)  float16  overview: max over b × b blocks
 
@@ -41,8 +43,19 @@ TEXTS_GROUP = "texts"
 TEXT_ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool", "text")
 STAT_NAMES: tuple[str, ...] = ("entropy", "sink", "previous_token", "induction", "distance")
 SUMMARY_NAMES: tuple[str, ...] = ("residual", "entropy", "sink")
+# Mantissa bits the writer keeps of each summary field and of `received` (float32 has 23; the
+# dropped bits are zeros that compress away): residual ±2⁻¹⁴ (6.1e-5), entropy ±6.1e-5 below
+# 8 nats (relative 2⁻¹⁷ above), sink ±2⁻²⁰ (9.5e-7), received relative 2⁻¹⁸ (3.8e-6).
+SUMMARY_BITS: tuple[int, ...] = (12, 16, 19)
+RECEIVED_BITS = 17
 KEY_ENCODINGS: tuple[str, ...] = ("absolute", "delta")  # "absolute": texts written before issue 12's t12-perf
+# precompute's default --max-keys: the largest cap at which the worst case of the budget (a 2,000-token
+# text, 28 layers × 16 heads, --per-head, 98 % of rows at the cap: a random model) stays ≤ 50 MB
+# (26: 49.6 MB, 27: ~51 MB; docs/benchmarks.md). A row that hits the cap keeps its residual.
+DEFAULT_MAX_KEYS = 26
 OVERVIEW_MAX = 128  # an overview has at most this many blocks a side
+OVERVIEW_EXACT = 512  # texts up to this long: the finest overview of ≤ OVERVIEW_MAX blocks a side
+OVERVIEW_MIN_BLOCK = 64  # longer texts: blocks of at least this many tokens (finer: read from rows)
 ROW_CHUNK = 1 << 16  # kept keys (and their values) per chunk
 TEXT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 TEXT_ID_RULE = "1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit"
@@ -65,11 +78,15 @@ def head_label(entropy: float, sink: float, previous_token: float) -> str:
 
 
 def overview_block(n_tokens: int) -> int:
-    """The smallest power of two b with ceil(N / b) ≤ OVERVIEW_MAX."""
+    """The smallest power of two b with ceil(N / b) ≤ OVERVIEW_MAX, and b ≥ OVERVIEW_MIN_BLOCK when
+    N > OVERVIEW_EXACT. A short text's overview is exact and cheap; a longer text's only spares the
+    reader the many rows of a zoomed-out tile (a 256-cell tile at block 64 spans 16,384 rows): finer
+    tiles pool the kept keys, and the overview stays small (texts written before issue 12's
+    t12-budget record their own, finer block in their attrs and read as before)."""
     block = 1
     while -(-n_tokens // block) > OVERVIEW_MAX:
         block *= 2
-    return block
+    return max(block, OVERVIEW_MIN_BLOCK) if n_tokens > OVERVIEW_EXACT else block
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ sees as missing and writes again.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +19,8 @@ from zarr.codecs import BloscCodec, BloscShuffle, Crc32cCodec
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.chunks import WRITE_EMPTY
 from ssl_attention.store.text_layout import (
+    RECEIVED_BITS,
+    SUMMARY_BITS,
     TEXT_ROLES,
     LmAttrs,
     TextArraySpec,
@@ -50,6 +53,19 @@ def write_spec(group: zarr.Group, spec: TextArraySpec, values: np.ndarray) -> No
     )
     if values.size:
         array[...] = values
+
+
+def round_mantissa(values: np.ndarray, bits: int) -> np.ndarray:
+    """float32 values rounded to nearest with `bits` of float32's 23 mantissa bits kept (relative
+    error ≤ 2^-(bits + 1)); the zeroed low bits compress away under byte shuffle."""
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    drop = 23 - bits
+    if drop <= 0:
+        return values
+    raw = values.view(np.uint32).astype(np.uint64)
+    rounded = (raw + (1 << (drop - 1))) & ~np.uint64((1 << drop) - 1)
+    out = rounded.astype(np.uint32).view(np.float32)
+    return np.where(np.isfinite(values), out, values)  # inf and nan as they were
 
 
 def delta_keys(keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -104,7 +120,9 @@ class TextStoreWriter(AttentionStoreWriter):
         path = text_path(text.text_id)
         if path in group:
             del group[path]
-        begun = {**text.to_attrs(), "complete": False, "key_encoding": "delta"}
+        # A fresh `written` id: readers key their array handles and slot caches by it, so a text
+        # written again is read anew (its attrs are read per call, or after the API's TTL).
+        begun = {**text.to_attrs(), "complete": False, "key_encoding": "delta", "written": uuid.uuid4().hex}
         node = group.create_group(path, attributes=TextAttrs(**begun).to_attrs())
         encoded = [t.encode("utf-8") for t in texts]
         utf8 = np.frombuffer(b"".join(encoded), dtype=np.uint8)
@@ -126,12 +144,17 @@ class TextStoreWriter(AttentionStoreWriter):
         counts = np.asarray(rows.counts)
         if counts.shape != (text.slots, text.n_tokens):
             raise ValueError(f"layer {layer}: counts {counts.shape}, expected {(text.slots, text.n_tokens)}")
+        summary = np.asarray(rows.summary, dtype=np.float32)
         data: dict[str, np.ndarray] = {
             "counts": counts,
             "keys": delta_keys(np.asarray(rows.keys), counts),
             "values": np.asarray(rows.values),
-            "summary": np.asarray(rows.summary),
-            "received": np.asarray(rows.received),
+            "summary": np.stack(
+                [round_mantissa(summary[:, i], bits) for i, bits in enumerate(SUMMARY_BITS)], axis=1
+            )
+            if summary.ndim == 3
+            else summary,
+            "received": round_mantissa(np.asarray(rows.received), RECEIVED_BITS),
             "mean": np.asarray(rows.mean),
             "max": np.asarray(rows.max),
         }

@@ -3,17 +3,25 @@
 Every method names a model and a text; a model or text that is not in the store (or that a run
 left incomplete) raises `KeyError`, an index outside what the text has raises `ValueError` with
 the allowed range.
+
+A row is two small reads (its kept keys and their values): each slot's row starts (the running sum
+of its counts) and summaries are decoded once per text, layer and slot and kept (bounded by
+`SLOT_CACHE_BYTES`, the least recently used dropped first), and with `text_ttl` > 0 a text's attrs
+are reused that many seconds (the API's `SSL_ATTENTION_MODELS_TTL`) instead of read every call.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import zarr
 
-from ssl_attention.store.chunks import StoreError, decode, is_local, local_path
+from ssl_attention.store.chunks import StoreError, decode, decode_together, is_local, local_path
 from ssl_attention.store.text_layout import (
     STAT_NAMES,
     TEXT_ID,
@@ -69,6 +77,9 @@ class HeadStat:
     label: str  # focused | broad | sink | previous-token
 
 
+SLOT_CACHE_BYTES = 64 * 2**20  # row starts and summaries of slots kept in memory
+
+
 @dataclass(frozen=True)
 class _Text:
     node: zarr.Group
@@ -76,11 +87,25 @@ class _Text:
     attrs: TextAttrs
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """What every row of one slot of one layer shares: where each row starts in `keys` (N + 1,
+    int64, from the layer's start of the slot) and its summaries (3, N) float32."""
+
+    starts: np.ndarray
+    summary: np.ndarray
+
+
 class TextAttentionReader:
     """Reads texts of `lm` groups from the store at `url`. Never writes, never imports torch."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, text_ttl: float = 0.0) -> None:
         self.url = url
+        self.text_ttl = text_ttl
+        self._texts: dict[tuple[str, str], tuple[float, _Text]] = {}
+        self._slots: OrderedDict[tuple[str, str, str, int, int], _Slot] = OrderedDict()
+        self._slot_bytes = 0
+        self._slots_lock = threading.Lock()
         if is_local(url) and not (local_path(url) / "zarr.json").is_file():
             raise StoreError(f"no attention store at {url}; run `precompute` first")
         self.root = zarr.open_group(store=url, mode="r", zarr_format=3, use_consolidated=False)
@@ -106,6 +131,19 @@ class TextAttentionReader:
         return LmAttrs.from_attrs(attrs)
 
     def _text(self, model: str, text_id: str) -> _Text:
+        if self.text_ttl > 0:
+            now = time.monotonic()
+            cached = self._texts.get((model, text_id))
+            if cached is not None and now - cached[0] < self.text_ttl:
+                return cached[1]
+            found = self._read_text(model, text_id)
+            if len(self._texts) >= 4096:
+                self._texts.clear()
+            self._texts[model, text_id] = (now, found)
+            return found
+        return self._read_text(model, text_id)
+
+    def _read_text(self, model: str, text_id: str) -> _Text:
         lm = self.model(model)
         if not TEXT_ID.match(text_id):
             raise KeyError(f"no text '{text_id}' for model '{model}'")
@@ -153,6 +191,9 @@ class TextAttentionReader:
     # --- rows --------------------------------------------------------------------------------
 
     def _read(self, t: _Text, path: str, selection: Any = ...) -> np.ndarray:
+        return decode(self._array(t, path), selection, f"{t.lm.key}/{text_path(t.attrs.text_id)}/{path}")
+
+    def _array(self, t: _Text, path: str) -> zarr.Array:
         handle = (t.lm.key, t.attrs.text_id, t.attrs.written, path)
         node = self._arrays.get(handle)
         if node is None:
@@ -162,7 +203,7 @@ class TextAttentionReader:
             found = t.node[path]
             assert isinstance(found, zarr.Array)
             node = self._arrays[handle] = found
-        return decode(node, selection, f"{t.lm.key}/{text_path(t.attrs.text_id)}/{path}")
+        return node
 
     @staticmethod
     def _slot(t: _Text, layer: int, head: int | None) -> int:
@@ -178,20 +219,53 @@ class TextAttentionReader:
             raise ValueError(f"head {head} is outside 0..{t.lm.heads - 1}")
         return 1 + head
 
-    def _span(self, t: _Text, layer: int, slot: int, q0: int, q1: int) -> tuple[np.ndarray, int]:
-        """Kept-key counts of rows [q0, q1) of a slot and where the first of them starts in `keys`."""
+    def _slot_rows(self, t: _Text, layer: int, slot: int) -> _Slot:
+        """The slot's row starts and summaries, decoded once and kept."""
+        handle = (t.lm.key, t.attrs.text_id, t.attrs.written, layer, slot)
+        with self._slots_lock:  # the API reads from several threads
+            found = self._slots.get(handle)
+            if found is not None:
+                self._slots.move_to_end(handle)
+                return found
         counts = self._read(t, f"layers/{layer}/counts", (slot, slice(None))).astype(np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)]) + self._slot_start(t, layer, slot)
+        summary = self._read(t, f"layers/{layer}/summary", (slot, slice(None), slice(None)))
+        found = _Slot(starts, np.asarray(summary, dtype=np.float32))
+        with self._slots_lock:
+            if handle not in self._slots:
+                self._slots[handle] = found
+                self._slot_bytes += found.starts.nbytes + found.summary.nbytes
+            while self._slot_bytes > SLOT_CACHE_BYTES and len(self._slots) > 1:
+                _, dropped = self._slots.popitem(last=False)
+                self._slot_bytes -= dropped.starts.nbytes + dropped.summary.nbytes
+        return found
+
+    def _slot_start(self, t: _Text, layer: int, slot: int) -> int:
+        """Where the slot's first row starts in the layer's `keys` (the layer's attrs)."""
         handle = (t.lm.key, t.attrs.text_id, t.attrs.written, f"layers/{layer}")
         starts = self._starts.get(handle)
         if starts is None:
             recorded: Any = t.node[f"layers/{layer}"].attrs["starts"]
             starts = self._starts[handle] = [int(s) for s in recorded]
-        before = starts[slot]
-        return counts[q0:q1], before + int(counts[:q0].sum())
+        return starts[slot]
 
-    def _keys(self, t: _Text, layer: int, start: int, stop: int, counts: np.ndarray) -> np.ndarray:
-        """Kept keys [start, stop) of whole rows with these counts, absolute (int64)."""
-        stored = self._read(t, f"layers/{layer}/keys", slice(start, stop)).astype(np.int64)
+    def _kept(
+        self, t: _Text, layer: int, start: int, stop: int, counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Kept keys [start, stop) of whole rows with these counts, absolute (int64), and their
+        probabilities (float32), read together."""
+        where = f"{t.lm.key}/{text_path(t.attrs.text_id)}/layers/{layer}"
+        span = slice(start, stop)
+        stored, values = decode_together(
+            [
+                (self._array(t, f"layers/{layer}/keys"), span, f"{where}/keys"),
+                (self._array(t, f"layers/{layer}/values"), span, f"{where}/values"),
+            ]
+        )
+        return self._absolute(t, stored.astype(np.int64), counts), values.astype(np.float32)
+
+    @staticmethod
+    def _absolute(t: _Text, stored: np.ndarray, counts: np.ndarray) -> np.ndarray:
         if t.attrs.key_encoding == "absolute":
             return stored
         total = np.cumsum(stored)  # a row's keys: the running sum from its first key
@@ -204,12 +278,12 @@ class TextAttentionReader:
         n = t.attrs.n_tokens
         if not 0 <= query < n:
             raise ValueError(f"query {query} is outside 0..{n - 1}")
-        counts, start = self._span(t, layer, slot, query, query + 1)
-        stop = start + int(counts[0])
-        keys = self._keys(t, layer, start, stop, counts).astype(np.int32)
-        values = self._read(t, f"layers/{layer}/values", slice(start, stop)).astype(np.float32)
-        residual, entropy, sink = self._read(t, f"layers/{layer}/summary", (slot, slice(None), query))
-        return TextRow(keys, values, float(residual), float(entropy), float(sink))
+        rows = self._slot_rows(t, layer, slot)
+        start, stop = int(rows.starts[query]), int(rows.starts[query + 1])
+        counts = np.asarray([stop - start], dtype=np.int64)
+        keys, values = self._kept(t, layer, start, stop, counts)
+        residual, entropy, sink = rows.summary[:, query]
+        return TextRow(keys.astype(np.int32), values, float(residual), float(entropy), float(sink))
 
     def received(self, model: str, text_id: str, layer: int, head: int | None) -> np.ndarray:
         """(N,) float32: the attention each token receives, summed over every query row."""
@@ -265,10 +339,10 @@ class TextAttentionReader:
     def _from_rows(
         self, t: _Text, layer: int, slot: int, block: int, q0: int, q1: int, k0: int, k1: int, reduce: str
     ) -> np.ndarray:
-        counts, start = self._span(t, layer, slot, q0, q1)
-        stop = start + int(counts.sum())
-        keys = self._keys(t, layer, start, stop, counts)
-        values = self._read(t, f"layers/{layer}/values", slice(start, stop)).astype(np.float32)
+        starts = self._slot_rows(t, layer, slot).starts
+        counts = np.diff(starts[q0 : q1 + 1])
+        start, stop = int(starts[q0]), int(starts[q1])
+        keys, values = self._kept(t, layer, start, stop, counts)
         queries = np.repeat(np.arange(q0, q1), counts)
         inside = (keys >= k0) & (keys < k1)
         i = (queries[inside] - q0) // block
