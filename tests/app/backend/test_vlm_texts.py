@@ -19,7 +19,8 @@ from precompute.vlm_texts import vlm_text_id
 from ssl_attention.attention.vlm import VlmMapExtractor
 from ssl_attention.attention.vlm_text import capture_vlm_texts
 from ssl_attention.models.registry import resolve_model
-from ssl_attention.store.text_layout import TEXT_ID, overview_block
+from ssl_attention.store.text_layout import SUMMARY_BITS, TEXT_ID, overview_block
+from ssl_attention.store.text_writer import round_mantissa
 from ssl_attention.store.texts import TextAttentionReader
 from tests.conftest import write_gallery
 from tests.tiny_vlms import MAX_PIXELS, MIN_PIXELS
@@ -120,7 +121,9 @@ def test_stored_rows_are_a_fresh_capture_and_served_as_stored(
                     got = reader.row(KEY, text_id, layer, head, query)
                     np.testing.assert_array_equal(got.keys, keys)
                     np.testing.assert_array_equal(got.values, values.astype(np.float32))
-                    assert got.residual == pytest.approx(float(rows.summary[slot, 0, query]), abs=1e-6)
+                    # the writer keeps SUMMARY_BITS[0] mantissa bits of the residual (data-contract.md)
+                    stored = round_mantissa(rows.summary[slot, 0, query : query + 1], SUMMARY_BITS[0])
+                    assert got.residual == pytest.approx(float(stored[0]), abs=1e-7)
                     params = {"model": KEY, "layer": layer, "query": query}
                     body = client.get(
                         f"/texts/{text_id}/row", params=params if head is None else {**params, "head": head}
