@@ -22,7 +22,7 @@ from ssl_attention.models.base import VisionAdapter
 from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, ImageFacts
 from ssl_attention.store.layout import VitAttrs
 
 # The last skeleton of each model name, with the model it was built for: a worker plans every job
@@ -225,12 +225,13 @@ class VitRunner:
         rows, ids = [item.item.row for item in items], [item.item.file.id for item in items]
         store.write_rows(plan.name, rows, computed, ids)
         fault("kill-after-write", batch_index)
+        facts = []
         for item in items:
             assert item.image is not None
-            catalog.record_image(
-                item.item.file.id, sha256=item.image.sha256, width=item.image.width, height=item.image.height
+            facts.append(
+                ImageFacts(item.item.file.id, item.image.sha256, item.image.width, item.image.height)
             )
-        catalog.mark_done(plan.name, [item.item.file.id for item in items], run_id)
+        catalog.mark_done(plan.name, ids, run_id, facts)  # the images' facts and rows: one transaction
         fault("kill-after-commit", batch_index)
         return 0
 
