@@ -15,11 +15,10 @@ import torch
 
 from precompute.kind import Decoded, RunPlan, WorkItem, batched, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
+from precompute.vit_decode import VitDecoder
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.attention.extract import MapExtractor
-from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.base import VisionAdapter
-from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, ImageFacts
@@ -75,21 +74,6 @@ def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions)
             "resize": "bicubic, whole image to image_size x image_size",
         },
     )
-
-
-class VitDecoder:
-    """Decodes an image and resizes it to the model's normalised square input (no weights)."""
-
-    def __init__(self, model: ResolvedModel, options: RunOptions) -> None:
-        self.images, self.size = options.images, options.image_size
-        self.normalization = model.normalization
-
-    def decode(self, item: WorkItem) -> Decoded:
-        try:
-            image = decode_in(self.images, item.file.path)
-        except ImageDecodeError as error:
-            return Decoded(item, error=str(error))
-        return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))
 
 
 class VitEngine(VitDecoder):
