@@ -94,8 +94,9 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     )  # fmt: skip
     rows = []
     decode_cpus = ray_executor.CPU_DECODE
+    modes = args.modes.split(",")
     for round_ in range(args.rounds):
-        for mode in MODES:
+        for mode in modes:
             out = work / f"{mode}-{round_}"
             options = replace(base, store=str(out / "store.zarr"), db=f"sqlite:///{out / 'catalog.db'}")
             if mode != "local":
@@ -223,6 +224,8 @@ def main() -> None:
     parser.add_argument("--gpus", default="1,8,64")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--catalog-rounds", type=int, default=3)
+    parser.add_argument("--skip-catalog", action="store_true", help="no catalog timings, no projection")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"some of {','.join(MODES)}, in round order")
     parser.add_argument("--pg-url", default=None, help="also time the catalog's writes on this PostgreSQL")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ray-"))
@@ -240,10 +243,12 @@ def main() -> None:
                     f"| {row['mode']} | {row['round']} | {row['wall']:.1f} | {row['loading']:.1f} | "
                     f"{args.images / row['wall']:.2f} | {row['wall'] / local:.2f} | {row['load']:.1f} |"
                 )
-            for mode in MODES:
+            for mode in args.modes.split(","):
                 wall = statistics.median(r["wall"] for r in rows if r["mode"] == mode)
                 local = statistics.median(r["wall"] for r in rows if r["mode"] == "local")
                 print(f"median wall, {mode}: {wall:.1f} s ({wall / local:.2f}x local)")
+        if args.skip_catalog:
+            return
         urls = {"SQLite": f"sqlite:///{work / 'commits.db'}"}
         if args.pg_url:
             urls["PostgreSQL"] = args.pg_url

@@ -235,7 +235,7 @@ def run_pipeline(
             ready = max(ready, report["loaded_at"])
         if bar is not None:
             bar.update(report["done"] + len(report["failed"]))
-    log.info("%s: %d model actor(s) on %d node(s) of the cluster", plan.name, actors, len(nodes))
+    log.info("%s: %d model actor(s), their reports from %d node(s)", plan.name, actors, len(nodes))
     return ready
 
 
