@@ -10,20 +10,19 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Self
 
-from sqlalchemy import delete, insert, or_, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ssl_attention.store.catalog.entries import EntryWrites
 from ssl_attention.store.catalog.faithfulness import FaithfulnessWrites, forget_faithfulness
 from ssl_attention.store.catalog.lease import LeaseWrites
 from ssl_attention.store.catalog.reader import CatalogReader
 from ssl_attention.store.catalog.records import (
     AnnotationBox,
     DiscoveredFile,
-    ImageFacts,
     MetricSummary,
     MetricValue,
     StorePairing,
-    VlmSample,
 )
 from ssl_attention.store.catalog.schema import (
     AnnotationRow,
@@ -42,9 +41,10 @@ from ssl_attention.store.catalog.texts import TextWrites
 PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
 
 
-class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, LeaseWrites):
+class CatalogWriter(CatalogReader, EntryWrites, ShiftWrites, TextWrites, FaithfulnessWrites, LeaseWrites):
     """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`;
-    texts, faithfulness, run leases: `TextWrites`, `FaithfulnessWrites`, `LeaseWrites`)."""
+    texts, faithfulness, run leases: `TextWrites`, `FaithfulnessWrites`, `LeaseWrites`; rows marked
+    done: `EntryWrites`)."""
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Self:
@@ -138,40 +138,6 @@ class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, 
                     next_row += 1
             return rows
 
-    def mark_done(
-        self, model: str, image_ids: Sequence[str], run_id: int, images: Sequence[ImageFacts] = ()
-    ) -> None:
-        """Mark rows complete, with what decoding found of their images (`images`), in one
-        transaction; called only after their arrays are written. `runs.images_done` counts the rows
-        this run had not marked yet: a batch written again (a retried worker) is not counted twice."""
-        with self._session.begin() as s:
-            if images:  # ORM bulk UPDATE by primary key: one executemany
-                s.execute(
-                    update(ImageRow),
-                    [
-                        {
-                            "id": f.image_id,
-                            "sha256": f.sha256,
-                            "width": f.width,
-                            "height": f.height,
-                            "error": None,
-                        }
-                        for f in images
-                    ],
-                )
-            fresh = s.execute(
-                update(EntryRow)
-                .where(EntryRow.model == model, EntryRow.image_id.in_(image_ids))
-                .where(or_(EntryRow.done.is_(False), EntryRow.run_id.is_(None), EntryRow.run_id != run_id))
-                .values(done=True, run_id=run_id, updated_at=now())
-                .execution_options(synchronize_session=False)
-            )
-            counted = int(getattr(fresh, "rowcount", 0) or 0)
-            if counted:
-                s.execute(
-                    update(RunRow).where(RunRow.id == run_id).values(images_done=RunRow.images_done + counted)
-                )
-
     def reset_model(self, model: str) -> None:
         """Forget every row of a model (its store group is being rebuilt)."""
         with self._session.begin() as s:
@@ -182,50 +148,6 @@ class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, 
             s.execute(delete(MetricSummaryRow).where(MetricSummaryRow.model == model))
             forget_shift(s, models=[model])  # as a variant or as a base
             forget_faithfulness(s, models=[model])
-
-    # --- VLM samples --------------------------------------------------------------------------
-
-    def mark_vlm_image_done(
-        self,
-        model: str,
-        image_id: str,
-        samples: Sequence[VlmSample],
-        run_id: int,
-        image: ImageFacts | None = None,
-    ) -> None:
-        """After an image's arrays are written: its samples, its entry and what decoding found of
-        it (`image`), in one transaction."""
-        with self._session.begin() as s:
-            if image is not None:
-                s.execute(
-                    update(ImageRow)
-                    .where(ImageRow.id == image.image_id)
-                    .values(sha256=image.sha256, width=image.width, height=image.height, error=None)
-                )
-            for sample in samples:
-                s.merge(
-                    VlmSampleRow(
-                        image_id=image_id,
-                        model=model,
-                        prompt_index=sample.prompt_index,
-                        prompt=sample.prompt,
-                        answer=sample.answer,
-                        n_tokens=sample.n_tokens,
-                        run_id=run_id,
-                    )
-                )
-            was_done = s.scalar(
-                select(EntryRow.done).where(EntryRow.model == model, EntryRow.image_id == image_id)
-            )
-            s.execute(
-                update(EntryRow)
-                .where(EntryRow.model == model, EntryRow.image_id == image_id)
-                .values(done=True, run_id=run_id, updated_at=now())
-            )
-            if not was_done:
-                s.execute(
-                    update(RunRow).where(RunRow.id == run_id).values(images_done=RunRow.images_done + 1)
-                )
 
     # --- runs ---------------------------------------------------------------------------------
 
