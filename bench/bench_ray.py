@@ -10,7 +10,9 @@ costs a projection to millions of images is made from.
    start and model load, every batch, the summary), img/s excludes the load as the summary does.
    Local uses torch's threads (the machine's cores); each CPU actor one thread.
 2. Per-image costs on this machine (the catalog and the store, measured): the catalog's commits
-   for one image of one model (`record_image` + its share of the batch's `mark_done`, SQLite), and
+   for one image of one model, side by side: a `record_image` transaction per image plus its share
+   of the batch's `mark_done` (before), and the batch's one `mark_done` carrying the images' facts
+   (now), SQLite and (`--pg-url`) PostgreSQL; and
    the store's objects and bytes per image of the six default models' `--per-head` layouts
    (base-size architectures, counted from their attrs on the meta device — no weights).
 3. The projection (printed): 1,000,000 images × 6 models × per-head on N GPUs.
@@ -92,8 +94,9 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     )  # fmt: skip
     rows = []
     decode_cpus = ray_executor.CPU_DECODE
+    modes = args.modes.split(",")
     for round_ in range(args.rounds):
-        for mode in MODES:
+        for mode in modes:
             out = work / f"{mode}-{round_}"
             options = replace(base, store=str(out / "store.zarr"), db=f"sqlite:///{out / 'catalog.db'}")
             if mode != "local":
@@ -104,19 +107,31 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             summary = run(options).models[0]
             wall = time.perf_counter() - started
             assert summary.done == args.images, summary
-            rows.append({"mode": mode, "round": round_, "wall": wall, "loading": summary.load_seconds})
+            rows.append(
+                {
+                    "mode": mode,
+                    "round": round_,
+                    "wall": wall,
+                    "loading": summary.load_seconds,
+                    "load": os.getloadavg()[0],
+                }
+            )
             print(
-                f"round {round_} {mode}: {wall:.1f} s ({summary.load_seconds:.1f} s loading)", file=sys.stderr
+                f"round {round_} {mode}: {wall:.1f} s ({summary.load_seconds:.1f} s loading), "
+                f"load average {os.getloadavg()[0]:.1f}",
+                file=sys.stderr,
             )
     ray.shutdown()
     return rows
 
 
-def catalog_cost(url: str, n_images: int = 512, batch: int = 16) -> float:
-    """Seconds of catalog writes per image of one model: record_image each, mark_done per batch."""
+def catalog_cost(url: str, folded: bool, n_images: int = 512, batch: int = 16) -> float:
+    """Seconds of catalog writes per image of one model. Folded (now): one `mark_done` per batch
+    carrying its images' facts; not folded (before issue 14's follow-up): a `record_image`
+    transaction per image, then the batch's `mark_done`."""
     import uuid
 
-    from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
+    from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, ImageFacts
 
     catalog = CatalogWriter.open(url)
     tag = uuid.uuid4().hex[:8]  # a fresh model and images in a catalog that may be reused
@@ -127,12 +142,24 @@ def catalog_cost(url: str, n_images: int = 512, batch: int = 16) -> float:
     started = time.perf_counter()
     for start in range(0, n_images, batch):
         ids = [f.id for f in files[start : start + batch]]
-        for image_id in ids:
-            catalog.record_image(image_id, sha256="0" * 64, width=320, height=240)
-        catalog.mark_done(tag, ids, run_id)
+        facts = [ImageFacts(image_id, "0" * 64, 320, 240) for image_id in ids]
+        if not folded:
+            for image_id in ids:
+                catalog.record_image(image_id, sha256="0" * 64, width=320, height=240)
+            facts = []
+        catalog.mark_done(tag, ids, run_id, facts)
     seconds = (time.perf_counter() - started) / n_images
     catalog.close()
     return seconds
+
+
+def catalog_costs(url: str, rounds: int) -> dict[str, float]:
+    """Median seconds per image, per-image commits vs folded, alternated in rounds."""
+    times: dict[str, list[float]] = {"per image": [], "folded": []}
+    for _ in range(rounds):
+        for way in times:
+            times[way].append(catalog_cost(url, way == "folded"))
+    return {way: statistics.median(found) for way, found in times.items()}
 
 
 def layouts() -> dict[str, int]:
@@ -149,7 +176,9 @@ def layouts() -> dict[str, int]:
     return counts
 
 
-def projection(catalogs: dict[str, float], arrays: dict[str, int], gpus: list[int], gpu_img_s: float) -> None:
+def projection(
+    catalogs: dict[str, float], arrays: dict[str, int], gpus: list[int], gpu_img_s: float, batch: int
+) -> None:
     images, models = 1_000_000, len(DEFAULT_MODELS)
     kib = sum(PER_HEAD_KIB.values())
     objects = images * sum(arrays.values())
@@ -168,7 +197,7 @@ def projection(catalogs: dict[str, float], arrays: dict[str, int], gpus: list[in
     for name, seconds in catalogs.items():
         hours = images * models * seconds / 3600
         print(
-            f"  catalog writes, measured ({name}, one writer, this machine): {seconds * 1e3:.2f} ms per image "
+            f"  catalog writes, measured ({name}, folded, one writer, this machine): {seconds * 1e3:.2f} ms per image "
             f"per model = {1 / seconds:,.0f} images/s -> {hours:.1f} h for the whole job if serialised"
         )
     print(f"  GPU throughput assumed (not measured): {gpu_img_s:.0f} img/s per model per GPU")
@@ -176,8 +205,9 @@ def projection(catalogs: dict[str, float], arrays: dict[str, int], gpus: list[in
         compute_hours = images * models / (gpu_img_s * n) / 3600
         put_rate = gpu_img_s * n * sum(arrays.values()) / models
         print(
-            f"  N={n:>3}: compute {compute_hours:6.2f} h; catalog must take {gpu_img_s * n:,.0f} image "
-            f"commits/s; store PUTs {put_rate:,.0f}/s unsharded, {put_rate / shard:,.1f}/s sharded"
+            f"  N={n:>3}: compute {compute_hours:6.2f} h; catalog must take {gpu_img_s * n:,.0f} images/s "
+            f"({gpu_img_s * n / batch:,.0f} commits/s, one per batch of {batch}); "
+            f"store PUTs {put_rate:,.0f}/s unsharded, {put_rate / shard:,.1f}/s sharded"
         )
 
 
@@ -193,6 +223,9 @@ def main() -> None:
     parser.add_argument("--gpu-img-s", type=float, default=1000.0, help="assumed img/s per model per GPU")
     parser.add_argument("--gpus", default="1,8,64")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--catalog-rounds", type=int, default=3)
+    parser.add_argument("--skip-catalog", action="store_true", help="no catalog timings, no projection")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"some of {','.join(MODES)}, in round order")
     parser.add_argument("--pg-url", default=None, help="also time the catalog's writes on this PostgreSQL")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ray-"))
@@ -200,22 +233,38 @@ def main() -> None:
         if not args.skip_throughput:
             rows = throughput(args, work)
             print(
-                "\n| mode | round | wall s | of which loading s | images/s over the run | wall × local (same round) |"
+                "\n| mode | round | wall s | of which loading s | images/s over the run | wall × local (same round) "
+                "| load average after |"
             )
-            print("|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|")
             for row in rows:
                 local = next(r["wall"] for r in rows if r["mode"] == "local" and r["round"] == row["round"])
                 print(
                     f"| {row['mode']} | {row['round']} | {row['wall']:.1f} | {row['loading']:.1f} | "
-                    f"{args.images / row['wall']:.2f} | {row['wall'] / local:.2f} |"
+                    f"{args.images / row['wall']:.2f} | {row['wall'] / local:.2f} | {row['load']:.1f} |"
                 )
-            for mode in MODES:
+            for mode in args.modes.split(","):
                 wall = statistics.median(r["wall"] for r in rows if r["mode"] == mode)
-                print(f"median wall, {mode}: {wall:.1f} s")
-        catalogs = {"SQLite": catalog_cost(f"sqlite:///{work / 'commits.db'}")}
+                local = statistics.median(r["wall"] for r in rows if r["mode"] == "local")
+                print(f"median wall, {mode}: {wall:.1f} s ({wall / local:.2f}x local)")
+        if args.skip_catalog:
+            return
+        urls = {"SQLite": f"sqlite:///{work / 'commits.db'}"}
         if args.pg_url:
-            catalogs["PostgreSQL"] = catalog_cost(args.pg_url)
-        projection(catalogs, layouts(), [int(n) for n in args.gpus.split(",")], args.gpu_img_s)
+            urls["PostgreSQL"] = args.pg_url
+        print(
+            "\n| catalog | record_image per image + mark_done per batch (ms/image) | folded into mark_done (ms/image) | ratio |"
+        )
+        print("|---|---|---|---|")
+        catalogs = {}
+        for name, url in urls.items():
+            costs = catalog_costs(url, args.catalog_rounds)
+            catalogs[name] = costs["folded"]
+            before, after = costs["per image"], costs["folded"]
+            print(f"| {name} | {before * 1e3:.2f} | {after * 1e3:.2f} | {after / before:.2f} |")
+        projection(
+            catalogs, layouts(), [int(n) for n in args.gpus.split(",")], args.gpu_img_s, args.batch_size
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

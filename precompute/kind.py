@@ -23,11 +23,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
 import torch
 
 from precompute.options import RunOptions
-from ssl_attention.data.gallery import DecodedImage
+from precompute.work import Batch, Decoded, WorkItem
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
@@ -66,23 +65,6 @@ def _first_time() -> bool:
 
 
 @dataclass(frozen=True)
-class WorkItem:
-    """One pending image of a plan, at its row in the model's group."""
-
-    row: int
-    file: DiscoveredFile
-    prompts: tuple[str, ...] = ()  # VLMs: the prompts still to run on it
-    with_vision: bool = True  # VLMs: its vision-tower maps are not stored yet
-    answers: tuple[tuple[int, ...], ...] = ()  # VLMs with --answer-from: per prompt, the ids to force
-
-
-@dataclass(frozen=True)
-class Batch:
-    index: int  # position in the plan (the fault-injection points count batches by it)
-    items: tuple[WorkItem, ...]
-
-
-@dataclass(frozen=True)
 class RunPlan:
     """The work of one model in one run: plain data, so a driver can hand its batches to workers."""
 
@@ -92,16 +74,6 @@ class RunPlan:
     already_done: int  # images of the gallery with nothing left to do
     bytes_before: int  # the group's bytes before this run (0 when it was (re)built)
     repaired: int = 0  # finished images found damaged in the store (a chunk lost or bad), redone
-
-
-@dataclass
-class Decoded:
-    """An item after the CPU stage: the decoded image (and model input), or why it failed."""
-
-    item: WorkItem
-    image: DecodedImage | None = None
-    pixels: np.ndarray | None = None  # ViTs: the resized, normalised input
-    error: str | None = None
 
 
 class Decoder(Protocol):

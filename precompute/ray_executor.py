@@ -29,15 +29,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from precompute.kind import FAULT_ENV, FAULT_ONCE_ENV, Batch, Decoder, KindRunner, ModelSummary, RunPlan
+from precompute.kind import FAULT_ENV, FAULT_ONCE_ENV, Batch, KindRunner, ModelSummary, RunPlan
 from precompute.ledger import RunLedger, settled
 from precompute.options import RunError, RunOptions, pick_device, pick_dtype, run_params
 from precompute.pipeline import Progress, execute_decoded
+from precompute.ray_decode import decode_unit
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
 from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
 from ssl_attention.store.shards import shard_images_of, shard_of
 
+log = logging.getLogger(__name__)
 MAX_ROUNDS = 3  # pipelines per model: the first, then any rows Ray left undone
 CPU_ACTOR = 0.5  # the CPUs a model actor asks for on a cluster without GPUs (decode tasks share the rest)
 # The CPUs of one decode task: not the actors' share, so Ray Data keeps decoding in tasks of its own
@@ -109,14 +111,6 @@ def actor_pool(options: RunOptions) -> tuple[int, dict[str, float]]:
     return options.ray_actors or max(1, cpus // 2), {"num_cpus": CPU_ACTOR}
 
 
-def _decode_unit(decoder: Decoder, env: dict[str, str], row: dict[str, Any]) -> dict[str, Any]:
-    """A CPU task: every image of a unit read and resized; failures travel as `Decoded.error`."""
-    os.environ.update(env)
-    unit: tuple[Batch, ...] = pickle.loads(row["unit"])
-    decoded = [(batch.index, [decoder.decode(item) for item in batch.items]) for batch in unit]
-    return {"decoded": pickle.dumps(decoded, protocol=pickle.HIGHEST_PROTOCOL)}
-
-
 class _ActorStore(AttentionStoreWriter):
     """The actors' writer: every array of a row, but not the `image` coordinate (row -> id). Its
     chunks hold 4096 rows (unsharded groups), so writers of different rows would rewrite one object
@@ -157,6 +151,9 @@ class ModelActor:
         # When it was ready (wall clock, compared on the driver: the actor's process start,
         # imports and model load all count as loading, as a local run's imports and load do).
         self.loaded_at: float | None = time.time()
+        import ray
+
+        self.node = ray.get_runtime_context().get_node_id()  # said with loaded_at: where it ran
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         reports = []
@@ -176,6 +173,7 @@ class ModelActor:
                 )
             report = {"done": summary.done, "failed": summary.failed, "tokens": summary.tokens}
             report["loaded_at"], self.loaded_at = self.loaded_at, None  # said once per actor
+            report["node"] = self.node
             reports.append(json.dumps(report))
         return {"report": np.array(reports, dtype=object)}
 
@@ -206,7 +204,7 @@ def run_pipeline(
     data: Any = ray.data.from_items(items, override_num_blocks=min(len(items), MAX_BLOCKS))
     # Without GPUs, as many decode processes as actors (each one imports torch: seconds of CPU).
     decoders = actors if "num_gpus" not in resources else None
-    decode = functools.partial(_decode_unit, runner.decoder(model, options), env)
+    decode = functools.partial(decode_unit, runner.decoder(model, options), env)
     data = data.map(decode, num_cpus=CPU_DECODE, concurrency=decoders)
     data = data.map_batches(
         ModelActor,
@@ -225,17 +223,19 @@ def run_pipeline(
         num_cpus=resources.get("num_cpus"),
         num_gpus=resources.get("num_gpus"),
     )
-    ready = 0.0
+    ready, nodes = 0.0, set[str]()
     for row in data.iter_rows():
         store.guard()  # the driver lost the model's lease: stop the pipeline (and its actors) here
         report = json.loads(row["report"])
         summary.done += report["done"]
         summary.tokens += report["tokens"]
         summary.failed += [(image_id, why) for image_id, why in report["failed"]]
+        nodes.add(report["node"])
         if report["loaded_at"] is not None:
             ready = max(ready, report["loaded_at"])
         if bar is not None:
             bar.update(report["done"] + len(report["failed"]))
+    log.info("%s: %d model actor(s), their reports from %d node(s)", plan.name, actors, len(nodes))
     return ready
 
 

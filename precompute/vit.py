@@ -25,16 +25,15 @@ from precompute.gradrollout import (
     target_batches,
     validate_targets,
 )
-from precompute.kind import Decoded, RunPlan, WorkItem, fault, finished_rows, open_group
+from precompute.kind import Decoded, RunPlan, fault, finished_rows, open_group
 from precompute.options import RunError, RunOptions
+from precompute.vit_decode import VitDecoder
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
 from ssl_attention.attention.extract import MapExtractor
-from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.base import VisionAdapter
-from ssl_attention.models.preprocess import to_pixels
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, ImageFacts
 from ssl_attention.store.layout import VitAttrs
 from ssl_attention.store.target_layout import with_targets
 
@@ -88,21 +87,6 @@ def vit_attrs(model: ResolvedModel, adapter: VisionAdapter, options: RunOptions)
             "resize": "bicubic, whole image to image_size x image_size",
         },
     )
-
-
-class VitDecoder:
-    """Decodes an image and resizes it to the model's normalised square input (no weights)."""
-
-    def __init__(self, model: ResolvedModel, options: RunOptions) -> None:
-        self.images, self.size = options.images, options.image_size
-        self.normalization = model.normalization
-
-    def decode(self, item: WorkItem) -> Decoded:
-        try:
-            image = decode_in(self.images, item.file.path)
-        except ImageDecodeError as error:
-            return Decoded(item, error=str(error))
-        return Decoded(item, image, to_pixels(image.image, self.size, self.normalization))
 
 
 class VitEngine(VitDecoder):
@@ -261,15 +245,18 @@ class VitRunner:
         assert isinstance(attrs, VitAttrs)
         store.write_rows(plan.name, rows, stored_paths(attrs, computed), ids)
         fault("kill-after-write", batch_index)
+        facts = []
         for item in items:
             assert item.image is not None
-            catalog.record_image(
-                item.item.file.id, sha256=item.image.sha256, width=item.image.width, height=item.image.height
+            facts.append(
+                ImageFacts(item.item.file.id, item.image.sha256, item.image.width, item.image.height)
             )
         if items[0].item.prompts:  # gradrollout targets (and the entry): per image
+            for fact in facts:
+                catalog.record_image(fact.image_id, sha256=fact.sha256, width=fact.width, height=fact.height)
             mark_targets_done(catalog, attrs, items, run_id)
-        else:
-            catalog.mark_done(plan.name, [item.item.file.id for item in items], run_id)
+        else:  # the images' facts and rows: one transaction
+            catalog.mark_done(plan.name, ids, run_id, facts)
         fault("kill-after-commit", batch_index)
         return 0
 

@@ -26,7 +26,7 @@ from ssl_attention.data.gallery import ImageDecodeError, decode_in
 from ssl_attention.models.qwen_vl import QWEN_SPECIAL_TOKENS
 from ssl_attention.models.registry import ResolvedModel
 from ssl_attention.store.arrays import AttentionStoreWriter
-from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, VlmSample
+from ssl_attention.store.catalog import CatalogWriter, DiscoveredFile, ImageFacts, VlmSample
 from ssl_attention.store.layout import VlmAttrs, VlmPromptAttrs, VlmSampleAttrs
 
 
@@ -319,9 +319,9 @@ def _write_image(
         )
         tokens += len(prompt.tokens)
     fault("kill-after-write", index)
-    catalog.record_image(image_id, sha256=image.sha256, width=image.width, height=image.height)
     vlm_texts.catalog_vlm_texts(catalog, attrs.key, image_id, written, run_id)
-    catalog.mark_vlm_image_done(attrs.key, image_id, samples, run_id)
+    facts = ImageFacts(image_id, image.sha256, image.width, image.height)
+    catalog.mark_vlm_image_done(attrs.key, image_id, samples, run_id, facts)  # one transaction
     fault("kill-after-commit", index)
     return tokens
 

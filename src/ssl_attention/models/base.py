@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -11,16 +10,11 @@ from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
 from ssl_attention.attention.capture import CAPTURE_IMPLEMENTATION
+from ssl_attention.models.normalization import Normalization
 from ssl_attention.models.token_layout import TokenLayout
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-@dataclass(frozen=True)
-class Normalization:
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
 
 
 class VisionAdapter(ABC):

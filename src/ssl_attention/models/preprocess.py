@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from ssl_attention.models.base import Normalization
+from ssl_attention.models.normalization import Normalization
 
 
 def to_pixels(image: Image.Image, size: int, normalization: Normalization) -> np.ndarray:

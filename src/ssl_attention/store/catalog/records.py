@@ -18,6 +18,7 @@ __all__ = [
     "AnnotationBox",
     "DiscoveredFile",
     "ImageEntry",
+    "ImageFacts",
     "ImageInfo",
     "MetricSummary",
     "MetricValue",
@@ -40,6 +41,17 @@ class ImageInfo:
     error: str | None
     models: tuple[str, ...]  # models whose maps for this image are complete
     annotations: int = 0  # ground-truth regions of this image
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What decoding an image found: its content hash and size (`CatalogWriter.mark_done` records
+    them with the rows it marks, in the same transaction)."""
+
+    image_id: str
+    sha256: str
+    width: int
+    height: int
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ssl_attention.store.catalog.entries import EntryWrites
 from ssl_attention.store.catalog.faithfulness import FaithfulnessWrites, forget_faithfulness
 from ssl_attention.store.catalog.lease import LeaseWrites
 from ssl_attention.store.catalog.reader import CatalogReader
@@ -22,7 +23,6 @@ from ssl_attention.store.catalog.records import (
     MetricSummary,
     MetricValue,
     StorePairing,
-    VlmSample,
 )
 from ssl_attention.store.catalog.schema import (
     AnnotationRow,
@@ -41,9 +41,10 @@ from ssl_attention.store.catalog.texts import TextWrites
 PAIRING_LOCK_KEY = 0x73736C2D70616972  # "ssl-pair": the advisory lock of `settle_pairing`
 
 
-class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, LeaseWrites):
+class CatalogWriter(CatalogReader, EntryWrites, ShiftWrites, TextWrites, FaithfulnessWrites, LeaseWrites):
     """Read and write access to the catalog (precompute, metrics; the shift tables: `ShiftWrites`;
-    texts, faithfulness, run leases: `TextWrites`, `FaithfulnessWrites`, `LeaseWrites`)."""
+    texts, faithfulness, run leases: `TextWrites`, `FaithfulnessWrites`, `LeaseWrites`; rows marked
+    done: `EntryWrites`)."""
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Self:
@@ -137,20 +138,6 @@ class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, 
                     next_row += 1
             return rows
 
-    def mark_done(self, model: str, image_ids: Sequence[str], run_id: int) -> None:
-        """Mark rows complete. Called only after their arrays are written, in one transaction."""
-        with self._session.begin() as s:
-            s.execute(
-                update(EntryRow)
-                .where(EntryRow.model == model, EntryRow.image_id.in_(image_ids))
-                .values(done=True, run_id=run_id, updated_at=now())
-            )
-            s.execute(
-                update(RunRow)
-                .where(RunRow.id == run_id)
-                .values(images_done=RunRow.images_done + len(image_ids))
-            )
-
     def reset_model(self, model: str) -> None:
         """Forget every row of a model (its store group is being rebuilt)."""
         with self._session.begin() as s:
@@ -161,38 +148,6 @@ class CatalogWriter(CatalogReader, ShiftWrites, TextWrites, FaithfulnessWrites, 
             s.execute(delete(MetricSummaryRow).where(MetricSummaryRow.model == model))
             forget_shift(s, models=[model])  # as a variant or as a base
             forget_faithfulness(s, models=[model])
-
-    # --- VLM samples --------------------------------------------------------------------------
-
-    def mark_vlm_image_done(
-        self, model: str, image_id: str, samples: Sequence[VlmSample], run_id: int
-    ) -> None:
-        """After an image's arrays are written: its samples and its entry, in one transaction."""
-        with self._session.begin() as s:
-            for sample in samples:
-                s.merge(
-                    VlmSampleRow(
-                        image_id=image_id,
-                        model=model,
-                        prompt_index=sample.prompt_index,
-                        prompt=sample.prompt,
-                        answer=sample.answer,
-                        n_tokens=sample.n_tokens,
-                        run_id=run_id,
-                    )
-                )
-            was_done = s.scalar(
-                select(EntryRow.done).where(EntryRow.model == model, EntryRow.image_id == image_id)
-            )
-            s.execute(
-                update(EntryRow)
-                .where(EntryRow.model == model, EntryRow.image_id == image_id)
-                .values(done=True, run_id=run_id, updated_at=now())
-            )
-            if not was_done:
-                s.execute(
-                    update(RunRow).where(RunRow.id == run_id).values(images_done=RunRow.images_done + 1)
-                )
 
     # --- runs ---------------------------------------------------------------------------------
 
