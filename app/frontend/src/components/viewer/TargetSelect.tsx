@@ -7,7 +7,7 @@ export interface TargetSelectProps {
   onChange: (target: number) => void;
 }
 
-/** Which of a ViT's gradrollout targets the map explains (a text prompt, or the top class). */
+/** Which gradrollout target the map explains: a ViT's text prompt or class, or a VLM's prompt (its answer token). */
 export function TargetSelect({ targets, target, onChange }: TargetSelectProps) {
   return (
     <div className="control">
@@ -27,7 +27,7 @@ export function TargetSelect({ targets, target, onChange }: TargetSelectProps) {
           {targetLabel(targets[0])}
         </p>
       )}
-      <p className="hint">what the map explains: the image–text similarity to a prompt, or a class logit</p>
+      <p className="hint">what the map explains: the image–text similarity to a prompt, a class logit, or a VLM prompt's answer token</p>
     </div>
   );
 }
