@@ -55,13 +55,22 @@ def cluster() -> Iterator[None]:
 
 
 def store_files(store: Path) -> dict[str, bytes]:
-    """Every file of a store; the root's `store_id` (a fresh UUID per store) blanked."""
+    """Every file of a store; the fresh ids blanked: the root's `store_id` (one per store) and a
+    text's `written` (one per writing of a text, VLM texts included: data-contract.md)."""
     files = {str(p.relative_to(store)): p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file()}
     root = json.loads(files["zarr.json"])
     root["attributes"]["store_id"] = ""
     for meta in root.get("consolidated_metadata", {}).get("metadata", {}).values():
         assert "store_id" not in meta.get("attributes", {})
+        if "written" in meta.get("attributes", {}):
+            meta["attributes"]["written"] = ""
     files["zarr.json"] = json.dumps(root, sort_keys=True).encode()
+    for path, data in files.items():
+        if "/texts/" in path and path.endswith("zarr.json"):
+            meta = json.loads(data)
+            if "written" in meta.get("attributes", {}):
+                meta["attributes"]["written"] = ""
+                files[path] = json.dumps(meta, sort_keys=True).encode()
     return files
 
 
