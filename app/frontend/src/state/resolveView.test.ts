@@ -136,7 +136,7 @@ describe('resolveView for a VLM', () => {
     const resolve = (search: string) => resolveView(parseViewParams(search), [...ALL, explained], image, null) as ResolvedView;
     expect(resolve('model=qwen2_5_vl&method=gradrollout&prompt=1')).toMatchObject({ method: 'gradrollout', prompt: 1, token: null, layers: 1, layer: 0, perHead: false, notes: [] });
     expect(resolve('model=qwen2_5_vl&method=gradrollout').prompt).toBeNull(); // the server's default: the first done
-    expect(resolve('model=qwen2_5_vl&method=gradrollout&token=3').notes[0]).toMatch(/explains one answer token per prompt/);
+    expect(resolve('model=qwen2_5_vl&method=gradrollout&token=3').notes[0]).toMatch(/one map per prompt or target; the token choice is ignored/);
   });
 
   it("falls back to the first prompt for one the model never ran", () => {
