@@ -102,12 +102,20 @@ def load_lm(model: ResolvedModel, device: torch.device, dtype: torch.dtype) -> C
     return lm.to(device, dtype)
 
 
-def lm_attrs(model: ResolvedModel, options: RunOptions) -> LmAttrs:
-    config = model.config
+def lm_attrs(
+    model: ResolvedModel,
+    options: RunOptions,
+    *,
+    family: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> LmAttrs:
+    """A texts group's attrs: the model's language model (a causal LM's own config, a VLM's text
+    config) and how its rows are kept; `family` defaults to the adapter's."""
+    config = model.config.get_text_config()
     heads = int(config.num_attention_heads)
     return LmAttrs(
         key=model.name,
-        family=model.spec.adapter.family,
+        family=family or model.spec.adapter.family,
         checkpoint=model.checkpoint,
         weights=model.weights,
         layers=int(config.num_hidden_layers),
@@ -119,6 +127,7 @@ def lm_attrs(model: ResolvedModel, options: RunOptions) -> LmAttrs:
         max_keys=options.max_keys,
         base_key=model.spec.key,
         adapter=None if model.adapter is None else model.adapter.record(),
+        extra=extra or {},
     )
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import zarr
 
 from precompute.options import RunError, RunOptions
-from precompute.texts import MAX_KEYS_LIMIT
+from precompute.texts import MAX_KEYS_LIMIT, lm_attrs
 from ssl_attention.attention.vlm import ImageMaps, PromptMaps
 from ssl_attention.attention.vlm_text import VlmTextCapture, capture_vlm_texts
 from ssl_attention.models.qwen_vl import QwenVLAdapter
@@ -52,24 +52,8 @@ def vlm_text_id(image_id: str, prompt_index: int) -> str:
 
 def vlm_text_attrs(model: ResolvedModel, options: RunOptions) -> LmAttrs:
     """The `texts` group's attrs: the VLM's language model, and how its rows are kept."""
-    text = model.config.get_text_config()
-    heads = int(text.num_attention_heads)
-    return LmAttrs(
-        key=model.name,
-        family=model.spec.key,
-        checkpoint=model.checkpoint,
-        weights=model.weights,
-        layers=int(text.num_hidden_layers),
-        heads=heads,
-        kv_heads=int(getattr(text, "num_key_value_heads", None) or heads),
-        context=int(getattr(text, "max_position_embeddings", 0) or 2**31 - 1),
-        per_head=options.per_head,
-        keep_mass=options.keep_mass,
-        max_keys=options.max_keys,
-        base_key=model.spec.key,
-        adapter=None if model.adapter is None else model.adapter.record(),
-        extra={"source": "vlm", "queries": "text tokens", "residual": "text keys not kept + image mass"},
-    )
+    extra = {"source": "vlm", "queries": "text tokens", "residual": "text keys not kept + image mass"}
+    return lm_attrs(model, options, family=model.spec.key, extra=extra)
 
 
 def _texts_group(store: AttentionStoreWriter, key: str) -> zarr.Group | None:
