@@ -60,7 +60,12 @@ def child(mode: str, tokens: int, shape: list[int], profile: bool = False) -> di
         head_dim=head_dim,
         max_position_embeddings=max(tokens, 128),
     )
-    implementation = {"plain": "sdpa", "capture": CAPTURE_IMPLEMENTATION, "eager": "eager"}[mode]
+    implementation = {
+        "plain": "sdpa",
+        "capture": CAPTURE_IMPLEMENTATION,
+        "capture-torch": CAPTURE_IMPLEMENTATION,
+        "eager": "eager",
+    }[mode]
     model = T.AutoModelForCausalLM.from_config(config, attn_implementation=implementation).eval()
     decoder = model.get_decoder()
     ids = torch.randint(0, 1000, (1, tokens))
@@ -69,7 +74,7 @@ def child(mode: str, tokens: int, shape: list[int], profile: bool = False) -> di
         with torch.no_grad():
             if mode == "eager":
                 decoder(input_ids=x, use_cache=False, output_attentions=True)
-            elif mode == "capture":
+            elif mode.startswith("capture"):
                 recorder = TextRecorder(
                     [layer.self_attn for layer in decoder.layers],
                     x,
@@ -78,6 +83,7 @@ def child(mode: str, tokens: int, shape: list[int], profile: bool = False) -> di
                     max_keys=32,
                     per_head=True,
                     block=max(1, 1 << max(0, (x.shape[1] - 1).bit_length() - 7)),
+                    fold="torch" if mode == "capture-torch" else "auto",
                 )
                 with recorder.recording():
                     decoder(input_ids=x, use_cache=False)
@@ -133,7 +139,8 @@ def speed(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|")
     for tokens in args.tokens:
         eager_gb = args.layers * args.heads * tokens * tokens * 4 / 2**30
-        modes = ["plain", "capture"] + (["eager"] if eager_gb <= args.eager_max_gb else [])
+        modes = ["plain", "capture"] + (["capture-torch"] if args.torch_fold else [])
+        modes += ["eager"] if eager_gb <= args.eager_max_gb else []
         found: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
         for _ in range(args.rounds):
             for mode in modes:
@@ -232,6 +239,11 @@ def main() -> None:
     parser.add_argument("--intermediate", type=int, default=0, help="speed: MLP width (0: 2 × hidden)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--torch-fold",
+        action="store_true",
+        help="speed: also the capture with the torch fold (capture-torch)",
+    )
     parser.add_argument("--eager-max-gb", type=float, default=4.0)
     parser.add_argument("--sharpen", type=float, default=1.0)
     parser.add_argument(

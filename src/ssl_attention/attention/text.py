@@ -5,20 +5,10 @@ it q, k and v after RoPE, with the layer's own mask: causal, or a sliding window
 scale) one query chunk at a time, the chunk's output P · V from those same probabilities (so
 attention is computed once, not by sdpa and again for the record), grouped query heads matched
 to their key head without copying k or v. Each chunk is folded at once into what the store keeps
-(`store/text_layout.py`), so nothing bigger than (1 + H) × chunk × N is ever held, the chunk sized
-from the layer's own q, k and v (what the plain forward holds anyway):
-
-    per slot (slot 0: the mean over heads; with per_head, 1 + h: head h) and query row q
-      kept keys     the fewest top keys whose probabilities reach `keep_mass`, at most
-                    `max_keys`, ascending, with their probabilities
-      residual      1 − Σ kept probabilities;  entropy  −Σ p log p (nats);  sink  A[q, 0]
-      received      Σ_q A[q, k] for every key k
-      overviews     mean and max over b × b blocks (a block cut by N pools what there is)
-    per slot of every head (statistics, always all heads), means over rows q ≥ 1:
-      entropy       −Σ p log p / log(q + 1)  (1: uniform over the q + 1 keys a row sees)
-      sink          A[q, 0];  previous_token  A[q, q − 1];  distance  Σ_k A[q, k]·(q − k)
-      induction     Σ A[q, j + 1] over earlier j < q − 1 with token[j] = token[q], averaged over
-                    the rows q that have such a j (0 when none has)
+(`text_fold.py`: kept keys, residual, entropy, sink, received, overviews and the heads'
+statistics), so nothing bigger than (1 + H) × chunk × N is ever held, the chunk sized from the
+layer's own q, k and v (what the plain forward holds anyway). `fold` picks the fold's
+implementation (`text_fold.make_fold`: "auto", "torch" or "numba").
 
 A layer's result (`values.TextLayer`, numpy) goes to `on_layer` as soon as the layer has run.
 """
@@ -33,13 +23,15 @@ import torch
 from torch import nn
 
 from ssl_attention.attention.capture import observing
+from ssl_attention.attention.text_fold import Fold, FoldChoice, make_fold
 from ssl_attention.values import TextLayer
 
 LayerSink = Callable[[int, TextLayer], None]
-_TINY = torch.finfo(torch.float32).tiny
 _LOWEST = torch.finfo(torch.float32).min  # a masked logit
 # below this the per-chunk overhead of the fold outweighs its work (4 MiB: 1.4× slower, small model)
 _MIN_CHUNK_BYTES = 16 * 2**20
+# the CPU fold's working set a step (one key head's query heads): stays in a server's cache
+_STEP_BYTES = 16 * 2**20
 
 
 class TextRecorder:
@@ -56,6 +48,7 @@ class TextRecorder:
         per_head: bool,
         block: int,
         query_chunk_bytes: int = 64 * 2**20,
+        fold: FoldChoice = "auto",
     ) -> None:
         self.layer_of = {id(m): i for i, m in enumerate(attention_modules)}
         self.n_layers = len(attention_modules)
@@ -63,6 +56,7 @@ class TextRecorder:
         self.on_layer = on_layer
         self.keep_mass, self.max_keys, self.per_head, self.block = keep_mass, max_keys, per_head, block
         self.query_chunk_bytes = query_chunk_bytes
+        self.fold = fold
         self.layers_seen = 0
 
     @contextmanager
@@ -128,18 +122,26 @@ class TextRecorder:
         mask = None if attention_mask is None else attention_mask[0, 0]
         # The statistics are float32 whatever the model runs in: autocast would turn our matmuls into bf16.
         with torch.autocast(device_type=query.device.type, enabled=False):
-            q = query[0].float() * scale
+            # q scaled into a contiguous copy (the model hands a transposed view); k and v as given
+            q = torch.mul(query[0].float(), scale, out=query.new_empty(query.shape[1:], dtype=torch.float32))
             k = key[0].float()
             v = None if value is None else value[0].float()
             rows, output = self._layer(q, k, v, mask)
         self.on_layer(layer, rows)
         return output
 
-    def _chunk(self, slots: int, tokens: int, activation_bytes: int) -> int:
-        """Query rows a chunk: its working set follows what the plain forward holds for this layer
-        anyway (its q, k and v in float32), at least _MIN_CHUNK_BYTES, at most query_chunk_bytes."""
-        budget = min(self.query_chunk_bytes, max(_MIN_CHUNK_BYTES, activation_bytes))
-        per_query = slots * tokens * 4 * 6  # scores, probabilities, products and masks in float32
+    def _chunk(self, fold: Fold, step: int, slots: int, tokens: int, activation_bytes: int) -> int:
+        """Query rows a chunk. The torch fold takes every head at once and holds ~6 floats per
+        entry: the working set follows what the plain forward holds for this layer anyway (its q,
+        k and v in float32), at least _MIN_CHUNK_BYTES, at most query_chunk_bytes. The CPU fold
+        takes one key head's `step` query heads at a time (scores, probabilities, the fused sum):
+        _STEP_BYTES keeps that in cache while the rows stay many (a long GEMM)."""
+        if fold.heads_at_once:
+            budget = min(self.query_chunk_bytes, max(_MIN_CHUNK_BYTES, activation_bytes))
+            per_query = slots * tokens * 4 * 6  # scores, probabilities, products and masks in float32
+        else:
+            budget = min(self.query_chunk_bytes, _STEP_BYTES)
+            per_query = (2 * step + 1) * tokens * 4
         return max(1, min(tokens, budget // per_query))
 
     def _layer(
@@ -147,29 +149,36 @@ class TextRecorder:
     ) -> tuple[TextLayer, torch.Tensor | None]:
         """q (H, N, d), scaled; k and v (H_kv, N, d): the folded layer and, with v, its output
         (H, N, d). Grouped queries are matched to their key head by grouping the query heads
-        (H = H_kv × g, head h on key head h // g), never by copying k or v g times."""
+        (H = H_kv × g, head h on key head h // g), never by copying k or v g times. A chunk of
+        rows runs every head at once (torch fold) or one key head's g query heads at a time (CPU
+        fold), the fused row summed over the steps."""
         heads, n, head_dim = q.shape
         kv_heads = k.shape[0]
         group = heads // kv_heads
         device = q.device
         every = 1 + heads  # statistics: the fused row and every head
-        slots = every if self.per_head else 1
         block = self.block
-        fold = _Fold(
+        fold = make_fold(
+            self.fold,
             ids=self.ids.to(device),
             n=n,
-            slots=slots,
+            slots=every if self.per_head else 1,
             every=every,
             block=block,
             keep_mass=self.keep_mass,
             max_keys=self.max_keys,
         )
+        step = heads if fold.heads_at_once else group  # query heads a step: whole key heads
         key_pos = torch.arange(n, device=device)
         k_t = k.transpose(-1, -2)  # (H_kv, d, N)
         q_grouped = q.view(kv_heads, group, n, head_dim)
         output = None if v is None else q.new_empty(heads, n, head_dim)
         activation = 4 * (q.numel() + k.numel() + (0 if v is None else v.numel()))
-        chunk = self._chunk(every, n, activation)
+        chunk = self._chunk(fold, step, every, n, activation)
+        # One buffer of each kind for the layer, viewed at each chunk's shape: the chunks' widths
+        # differ, and fresh blocks of each size would fragment the heap (4 GB RSS at 8k tokens).
+        scores_buf, probs_buf = q.new_empty(step * chunk * n), q.new_empty(step * chunk * n)
+        fused_buf, entropy_buf = q.new_empty(chunk * n), q.new_empty(chunk * n)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             c = stop - start
@@ -177,187 +186,35 @@ class TextRecorder:
             # overview block (the columns past a row's own position are masked to 0 as before).
             width = min(n, -(-stop // block) * block)
             rows = key_pos[start:stop]
-            queries = q_grouped[:, :, start:stop].reshape(kv_heads, group * c, head_dim)
-            scores = torch.bmm(queries, k_t[:, :, :width]).view(heads, c, width)  # (H, C, W)
-            # Masked scores are the lowest float, not −inf: softmax gives them 0 all the same, and
-            # p · score stays 0 there (the heads' entropy below).
-            if mask is None:  # causal only: every key before the chunk is allowed
-                scores[:, :, start:width].masked_fill_(key_pos[None, start:width] > rows[:, None], _LOWEST)
-            else:  # causal, and the layer's own mask
+            allowed = None  # the layer's own mask and causality, for the chunk
+            if mask is not None:
                 part = mask[start:stop, :width]
                 allowed = (part if part.dtype == torch.bool else part > -math.inf) & (
                     key_pos[None, :width] <= rows[:, None]
                 )
-                scores.masked_fill_(~allowed, _LOWEST)
-            probs = torch.softmax(scores, dim=-1)
-            if output is not None and v is not None:  # the layer's output: P · V, exact
-                attended = torch.bmm(probs.view(kv_heads, group * c, width), v[:, :width])
-                output[:, start:stop] = attended.view(heads, c, head_dim)
-            fold.add(0, probs.mean(dim=0, keepdim=True), rows)  # slot 0: the fused row
-            fold.add(1, probs, rows, scores)  # slots 1 + h: the heads (kept rows only with per_head)
-            del probs, scores
+            size = step * c * width
+            fused = fused_buf[: c * width].view(1, c, width).zero_()  # Σ over heads, then the mean
+            for h0 in range(0, heads, step):
+                kv0, kv1 = h0 // group, (h0 + step) // group
+                queries = q_grouped[kv0:kv1, :, start:stop].reshape(kv1 - kv0, group * c, head_dim)
+                scores = scores_buf[:size].view(step, c, width)
+                torch.bmm(queries, k_t[kv0:kv1, :, :width], out=scores.view(kv1 - kv0, group * c, width))
+                # Masked scores are the lowest float, not −inf: softmax gives them 0 all the same,
+                # and p · score stays 0 there (the heads' entropy).
+                if allowed is None:  # causal only: every key before the chunk is allowed
+                    scores[:, :, start:width].masked_fill_(
+                        key_pos[None, start:width] > rows[:, None], _LOWEST
+                    )
+                else:
+                    scores.masked_fill_(~allowed, _LOWEST)
+                probs = torch.ops.aten._softmax.out(
+                    scores, -1, False, out=probs_buf[:size].view(step, c, width)
+                )
+                if output is not None and v is not None:  # the layer's output: P · V, exact
+                    attended = torch.bmm(probs.view(kv1 - kv0, group * c, width), v[kv0:kv1, :width])
+                    output[h0 : h0 + step, start:stop] = attended.view(step, c, head_dim)
+                fold.add(1 + h0, probs, rows, scores, fused=fused)  # slots 1 + h (kept with per_head)
+            fused.div_(heads)
+            entropy = torch.special.entr(fused, out=entropy_buf[: c * width].view(1, c, width)).sum(dim=-1)
+            fold.add(0, fused, rows, entropy=entropy)  # slot 0: the fused row
         return fold.layer(), output
-
-
-def _entropy(p: torch.Tensor, scores: torch.Tensor | None) -> torch.Tensor:
-    """−Σ p log p of each row. From the logits s when given: log p = s − lse and, at the largest
-    logit m, lse = m − log max p, so the entropy is m − log max p − Σ p s: two maxima and one
-    product instead of a logarithm per element (both terms ≥ 0 up to rounding: no cancellation
-    beyond float32's relative precision of m). Else −Σ p log p, log 0 clamped (0 · log tiny = 0)."""
-    if scores is None:
-        return -(p * torch.log(p.clamp(min=_TINY))).sum(dim=-1)
-    top = scores.amax(dim=-1)
-    return top - torch.log(p.amax(dim=-1)) - (p * scores).sum(dim=-1)
-
-
-class _Fold:
-    """One layer's rows folded chunk by chunk into what the store keeps. The fused row (slot 0)
-    and the heads (slots 1 + h) come as separate groups of the same chunk of rows, so the fused
-    probabilities are never concatenated with the heads'; the heads' rows are kept only with
-    per_head, their statistics always."""
-
-    def __init__(
-        self,
-        *,
-        ids: torch.Tensor,
-        n: int,
-        slots: int,
-        every: int,
-        block: int,
-        keep_mass: float,
-        max_keys: int,
-    ) -> None:
-        device = ids.device
-        m = -(-n // block)
-        self.ids, self.n, self.slots, self.block = ids, n, slots, block
-        self.keep_mass, self.max_keys = keep_mass, max_keys
-        self.positions = torch.arange(n, device=device)
-        self.previous_ids = torch.cat([ids.new_full((1,), -1), ids[:-1]])  # the token before each key
-        self.stat_sums = torch.zeros(5, every, device=device, dtype=torch.float64)
-        self.induction_rows = 0
-        self.counts = torch.zeros(slots, n, device=device, dtype=torch.int32)
-        self.summary = torch.zeros(slots, 3, n, device=device)
-        self.received = torch.zeros(slots, n, device=device)
-        self.ov_sum = torch.zeros(slots, m, m, device=device)
-        self.ov_max = torch.zeros(slots, m, m, device=device)
-        self.keys: list[list[torch.Tensor]] = [[] for _ in range(slots)]
-        self.values: list[list[torch.Tensor]] = [[] for _ in range(slots)]
-        self._rows = self.positions[:0]
-
-    def add(
-        self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, scores: torch.Tensor | None = None
-    ) -> None:
-        """Fold probabilities p (S, C, W) of query rows `rows` (C consecutive positions, W ≥ the
-        last row + 1 key columns) into slots first_slot … first_slot + S − 1; `scores`: the
-        logits p is the softmax of, when there are any (not for the fused row)."""
-        if rows is not self._rows:
-            self._begin(rows, p.shape[-1])
-        entropy = _entropy(p, scores)  # (S, C), shared by rows and statistics
-        self._stats(first_slot, p, rows, entropy)
-        if first_slot < self.slots:
-            self._keep(first_slot, p, rows, entropy)
-            self.received[first_slot : first_slot + p.shape[0], : p.shape[-1]] += p.sum(dim=1)
-            self._pool(first_slot, p, rows)
-
-    def _begin(self, rows: torch.Tensor, width: int) -> None:
-        """What every group of this chunk shares: valid rows, entropy norms, induction targets."""
-        self._rows = rows
-        keys = self.positions[:width]
-        self._valid = rows >= 1
-        self._norm = torch.log((rows + 1).double()).clamp(min=1e-12)
-        stop = int(rows[-1]) + 1
-        # Σ_k p_k (q − k) = Σ_k p_k (stop − k) − (stop − q) Σ_k p_k: one matrix product, and the
-        # terms that cancel are at most a chunk long (not q), so float32 keeps its precision.
-        self._moments = torch.stack([torch.ones(width, device=keys.device), (stop - keys).float()])
-        self._to_stop = (stop - rows).float()
-        # Induction: key j + 1 where token j equals this row's token and j < q − 1 (so j + 1 < q).
-        target = (
-            (self.previous_ids[None, :width] == self.ids[rows][:, None])
-            & (keys[None, :] >= 1)
-            & (keys[None, :] < rows[:, None])
-        )
-        self._target = target.nonzero(as_tuple=True)
-        self.induction_rows += int(target.any(dim=-1).sum())
-
-    def _stats(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, entropy: torch.Tensor) -> None:
-        """Add this group's row statistics to the sums (5, 1 + H) of its slots, rows q ≥ 1."""
-        sums = self.stat_sums[:, first_slot : first_slot + p.shape[0]]
-        valid = self._valid
-        sums[0] += (entropy.double() / self._norm)[:, valid].sum(dim=1)
-        sums[1] += p[:, valid, 0].double().sum(dim=1)
-        previous = torch.gather(p, -1, (rows - 1).clamp(min=0)[None, :, None].expand(p.shape[0], -1, 1))
-        sums[2] += previous[:, valid, 0].double().sum(dim=1)
-        # (S, C, 2): Σ p, Σ p (stop − k); a (2, W) operand, transposed: BLAS's fast layout
-        moments = torch.mm(p.reshape(-1, p.shape[-1]), self._moments.t()).reshape(*p.shape[:2], 2)
-        distance = moments[..., 1] - self._to_stop * moments[..., 0]
-        sums[4] += distance[:, valid].double().sum(dim=1)
-        query, key = self._target
-        if query.numel():
-            sums[3] += p[:, query, key].double().sum(dim=1)
-
-    def _keep(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor, entropy: torch.Tensor) -> None:
-        """Per row: how many keys it keeps, the kept keys (ascending) with their probabilities,
-        and its residual, entropy and sink."""
-        slots, width = p.shape[0], p.shape[-1]
-        k = min(self.max_keys, width)
-        # torch's CPU top-k takes its fast path (a partial sort) only for rows ≥ 64 k long: pad
-        # mid-length rows with zeros (never kept: a kept key has p > 0).
-        padded = p if not 16 * k <= width < 64 * k else torch.nn.functional.pad(p, (0, 64 * k - width))
-        top, index = torch.topk(padded, k, dim=-1, sorted=True)  # descending
-        del padded
-        before = torch.cumsum(top, dim=-1) - top  # mass of the larger keys
-        keep = (before < self.keep_mass) & (top > 0)
-        count = keep.sum(dim=-1)  # (S, C)
-        ordered, order = torch.sort(torch.where(keep, index, self.n), dim=-1)  # kept keys first, ascending
-        kept_p = torch.gather(top, -1, order)
-        first = torch.arange(ordered.shape[-1], device=p.device) < count[..., None]
-        span, into = slice(first_slot, first_slot + slots), slice(int(rows[0]), int(rows[-1]) + 1)
-        self.counts[span, into] = count.to(torch.int32)
-        self.summary[span, 0, into] = 1.0 - torch.where(keep, top, 0.0).sum(dim=-1)
-        self.summary[span, 1, into] = entropy
-        self.summary[span, 2, into] = p[..., 0]
-        sizes = count.sum(dim=1).tolist()  # kept keys of each slot in this chunk, slot by slot
-        pieces = zip(torch.split(ordered[first], sizes), torch.split(kept_p[first], sizes), strict=True)
-        for slot, (keys, values) in enumerate(pieces, start=first_slot):
-            self.keys[slot].append(keys.to(torch.int32))  # int32 as stored: 8 bytes a kept key held, not 12
-            self.values[slot].append(values)
-
-    def _pool(self, first_slot: int, p: torch.Tensor, rows: torch.Tensor) -> None:
-        """Add rows p (S, C, W) to the block sums and maxima of their slots."""
-        slots, c, width = p.shape
-        block = self.block
-        full = width // block * block
-        parts = p[..., :full].reshape(slots, c, full // block, block)  # a view: no copy
-        col_sum, col_max = parts.sum(dim=-1), parts.amax(dim=-1)  # (S, C, W / b)
-        if full < width:  # the last block, cut by N
-            col_sum = torch.cat([col_sum, p[..., full:].sum(dim=-1, keepdim=True)], dim=-1)
-            col_max = torch.cat([col_max, p[..., full:].amax(dim=-1, keepdim=True)], dim=-1)
-        blocks = col_sum.shape[-1]
-        row_block = rows // block
-        span = slice(first_slot, first_slot + slots)
-        self.ov_sum[span, :, :blocks].index_add_(1, row_block, col_sum)
-        index = row_block[None, :, None].expand(slots, c, blocks)
-        self.ov_max[span, :, :blocks].scatter_reduce_(1, index, col_max, reduce="amax")
-
-    def layer(self) -> TextLayer:
-        n, block = self.n, self.block
-        m = self.ov_sum.shape[-1]
-        device = self.ov_sum.device
-        sizes = torch.minimum(
-            torch.full((m,), block, device=device), n - torch.arange(m, device=device) * block
-        )
-        ov_mean = self.ov_sum / (sizes[:, None] * sizes[None, :]).float()
-        sums, rows_ge1 = self.stat_sums, max(n - 1, 1)
-        induction = sums[3] / max(self.induction_rows, 1)
-        rest = sums[[0, 1, 2, 4]] / rows_ge1
-        stats = torch.stack([rest[0], rest[1], rest[2], induction, rest[3]], dim=1)
-        return TextLayer(
-            counts=self.counts.cpu().numpy().astype("uint16"),
-            keys=torch.cat([t for slot in self.keys for t in slot]).cpu().numpy(),
-            values=torch.cat([t for slot in self.values for t in slot]).cpu().numpy(),
-            summary=self.summary.cpu().numpy(),
-            received=self.received.cpu().numpy(),
-            mean=ov_mean.cpu().numpy(),
-            max=self.ov_max.cpu().numpy(),
-            stats=stats.float().cpu().numpy(),
-        )

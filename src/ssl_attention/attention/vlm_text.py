@@ -27,7 +27,7 @@ from PIL import Image
 from torch import nn
 
 from ssl_attention.attention.capture import additive_mask, expand_kv_heads, observing
-from ssl_attention.attention.text import _Fold
+from ssl_attention.attention.text_fold import Fold
 from ssl_attention.attention.vlm import PromptMaps
 from ssl_attention.models.qwen_vl import QwenVLAdapter, VlmInputs
 from ssl_attention.values import TextLayer
@@ -96,7 +96,7 @@ class VlmTextRecorder:
         n = int(positions.numel())
         every = 1 + heads
         block = self.block
-        fold = _Fold(
+        fold = Fold(
             ids=self.ids.to(device),
             n=n,
             slots=every if self.per_head else 1,

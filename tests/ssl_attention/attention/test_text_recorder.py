@@ -30,8 +30,9 @@ def dense(q: np.ndarray, k: np.ndarray, window: int | None) -> np.ndarray:
     return probs / probs.sum(axis=-1, keepdims=True)
 
 
+@pytest.mark.parametrize("fold", ["torch", "numba"])  # text_fold.Fold and CpuFold (the CPU default)
 @pytest.mark.parametrize("window", [None, 100])
-def test_one_layer_in_many_chunks_is_the_dense_reference(window):
+def test_one_layer_in_many_chunks_is_the_dense_reference(window, fold):
     rng = np.random.default_rng(7)
     q = (rng.normal(size=(HEADS, N, DIM)) * 1.2).astype(np.float32)
     k = rng.normal(size=(KV_HEADS, N, DIM)).astype(np.float32)
@@ -50,7 +51,8 @@ def test_one_layer_in_many_chunks_is_the_dense_reference(window):
         max_keys=MAX_KEYS,
         per_head=True,
         block=BLOCK,
-        query_chunk_bytes=(1 + HEADS) * N * 24 * 45,  # 45 rows a chunk: 14 chunks
+        query_chunk_bytes=(1 + HEADS) * N * 24 * 45,  # torch fold: 45 rows a chunk (14), CPU fold: 162 (4)
+        fold=fold,
     )
     with recorder.recording():
         recorder.observe(module, torch.from_numpy(q)[None], torch.from_numpy(k)[None], mask, 1.0)
